@@ -1,0 +1,71 @@
+//! Findings about a zone and how they are shown. Every problem, whether the
+//! reader found it or a check did, becomes a [`Diagnostic`] with a stable id,
+//! a severity and a location; renderers turn a list of them into rustc-style
+//! text with the source line and a caret, or into JSON for pipelines.
+
+pub mod render;
+
+use mailzone_zone::{ReadError, SourceMap, Span};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One finding, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable id: `ZFnnn` for reader errors, catalogue ids (`SPF002`, `GEN005`) for checks.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// The owner name concerned, absolute, when there is one.
+    pub owner: Option<String>,
+    /// The record type concerned, when there is one.
+    pub rtype: Option<String>,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl From<&ReadError> for Diagnostic {
+    fn from(e: &ReadError) -> Self {
+        Diagnostic {
+            id: e.id(),
+            severity: Severity::Error,
+            owner: None,
+            rtype: None,
+            span: e.span,
+            message: e.message.clone(),
+            help: e.help.clone(),
+        }
+    }
+}
+
+/// Diagnostics for one zone, with the sources they point into.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// What was checked (a path), for headers and JSON.
+    pub subject: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+}
+
+impl Report {
+    pub fn count(&self, sev: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == sev).count()
+    }
+}

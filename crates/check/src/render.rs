@@ -1,0 +1,104 @@
+//! Renderers: human (rustc-style snippets through `codespan-reporting`) and
+//! JSON (a stable, documented schema; see the README's "check output" section).
+
+use crate::{Report, Severity};
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, Config};
+use serde::Serialize;
+
+/// Writes the report rustc-style to `out`. `color` chooses ANSI colours.
+pub fn human(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut files = SimpleFiles::new();
+    let ids: Vec<usize> = report
+        .sources
+        .files()
+        .map(|(_, f)| files.add(f.path.display().to_string(), f.text.to_string()))
+        .collect();
+    let config = Config::default();
+    for d in &report.diagnostics {
+        let sev = match d.severity {
+            Severity::Error => CsSeverity::Error,
+            Severity::Warning => CsSeverity::Warning,
+            Severity::Info => CsSeverity::Note,
+        };
+        let mut cs = CsDiagnostic::new(sev).with_code(d.id).with_message(&d.message);
+        if let Some(&fid) = ids.get(d.span.file.0 as usize) {
+            let len = files.get(fid).map(|f| f.source().len()).unwrap_or(0);
+            let start = (d.span.start as usize).min(len);
+            let end = (d.span.end as usize).clamp(start, len);
+            let mut label = Label::primary(fid, start..end);
+            if let (Some(o), Some(t)) = (&d.owner, &d.rtype) {
+                label = label.with_message(format!("{o} {t}"));
+            }
+            cs = cs.with_labels(vec![label]);
+        }
+        if let Some(h) = &d.help {
+            cs = cs.with_notes(vec![format!("help: {h}")]);
+        }
+        if color {
+            let mut w = codespan_reporting::term::termcolor::Ansi::new(&mut *out);
+            term::emit(&mut w, &config, &files, &cs).map_err(std::io::Error::other)?;
+        } else {
+            let mut w = codespan_reporting::term::termcolor::NoColor::new(&mut *out);
+            term::emit(&mut w, &config, &files, &cs).map_err(std::io::Error::other)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    /// Schema version of this JSON; bumped on any incompatible change.
+    schema: u32,
+    subject: &'a str,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    id: &'a str,
+    severity: Severity,
+    file: String,
+    line: u32,
+    col: u32,
+    byte_start: u32,
+    byte_end: u32,
+    owner: Option<&'a str>,
+    rtype: Option<&'a str>,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+/// The report as one JSON object (schema 1).
+pub fn json(report: &Report) -> serde_json::Value {
+    let diagnostics = report
+        .diagnostics
+        .iter()
+        .map(|d| JsonDiagnostic {
+            id: d.id,
+            severity: d.severity,
+            file: report.sources.path(d.span.file).display().to_string(),
+            line: d.span.line,
+            col: d.span.col,
+            byte_start: d.span.start,
+            byte_end: d.span.end,
+            owner: d.owner.as_deref(),
+            rtype: d.rtype.as_deref(),
+            message: &d.message,
+            help: d.help.as_deref(),
+        })
+        .collect();
+    serde_json::to_value(JsonReport {
+        schema: 1,
+        subject: &report.subject,
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
+        infos: report.count(Severity::Info),
+        diagnostics,
+    })
+    .expect("serialising a report")
+}
