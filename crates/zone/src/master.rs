@@ -311,10 +311,11 @@ impl<'o> Reader<'o> {
             None => match self.default_ttl.or(self.last_ttl) {
                 Some(t) => t,
                 None if code == u16::from(RecordType::SOA) && wire.len() >= 4 => {
-                    // RFC 1035 leaves this open; BIND takes the SOA MINIMUM too.
+                    // As BIND does: with no $TTL, an SOA without a TTL makes its
+                    // MINIMUM the default for the records after it.
                     let m = &wire[wire.len() - 4..];
                     let t = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
-                    self.last_ttl = Some(t);
+                    self.default_ttl = Some(t);
                     t
                 }
                 None => {
@@ -563,7 +564,7 @@ impl<'o> Reader<'o> {
             (Some(o), list) => {
                 for (n, &i) in list.iter().enumerate() {
                     let r = &self.records[i];
-                    if !r.owner.eq_ignore_root_case(o) || n > 0 {
+                    if !r.owner.eq_ignore_root(o) || n > 0 {
                         let msg = if n > 0 {
                             format!("expected one SOA record, found another at {}", r.owner)
                         } else {
