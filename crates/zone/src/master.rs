@@ -118,6 +118,8 @@ struct Reader<'o> {
     include_stack: Vec<PathBuf>,
     wire: Vec<u8>,
     toks: Vec<Tok>,
+    /// An SOA entry was seen, even a malformed one (so "no SOA" is not piled on).
+    soa_seen: bool,
 }
 
 fn class_of(raw: &[u8]) -> Option<DNSClass> {
@@ -151,6 +153,7 @@ impl<'o> Reader<'o> {
             include_stack: Vec::new(),
             wire: Vec::with_capacity(512),
             toks: Vec::with_capacity(64),
+            soa_seen: false,
         }
     }
 
@@ -270,6 +273,7 @@ impl<'o> Reader<'o> {
             return;
         };
         let rd_toks = &toks[i + 1..];
+        self.soa_seen |= code == u16::from(RecordType::SOA);
         self.wire.clear();
         let mut wire = std::mem::take(&mut self.wire);
         let res = parse_rdata(code, src, rd_toks, self.origin.as_deref(), &mut wire);
@@ -332,7 +336,15 @@ impl<'o> Reader<'o> {
 
     fn field_error(&mut self, loc: Loc, rd_toks: &[Tok], toks: &[Tok], e: &Entry, fe: FieldError, code: u16) {
         let span = match fe.tok {
-            Some(k) => loc.tok(&rd_toks[k]),
+            Some(k) => {
+                let mut s = loc.tok(&rd_toks[k]);
+                if fe.offset > 0 && matches!(loc, Loc::File(_)) {
+                    s.col += fe.offset;
+                    s.start += fe.offset;
+                    s.end = s.start + 1;
+                }
+                s
+            }
             None => loc.after(toks, e),
         };
         let help = fe.help.or_else(|| {
@@ -405,8 +417,8 @@ impl<'o> Reader<'o> {
             }
         };
         if !canon.starts_with(&root) {
-            self.err(ErrorKind::Include, span, format!("included file {} is outside the zone's directory {}", canon.display(), root.display()))
-                .help = Some("keep included files in the zone file's directory or below it".into());
+            self.err(ErrorKind::Include, span, format!("expected an included file inside the zone's directory, found `{fname}` which resolves outside it"))
+                .help = Some(format!("keep included files in {} or below it", root.display()));
             return;
         }
         if let Some(pos) = self.include_stack.iter().position(|p| *p == canon) {
@@ -555,7 +567,7 @@ impl<'o> Reader<'o> {
         };
         let file0 = Span { file: FileId(0), line: 1, col: 1, start: 0, end: 0 };
         match (&origin, soas.as_slice()) {
-            (_, []) if self.errors.is_empty() || !self.records.is_empty() => {
+            (_, []) if !self.soa_seen && (self.errors.is_empty() || !self.records.is_empty()) => {
                 self.errors.push(
                     ReadError::new(ErrorKind::Zone, file0, "expected an SOA record at the zone origin, found none")
                         .help("every zone starts with `@ IN SOA <primary-ns> <hostmaster> <serial> <refresh> <retry> <expire> <minimum>`"),

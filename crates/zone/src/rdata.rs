@@ -167,6 +167,8 @@ const ALGS: &[(&str, u8)] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub tok: Option<usize>,
+    /// Byte offset of the fault inside the token, when known.
+    pub offset: u32,
     pub kind: ErrorKind,
     pub message: String,
     pub help: Option<String>,
@@ -176,6 +178,7 @@ impl FieldError {
     fn at(tok: usize, message: impl Into<String>) -> Self {
         FieldError {
             tok: Some(tok),
+            offset: 0,
             kind: ErrorKind::Rdata,
             message: message.into(),
             help: None,
@@ -231,6 +234,7 @@ pub fn parse_rdata(
     let Some(fields) = schema(code) else {
         return Err(FieldError {
             tok: toks.first().map(|_| 0),
+            offset: 0,
             kind: ErrorKind::Type,
             message: format!("expected RDATA in RFC 3597 form (`\\# length hex`) for type {tname}, which mailzone has no text layout for"),
             help: Some(format!("write the record as `TYPE{code} \\# <length> <hex>`")),
@@ -243,6 +247,7 @@ pub fn parse_rdata(
         if i >= toks.len() && !matches!(f, F::Bitmap | F::SvcParams) {
             return Err(FieldError {
                 tok: None,
+                offset: 0,
                 kind: if f == F::MxPref { ErrorKind::MxPreference } else { ErrorKind::Rdata },
                 message: format!("expected {} in the {tname} record, found the end of the record", field_what(f)),
                 help: Some(format!("a {tname} record needs: {}", layout_words(fields))),
@@ -432,7 +437,10 @@ fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>
                 joined.extend_from_slice(t.text(src));
             }
             let bytes = BASE64.decode(&joined).map_err(|e| {
-                FieldError::at(base, format!("expected base64 data in the {tname} record; it does not decode ({e})"))
+                let (k, off) = locate(src, toks, e.position);
+                let mut fe = FieldError::at(base + k, format!("expected base64 data in the {tname} record; it does not decode ({e})"));
+                fe.offset = off;
+                fe
             })?;
             out.extend_from_slice(&bytes);
         }
@@ -449,6 +457,18 @@ fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>
         _ => unreachable!("not a rest field"),
     }
     Ok(())
+}
+
+/// Which token, and which byte in it, holds byte `pos` of the tokens joined.
+fn locate(src: &[u8], toks: &[Tok], mut pos: usize) -> (usize, u32) {
+    for (k, t) in toks.iter().enumerate() {
+        let len = t.text(src).len();
+        if pos < len {
+            return (k, pos as u32);
+        }
+        pos -= len;
+    }
+    (toks.len().saturating_sub(1), 0)
 }
 
 /// The NSEC type bitmap (RFC 4034 §4.1.2) for a set of types.
@@ -475,6 +495,7 @@ fn parse_generic(src: &[u8], toks: &[Tok], out: &mut Vec<u8>) -> Result<(), Fiel
     let Some(len_tok) = toks.get(1) else {
         return Err(FieldError {
             tok: None,
+            offset: 0,
             kind: ErrorKind::Rdata,
             message: "expected the RDATA length after `\\#`, found the end of the record".into(),
             help: Some("RFC 3597 form is `\\# <length> <hex>`".into()),
