@@ -14,7 +14,7 @@ pub mod toml_zone;
 pub mod writer;
 
 pub use error::{ErrorKind, ReadError};
-pub use master::{MasterOptions, read_master_file, read_master_str};
+pub use master::{MasterOptions, read_master_bytes, read_master_file, read_master_str};
 pub use record::{ReadResult, Zone, ZoneRecord};
 pub use span::{FileId, SourceMap, Span};
 

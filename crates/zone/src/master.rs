@@ -66,6 +66,14 @@ pub fn read_master_str(name: &str, text: &str, opts: &MasterOptions) -> ReadResu
     r.finish()
 }
 
+/// Reads master-file bytes held in memory (they need not be UTF-8).
+pub fn read_master_bytes(name: &str, bytes: &[u8], opts: &MasterOptions) -> ReadResult {
+    let mut r = Reader::new(opts);
+    let file = r.sources.add(name, String::from_utf8_lossy(bytes).into_owned());
+    r.read_bytes(file, bytes, None);
+    r.finish()
+}
+
 /// How to locate a token: in a file, or (for generated text) at a fixed span.
 #[derive(Clone, Copy)]
 enum Loc {
@@ -679,4 +687,36 @@ fn nibbles(mut n: u64, width: usize, upper: bool) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_nesting_is_bounded() {
+        let dir = std::env::temp_dir().join(format!("mailzone-depth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut main = String::from("$ORIGIN example.com.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n$INCLUDE d1.inc\n");
+        std::fs::write(dir.join("main.zone"), &main).unwrap();
+        for i in 1..=20 {
+            std::fs::write(dir.join(format!("d{i}.inc")), format!("h{i} A 192.0.2.1\n$INCLUDE d{}.inc\n", i + 1)).unwrap();
+        }
+        std::fs::write(dir.join("d21.inc"), "end A 192.0.2.2\n").unwrap();
+        let r = read_master_file(&dir.join("main.zone"), &MasterOptions::default());
+        let depth: Vec<_> = r.errors.iter().filter(|e| e.message.contains("includes nest deeper than 10 levels")).collect();
+        assert_eq!(depth.len(), 1, "{:?}", r.errors);
+        assert_eq!(r.errors.len(), 1);
+        // Records up to the limit are read; nothing below it.
+        assert!(r.zone.records.iter().any(|r| r.owner.to_string() == "h10.example.com."));
+        assert!(!r.zone.records.iter().any(|r| r.owner.to_string() == "end.example.com."));
+        main.clear();
+    }
+
+    #[test]
+    fn origin_reverts_after_include_and_in_memory_include_is_refused() {
+        let r = read_master_str("m", "$ORIGIN example.com.\n$TTL 1\n@ SOA a b 1 2 3 4 5\n$INCLUDE x.inc\n", &MasterOptions::default());
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].message.contains("not available for a zone read from memory"));
+    }
 }

@@ -341,8 +341,11 @@ impl Gen<'_> {
             let Some(owner) = self.name(&rec.name) else { continue };
             let ttl = rec.ttl.as_ref().map_or(Some(default_ttl), |t| self.ttl(t));
             let Some(code) = type_code(rec.rtype.get_ref().as_bytes()) else {
-                self.error(rec.rtype.span(), format!("expected a record type, found `{}`", rec.rtype.get_ref()))
-                    .help = Some("types are mnemonics such as A, AAAA, MX, TXT, or TYPEnnn for others".into());
+                let span = self.span(rec.rtype.span());
+                self.errors.push(
+                    ReadError::new(ErrorKind::Type, span, format!("expected a record type, found `{}`", rec.rtype.get_ref()))
+                        .help("types are mnemonics such as A, AAAA, MX, TXT, or TYPEnnn for others"),
+                );
                 continue;
             };
             if code == u16::from(RecordType::SOA) {
