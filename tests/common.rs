@@ -10,7 +10,9 @@ use std::process::Command;
 use std::str::FromStr;
 
 pub fn corpus(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/corpus")
+        .join(sub)
 }
 
 /// Files with the given extension in a directory, sorted.
@@ -35,7 +37,13 @@ pub fn origin_of(path: &Path) -> Name {
 }
 
 pub fn read(path: &Path, origin: Option<Name>) -> ReadResult {
-    mailzone_zone::read_zone_file(path, &MasterOptions { origin, ..MasterOptions::default() })
+    mailzone_zone::read_zone_file(
+        path,
+        &MasterOptions {
+            origin,
+            ..MasterOptions::default()
+        },
+    )
 }
 
 /// A record as the differential tests compare it: lowercased owner, type,

@@ -11,17 +11,32 @@ fn broken_files_report_exact_locations_and_messages() {
     let dir = corpus("broken");
     let mut files = files(&dir, "zone");
     files.extend(common::files(&dir, "toml"));
-    assert!(files.len() >= 15, "the broken corpus has {} files", files.len());
+    assert!(
+        files.len() >= 15,
+        "the broken corpus has {} files",
+        files.len()
+    );
     let mut failures = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let expected: Vec<String> = text
             .lines()
-            .filter_map(|l| l.strip_prefix("; expect: ").or_else(|| l.strip_prefix("# expect: ")))
+            .filter_map(|l| {
+                l.strip_prefix("; expect: ")
+                    .or_else(|| l.strip_prefix("# expect: "))
+            })
             .map(str::to_string)
             .collect();
-        assert!(!expected.is_empty(), "{}: no `expect:` lines", path.display());
-        let origin = text.lines().next().and_then(|l| l.strip_prefix("; origin ")).map(|o| o.trim().parse().unwrap());
+        assert!(
+            !expected.is_empty(),
+            "{}: no `expect:` lines",
+            path.display()
+        );
+        let origin = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("; origin "))
+            .map(|o| o.trim().parse().unwrap());
         let r = read(path, origin);
         let got: Vec<String> = r
             .errors
@@ -29,7 +44,10 @@ fn broken_files_report_exact_locations_and_messages() {
             .map(|e| format!("{}:{} {} {}", e.span.line, e.span.col, e.id(), e.message))
             .collect();
         if got != expected {
-            failures.push(format!("{}:\n  expected: {expected:#?}\n  got:      {got:#?}", path.display()));
+            failures.push(format!(
+                "{}:\n  expected: {expected:#?}\n  got:      {got:#?}",
+                path.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

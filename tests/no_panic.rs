@@ -30,7 +30,12 @@ fn seeds() -> &'static Vec<Vec<u8>> {
 
 fn toml_seed() -> &'static str {
     static S: OnceLock<String> = OnceLock::new();
-    S.get_or_init(|| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../zones/example.com.toml")).unwrap())
+    S.get_or_init(|| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../zones/example.com.toml"),
+        )
+        .unwrap()
+    })
 }
 
 /// Bytes that matter to the scanner and the RDATA parsers.
@@ -48,7 +53,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), prop::sample::select(SPICE)).prop_map(|(a, b)| Mutation::Insert(a, b)),
         (any::<usize>(), 1usize..40).prop_map(|(a, n)| Mutation::Delete(a, n)),
-        (any::<usize>(), 1usize..80, any::<usize>()).prop_map(|(a, n, t)| Mutation::Duplicate(a, n, t)),
+        (any::<usize>(), 1usize..80, any::<usize>())
+            .prop_map(|(a, n, t)| Mutation::Duplicate(a, n, t)),
         (any::<usize>(), any::<u8>()).prop_map(|(a, b)| Mutation::Replace(a, b)),
     ]
 }
@@ -80,21 +86,35 @@ fn apply(mut s: Vec<u8>, ms: &[Mutation]) -> Vec<u8> {
 fn sane(r: &ReadResult, text: &[u8]) {
     let lines = text.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
     for e in &r.errors {
-        assert!(e.span.line >= 1 && e.span.line <= lines, "error outside the text: {e:?}");
+        assert!(
+            e.span.line >= 1 && e.span.line <= lines,
+            "error outside the text: {e:?}"
+        );
         assert!(e.span.col >= 1, "{e:?}");
         assert!(!e.message.is_empty());
     }
     if r.errors.is_empty() {
         let written = mailzone_zone::writer::write_canonical(&r.zone);
         let back = mailzone_zone::read_master_str("rt", &written, &MasterOptions::default());
-        assert!(back.errors.is_empty(), "canonical form does not read back: {:?}\n{written}", back.errors);
-        assert_eq!(common::keys(&back.zone), common::keys(&r.zone), "round trip changed records");
+        assert!(
+            back.errors.is_empty(),
+            "canonical form does not read back: {:?}\n{written}",
+            back.errors
+        );
+        assert_eq!(
+            common::keys(&back.zone),
+            common::keys(&r.zone),
+            "round trip changed records"
+        );
     }
 }
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000),
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000),
         failure_persistence: None,
         ..ProptestConfig::default()
     }

@@ -22,7 +22,9 @@ pub fn human(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std:
             Severity::Warning => CsSeverity::Warning,
             Severity::Info => CsSeverity::Note,
         };
-        let mut cs = CsDiagnostic::new(sev).with_code(d.id).with_message(&d.message);
+        let mut cs = CsDiagnostic::new(sev)
+            .with_code(d.id)
+            .with_message(&d.message);
         if let Some(&fid) = ids.get(d.span.file.0 as usize) {
             let len = files.get(fid).map(|f| f.source().len()).unwrap_or(0);
             let start = (d.span.start as usize).min(len);
@@ -73,8 +75,8 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
 }
 
-/// The report as one JSON object (schema 1).
-pub fn json(report: &Report) -> serde_json::Value {
+/// The report as one pretty-printed JSON object (schema 1), fields in documented order.
+pub fn json(report: &Report) -> String {
     let diagnostics = report
         .diagnostics
         .iter()
@@ -92,7 +94,7 @@ pub fn json(report: &Report) -> serde_json::Value {
             help: d.help.as_deref(),
         })
         .collect();
-    serde_json::to_value(JsonReport {
+    serde_json::to_string_pretty(&JsonReport {
         schema: 1,
         subject: &report.subject,
         errors: report.count(Severity::Error),

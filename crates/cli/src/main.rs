@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 #[derive(Parser)]
-#[command(name = "mailzone", version, about = "Authoritative DNS for mail domains, with mail-record checks at load time")]
+#[command(
+    name = "mailzone",
+    version,
+    about = "Authoritative DNS for mail domains, with mail-record checks at load time"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,8 +83,15 @@ impl TryFrom<&ZoneArgs> for Input {
     fn try_from(a: &ZoneArgs) -> Result<Self, String> {
         let origin = match &a.origin {
             Some(o) => {
-                let fq = if o.ends_with('.') { o.clone() } else { format!("{o}.") };
-                Some(Name::from_str(&fq).map_err(|e| format!("--origin {o}: not a domain name ({e})"))?)
+                let fq = if o.ends_with('.') {
+                    o.clone()
+                } else {
+                    format!("{o}.")
+                };
+                Some(
+                    Name::from_str(&fq)
+                        .map_err(|e| format!("--origin {o}: not a domain name ({e})"))?,
+                )
             }
             None => None,
         };
@@ -89,7 +100,10 @@ impl TryFrom<&ZoneArgs> for Input {
         }
         Ok(Input {
             path: a.file.clone(),
-            opts: MasterOptions { origin, ..MasterOptions::default() },
+            opts: MasterOptions {
+                origin,
+                ..MasterOptions::default()
+            },
         })
     }
 }
@@ -126,8 +140,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let mut stdout = std::io::stdout().lock();
             match args.format {
                 Format::Json => {
-                    let v = render::json(&report);
-                    writeln!(stdout, "{}", serde_json::to_string_pretty(&v).expect("json")).map_err(|e| e.to_string())?;
+                    writeln!(stdout, "{}", render::json(&report)).map_err(|e| e.to_string())?;
                 }
                 Format::Human => {
                     let color = match args.color {
@@ -149,18 +162,32 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     .map_err(|e| e.to_string())?;
                 }
             }
-            Ok(if report.count(Severity::Error) > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if report.count(Severity::Error) > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Command::Zone { command: ZoneCommand::Dump(args) } => {
+        Command::Zone {
+            command: ZoneCommand::Dump(args),
+        } => {
             let input = Input::try_from(&args)?;
             let result = load(&input);
             if !result.is_ok() {
                 let report = report_of(&input.path, &result);
-                render::human(&report, std::io::stderr().is_terminal(), &mut std::io::stderr().lock()).map_err(|e| e.to_string())?;
+                render::human(
+                    &report,
+                    std::io::stderr().is_terminal(),
+                    &mut std::io::stderr().lock(),
+                )
+                .map_err(|e| e.to_string())?;
                 return Ok(ExitCode::from(1));
             }
             let text = mailzone_zone::writer::write_canonical(&result.zone);
-            std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -21,7 +21,10 @@ pub use span::{FileId, SourceMap, Span};
 /// Reads a zone file of either format: TOML when the name ends in `.toml`,
 /// an RFC 1035 master file otherwise.
 pub fn read_zone_file(path: &std::path::Path, opts: &MasterOptions) -> ReadResult {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         toml_zone::read_toml_file(path)
     } else {
         read_master_file(path, opts)

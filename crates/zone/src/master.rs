@@ -4,8 +4,10 @@
 //! an entry it cannot read becomes an error with its location.
 
 use crate::error::{ErrorKind, ReadError, shown};
-use crate::rdata::{is_meta_type, parse_rdata, type_code, type_name, FieldError};
-use crate::record::{name_from_wire, name_to_wire_bytes, rdata_from_wire, ReadResult, Zone, ZoneRecord};
+use crate::rdata::{FieldError, is_meta_type, parse_rdata, type_code, type_name};
+use crate::record::{
+    ReadResult, Zone, ZoneRecord, name_from_wire, name_to_wire_bytes, rdata_from_wire,
+};
 use crate::scan::{Entry, Scanner, Tok};
 use crate::span::{FileId, SourceMap, Span};
 use crate::text::{name_to_wire, parse_ttl, parse_uint, unescape};
@@ -40,18 +42,36 @@ pub fn read_master_file(path: &Path, opts: &MasterOptions) -> ReadResult {
     let mut r = Reader::new(opts);
     match std::fs::read(path) {
         Ok(bytes) => {
-            let dir = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+            let dir = path.parent().map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            });
             let canon = std::fs::canonicalize(path).ok();
             r.root_dir = dir.and_then(|d| std::fs::canonicalize(d).ok());
             if let Some(c) = canon.clone() {
                 r.include_stack.push(c);
             }
-            let file = r.sources.add(path, String::from_utf8_lossy(&bytes).into_owned());
+            let file = r
+                .sources
+                .add(path, String::from_utf8_lossy(&bytes).into_owned());
             r.read_bytes(file, &bytes, r.root_dir.clone());
         }
         Err(e) => {
             let file = r.sources.add(path, "");
-            r.errors.push(ReadError::new(ErrorKind::Io, Span { file, line: 1, col: 1, start: 0, end: 0 }, format!("cannot read {}: {e}", path.display())));
+            r.errors.push(ReadError::new(
+                ErrorKind::Io,
+                Span {
+                    file,
+                    line: 1,
+                    col: 1,
+                    start: 0,
+                    end: 0,
+                },
+                format!("cannot read {}: {e}", path.display()),
+            ));
         }
     }
     r.finish()
@@ -69,7 +89,9 @@ pub fn read_master_str(name: &str, text: &str, opts: &MasterOptions) -> ReadResu
 /// Reads master-file bytes held in memory (they need not be UTF-8).
 pub fn read_master_bytes(name: &str, bytes: &[u8], opts: &MasterOptions) -> ReadResult {
     let mut r = Reader::new(opts);
-    let file = r.sources.add(name, String::from_utf8_lossy(bytes).into_owned());
+    let file = r
+        .sources
+        .add(name, String::from_utf8_lossy(bytes).into_owned());
     r.read_bytes(file, bytes, None);
     r.finish()
 }
@@ -96,7 +118,13 @@ impl Loc {
     }
     fn entry(self, e: &Entry) -> Span {
         match self {
-            Loc::File(file) => Span { file, line: e.line, col: e.col, start: e.start, end: e.end },
+            Loc::File(file) => Span {
+                file,
+                line: e.line,
+                col: e.col,
+                start: e.start,
+                end: e.end,
+            },
             Loc::Fixed(s) => s,
         }
     }
@@ -105,7 +133,13 @@ impl Loc {
         match (self, toks.last()) {
             (Loc::File(file), Some(t)) => {
                 let end = t.end + t.quoted as u32;
-                Span { file, line: t.line, col: t.col + (end - (t.start - t.quoted as u32)), start: end, end }
+                Span {
+                    file,
+                    line: t.line,
+                    col: t.col + (end - (t.start - t.quoted as u32)),
+                    start: end,
+                    end,
+                }
             }
             _ => self.entry(e),
         }
@@ -173,7 +207,13 @@ impl<'o> Reader<'o> {
                 Ok(None) => break,
                 Ok(Some(entry)) => self.entry(Loc::File(file), src, &toks, &entry, dir.as_deref()),
                 Err(e) => {
-                    let span = Span { file, line: e.line, col: e.col, start: e.offset, end: e.offset + 1 };
+                    let span = Span {
+                        file,
+                        line: e.line,
+                        col: e.col,
+                        start: e.offset,
+                        end: e.offset + 1,
+                    };
                     let mut err = ReadError::new(ErrorKind::Syntax, span, e.message);
                     err.help = e.help;
                     self.errors.push(err);
@@ -207,12 +247,23 @@ impl<'o> Reader<'o> {
         } else {
             let mut w = Vec::with_capacity(text.len() + 2);
             if first.quoted {
-                self.err(ErrorKind::Name, loc.tok(&first), format!("expected an owner name, found the quoted string {}", shown(text)));
+                self.err(
+                    ErrorKind::Name,
+                    loc.tok(&first),
+                    format!(
+                        "expected an owner name, found the quoted string {}",
+                        shown(text)
+                    ),
+                );
                 return;
             }
             if let Err(m) = name_to_wire(text, self.origin.as_deref(), &mut w) {
                 let help = self.origin.is_none().then(|| "set the origin with `$ORIGIN example.com.` or pass it on the command line (--origin)".to_string());
-                let er = self.err(ErrorKind::Name, loc.tok(&first), format!("invalid owner name: {m}"));
+                let er = self.err(
+                    ErrorKind::Name,
+                    loc.tok(&first),
+                    format!("invalid owner name: {m}"),
+                );
                 er.help = help;
                 return;
             }
@@ -232,11 +283,23 @@ impl<'o> Reader<'o> {
         Ok(n)
     }
 
-    fn record(&mut self, loc: Loc, src: &[u8], toks: &[Tok], mut i: usize, owner: Vec<u8>, e: &Entry) {
+    fn record(
+        &mut self,
+        loc: Loc,
+        src: &[u8],
+        toks: &[Tok],
+        mut i: usize,
+        owner: Vec<u8>,
+        e: &Entry,
+    ) {
         let owner = match self.owner_name(owner) {
             Ok(n) => n,
             Err(m) => {
-                self.err(ErrorKind::Name, loc.entry(e), format!("invalid owner name: {m}"));
+                self.err(
+                    ErrorKind::Name,
+                    loc.entry(e),
+                    format!("invalid owner name: {m}"),
+                );
                 return;
             }
         };
@@ -249,12 +312,17 @@ impl<'o> Reader<'o> {
                 match parse_ttl(raw) {
                     Ok(v) => ttl = Some(v),
                     Err(m) => {
-                        self.err(ErrorKind::Ttl, loc.tok(&t), m)
-                            .help = Some("a TTL is a number of seconds or units such as `1h30m`, `2d`, `1w`".into());
+                        self.err(ErrorKind::Ttl, loc.tok(&t), m).help = Some(
+                            "a TTL is a number of seconds or units such as `1h30m`, `2d`, `1w`"
+                                .into(),
+                        );
                         return;
                     }
                 }
-            } else if class.is_none() && !t.quoted && let Some(c) = class_of(raw) {
+            } else if class.is_none()
+                && !t.quoted
+                && let Some(c) = class_of(raw)
+            {
                 class = Some((c, loc.tok(&t)));
             } else {
                 break;
@@ -262,22 +330,35 @@ impl<'o> Reader<'o> {
             i += 1;
         }
         let Some(tt) = toks.get(i).copied() else {
-            self.err(ErrorKind::Type, loc.after(toks, e), "expected a record type, found the end of the record");
+            self.err(
+                ErrorKind::Type,
+                loc.after(toks, e),
+                "expected a record type, found the end of the record",
+            );
             return;
         };
         let traw = tt.text(src);
         let Some(code) = type_code(traw).filter(|_| !tt.quoted) else {
             let msg = if is_meta_type(traw) {
-                format!("expected a record type, found {} which is a query type and cannot appear in a zone file", shown(traw))
+                format!(
+                    "expected a record type, found {} which is a query type and cannot appear in a zone file",
+                    shown(traw)
+                )
             } else if class_of(traw).is_some() {
-                format!("expected a record type, found the class {} a second time", shown(traw))
+                format!(
+                    "expected a record type, found the class {} a second time",
+                    shown(traw)
+                )
             } else if traw.first().is_some_and(u8::is_ascii_digit) {
-                format!("expected a record type, found {} (a TTL given twice?)", shown(traw))
+                format!(
+                    "expected a record type, found {} (a TTL given twice?)",
+                    shown(traw)
+                )
             } else {
                 format!("expected a record type, found {}", shown(traw))
             };
-            self.err(ErrorKind::Type, loc.tok(&tt), msg)
-                .help = Some("types are mnemonics such as A, AAAA, MX, TXT, or TYPEnnn for others".into());
+            self.err(ErrorKind::Type, loc.tok(&tt), msg).help =
+                Some("types are mnemonics such as A, AAAA, MX, TXT, or TYPEnnn for others".into());
             return;
         };
         let rd_toks = &toks[i + 1..];
@@ -295,14 +376,22 @@ impl<'o> Reader<'o> {
             Err(m) => {
                 self.wire = wire;
                 let span = rd_toks.first().map(|t| loc.tok(t)).unwrap_or(loc.entry(e));
-                self.err(ErrorKind::Rdata, span, format!("the {} RDATA is not valid: {m}", type_name(code)));
+                self.err(
+                    ErrorKind::Rdata,
+                    span,
+                    format!("the {} RDATA is not valid: {m}", type_name(code)),
+                );
                 return;
             }
         };
         let class = match (class, self.class) {
             (Some((c, sp)), Some((zc, _))) if c != zc => {
                 self.wire = wire;
-                self.err(ErrorKind::Class, sp, format!("expected class {zc} like the rest of the zone, found {c}"));
+                self.err(
+                    ErrorKind::Class,
+                    sp,
+                    format!("expected class {zc} like the rest of the zone, found {c}"),
+                );
                 return;
             }
             (Some((c, sp)), None) => {
@@ -339,10 +428,24 @@ impl<'o> Reader<'o> {
             },
         };
         self.wire = wire;
-        self.records.push(ZoneRecord { owner, class, ttl, rdata, span: loc.entry(e) });
+        self.records.push(ZoneRecord {
+            owner,
+            class,
+            ttl,
+            rdata,
+            span: loc.entry(e),
+        });
     }
 
-    fn field_error(&mut self, loc: Loc, rd_toks: &[Tok], toks: &[Tok], e: &Entry, fe: FieldError, code: u16) {
+    fn field_error(
+        &mut self,
+        loc: Loc,
+        rd_toks: &[Tok],
+        toks: &[Tok],
+        e: &Entry,
+        fe: FieldError,
+        code: u16,
+    ) {
         let span = match fe.tok {
             Some(k) => {
                 let mut s = loc.tok(&rd_toks[k]);
@@ -356,8 +459,9 @@ impl<'o> Reader<'o> {
             None => loc.after(toks, e),
         };
         let help = fe.help.or_else(|| {
-            (fe.kind == ErrorKind::Rdata && code == u16::from(RecordType::SOA))
-                .then(|| "an SOA record is: mname rname serial refresh retry expire minimum".to_string())
+            (fe.kind == ErrorKind::Rdata && code == u16::from(RecordType::SOA)).then(|| {
+                "an SOA record is: mname rname serial refresh retry expire minimum".to_string()
+            })
         });
         let er = self.err(fe.kind, span, fe.message);
         er.help = help;
@@ -369,20 +473,32 @@ impl<'o> Reader<'o> {
         match name.as_slice() {
             b"$ORIGIN" => {
                 if args.len() != 1 {
-                    self.err(ErrorKind::Directive, loc.entry(e), format!("expected `$ORIGIN <name>`, found {} arguments", args.len()));
+                    self.err(
+                        ErrorKind::Directive,
+                        loc.entry(e),
+                        format!("expected `$ORIGIN <name>`, found {} arguments", args.len()),
+                    );
                     return;
                 }
                 let mut w = Vec::new();
                 match name_to_wire(args[0].text(src), self.origin.as_deref(), &mut w) {
                     Ok(()) => self.origin = Some(w),
                     Err(m) => {
-                        self.err(ErrorKind::Name, loc.tok(&args[0]), format!("invalid $ORIGIN: {m}"));
+                        self.err(
+                            ErrorKind::Name,
+                            loc.tok(&args[0]),
+                            format!("invalid $ORIGIN: {m}"),
+                        );
                     }
                 }
             }
             b"$TTL" => {
                 if args.len() != 1 {
-                    self.err(ErrorKind::Directive, loc.entry(e), format!("expected `$TTL <ttl>`, found {} arguments", args.len()));
+                    self.err(
+                        ErrorKind::Directive,
+                        loc.entry(e),
+                        format!("expected `$TTL <ttl>`, found {} arguments", args.len()),
+                    );
                     return;
                 }
                 match parse_ttl(args[0].text(src)) {
@@ -395,19 +511,37 @@ impl<'o> Reader<'o> {
             b"$INCLUDE" => self.include(loc, src, args, e, dir),
             b"$GENERATE" => self.generate(loc, src, args, e),
             _ => {
-                self.err(ErrorKind::Directive, loc.tok(&toks[0]), format!("expected a directive ($ORIGIN, $TTL, $INCLUDE, $GENERATE), found {}", shown(toks[0].text(src))));
+                self.err(
+                    ErrorKind::Directive,
+                    loc.tok(&toks[0]),
+                    format!(
+                        "expected a directive ($ORIGIN, $TTL, $INCLUDE, $GENERATE), found {}",
+                        shown(toks[0].text(src))
+                    ),
+                );
             }
         }
     }
 
     fn include(&mut self, loc: Loc, src: &[u8], args: &[Tok], e: &Entry, dir: Option<&Path>) {
         if args.is_empty() || args.len() > 2 {
-            self.err(ErrorKind::Directive, loc.entry(e), format!("expected `$INCLUDE <file> [origin]`, found {} arguments", args.len()));
+            self.err(
+                ErrorKind::Directive,
+                loc.entry(e),
+                format!(
+                    "expected `$INCLUDE <file> [origin]`, found {} arguments",
+                    args.len()
+                ),
+            );
             return;
         }
         let span = loc.tok(&args[0]);
         let (Some(dir), Some(root)) = (dir, self.root_dir.clone()) else {
-            self.err(ErrorKind::Include, span, "$INCLUDE is not available for a zone read from memory");
+            self.err(
+                ErrorKind::Include,
+                span,
+                "$INCLUDE is not available for a zone read from memory",
+            );
             return;
         };
         let mut fname = Vec::new();
@@ -420,7 +554,11 @@ impl<'o> Reader<'o> {
         let canon = match std::fs::canonicalize(&path) {
             Ok(c) => c,
             Err(err) => {
-                self.err(ErrorKind::Include, span, format!("cannot read included file {}: {err}", path.display()));
+                self.err(
+                    ErrorKind::Include,
+                    span,
+                    format!("cannot read included file {}: {err}", path.display()),
+                );
                 return;
             }
         };
@@ -430,18 +568,42 @@ impl<'o> Reader<'o> {
             return;
         }
         if let Some(pos) = self.include_stack.iter().position(|p| *p == canon) {
-            let chain: Vec<String> = self.include_stack[pos..].iter().chain(std::iter::once(&canon)).map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
-            self.err(ErrorKind::Include, span, format!("include loop: {}", chain.join(" → ")));
+            let chain: Vec<String> = self.include_stack[pos..]
+                .iter()
+                .chain(std::iter::once(&canon))
+                .map(|p| {
+                    p.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            self.err(
+                ErrorKind::Include,
+                span,
+                format!("include loop: {}", chain.join(" → ")),
+            );
             return;
         }
         if self.include_stack.len() > self.opts.max_include_depth {
-            self.err(ErrorKind::Include, span, format!("includes nest deeper than {} levels", self.opts.max_include_depth));
+            self.err(
+                ErrorKind::Include,
+                span,
+                format!(
+                    "includes nest deeper than {} levels",
+                    self.opts.max_include_depth
+                ),
+            );
             return;
         }
         let new_origin = if let Some(o) = args.get(1) {
             let mut w = Vec::new();
             if let Err(m) = name_to_wire(o.text(src), self.origin.as_deref(), &mut w) {
-                self.err(ErrorKind::Name, loc.tok(o), format!("invalid origin for $INCLUDE: {m}"));
+                self.err(
+                    ErrorKind::Name,
+                    loc.tok(o),
+                    format!("invalid origin for $INCLUDE: {m}"),
+                );
                 return;
             }
             Some(w)
@@ -451,7 +613,11 @@ impl<'o> Reader<'o> {
         let bytes = match std::fs::read(&canon) {
             Ok(b) => b,
             Err(err) => {
-                self.err(ErrorKind::Include, span, format!("cannot read included file {}: {err}", path.display()));
+                self.err(
+                    ErrorKind::Include,
+                    span,
+                    format!("cannot read included file {}: {err}", path.display()),
+                );
                 return;
             }
         };
@@ -459,7 +625,9 @@ impl<'o> Reader<'o> {
         if new_origin.is_some() {
             self.origin = new_origin;
         }
-        let file = self.sources.add(path, String::from_utf8_lossy(&bytes).into_owned());
+        let file = self
+            .sources
+            .add(path, String::from_utf8_lossy(&bytes).into_owned());
         self.include_stack.push(canon.clone());
         let sub_dir = canon.parent().map(Path::to_path_buf);
         let saved_toks = std::mem::take(&mut self.toks);
@@ -486,7 +654,14 @@ impl<'o> Reader<'o> {
         };
         let count = (stop - start) / step + 1;
         if count > self.opts.max_generate {
-            self.err(ErrorKind::Generate, loc.tok(&args[0]), format!("the range makes {count} records; one $GENERATE may make at most {}", self.opts.max_generate));
+            self.err(
+                ErrorKind::Generate,
+                loc.tok(&args[0]),
+                format!(
+                    "the range makes {count} records; one $GENERATE may make at most {}",
+                    self.opts.max_generate
+                ),
+            );
             return;
         }
         let lhs = args[1].text(src).to_vec();
@@ -503,7 +678,11 @@ impl<'o> Reader<'o> {
             }
         }
         if k >= args.len() {
-            self.err(ErrorKind::Generate, span, "expected a record type and the right-hand side in $GENERATE");
+            self.err(
+                ErrorKind::Generate,
+                span,
+                "expected a record type and the right-hand side in $GENERATE",
+            );
             return;
         }
         let rhs: Vec<u8> = if args.len() - k == 1 && args[k].quoted {
@@ -543,8 +722,13 @@ impl<'o> Reader<'o> {
                     let fixed = Loc::Fixed(span);
                     let first = toks[0];
                     let mut w = Vec::new();
-                    if let Err(m) = name_to_wire(first.text(&line), self.origin.as_deref(), &mut w) {
-                        self.err(ErrorKind::Generate, span, format!("$GENERATE made an invalid owner name for {v}: {m}"));
+                    if let Err(m) = name_to_wire(first.text(&line), self.origin.as_deref(), &mut w)
+                    {
+                        self.err(
+                            ErrorKind::Generate,
+                            span,
+                            format!("$GENERATE made an invalid owner name for {v}: {m}"),
+                        );
                         return;
                     }
                     let gl = line.clone();
@@ -552,7 +736,14 @@ impl<'o> Reader<'o> {
                 }
                 Ok(None) => {}
                 Err(se) => {
-                    self.err(ErrorKind::Generate, span, format!("$GENERATE made text that does not scan for {v}: {}", se.message));
+                    self.err(
+                        ErrorKind::Generate,
+                        span,
+                        format!(
+                            "$GENERATE made text that does not scan for {v}: {}",
+                            se.message
+                        ),
+                    );
                 }
             }
             if self.errors.len() > before {
@@ -567,13 +758,25 @@ impl<'o> Reader<'o> {
 
     fn finish(mut self) -> ReadResult {
         let soa = u16::from(RecordType::SOA);
-        let soas: Vec<usize> = self.records.iter().enumerate().filter(|(_, r)| u16::from(r.rtype()) == soa).map(|(i, _)| i).collect();
+        let soas: Vec<usize> = self
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| u16::from(r.rtype()) == soa)
+            .map(|(i, _)| i)
+            .collect();
         let origin = match (&self.opts.origin, soas.first()) {
             (Some(o), _) => Some(o.clone()),
             (None, Some(&i)) => Some(self.records[i].owner.clone()),
             (None, None) => None,
         };
-        let file0 = Span { file: FileId(0), line: 1, col: 1, start: 0, end: 0 };
+        let file0 = Span {
+            file: FileId(0),
+            line: 1,
+            col: 1,
+            start: 0,
+            end: 0,
+        };
         match (&origin, soas.as_slice()) {
             (_, []) if !self.soa_seen && (self.errors.is_empty() || !self.records.is_empty()) => {
                 self.errors.push(
@@ -588,18 +791,28 @@ impl<'o> Reader<'o> {
                         let msg = if n > 0 {
                             format!("expected one SOA record, found another at {}", r.owner)
                         } else {
-                            format!("expected the SOA at the origin {o}, found it at {}", r.owner)
+                            format!(
+                                "expected the SOA at the origin {o}, found it at {}",
+                                r.owner
+                            )
                         };
-                        self.errors.push(ReadError::new(ErrorKind::Zone, r.span, msg));
+                        self.errors
+                            .push(ReadError::new(ErrorKind::Zone, r.span, msg));
                     }
                 }
             }
             _ => {}
         }
-        self.errors.sort_by_key(|e| (e.span.file, e.span.start, e.span.line, e.span.col));
+        self.errors
+            .sort_by_key(|e| (e.span.file, e.span.start, e.span.line, e.span.col));
         let class = self.class.map(|c| c.0).unwrap_or(DNSClass::IN);
         ReadResult {
-            zone: Zone { origin: origin.unwrap_or_else(Name::root), class, records: self.records, sources: self.sources },
+            zone: Zone {
+                origin: origin.unwrap_or_else(Name::root),
+                class,
+                records: self.records,
+                sources: self.sources,
+            },
             errors: self.errors,
         }
     }
@@ -631,12 +844,31 @@ fn expand(tpl: &[u8], v: u64, out: &mut Vec<u8>) -> Result<(), String> {
                 i += 2;
             }
             b'$' if tpl.get(i + 1) == Some(&b'{') => {
-                let close = tpl[i..].iter().position(|&b| b == b'}').ok_or("expected `}` to close `${` in $GENERATE")?;
-                let inner = std::str::from_utf8(&tpl[i + 2..i + close]).map_err(|_| "bad $GENERATE modifier")?;
+                let close = tpl[i..]
+                    .iter()
+                    .position(|&b| b == b'}')
+                    .ok_or("expected `}` to close `${` in $GENERATE")?;
+                let inner = std::str::from_utf8(&tpl[i + 2..i + close])
+                    .map_err(|_| "bad $GENERATE modifier")?;
                 let mut parts = inner.split(',');
-                let bad = || format!("expected a modifier `${{offset[,width[,base]]}}` with base d, o, x, X, n or N, found `${{{inner}}}`");
-                let offset: i64 = parts.next().filter(|p| !p.is_empty()).map(str::parse).transpose().map_err(|_| bad())?.unwrap_or(0);
-                let width: usize = parts.next().map(str::parse).transpose().map_err(|_| bad())?.unwrap_or(0);
+                let bad = || {
+                    format!(
+                        "expected a modifier `${{offset[,width[,base]]}}` with base d, o, x, X, n or N, found `${{{inner}}}`"
+                    )
+                };
+                let offset: i64 = parts
+                    .next()
+                    .filter(|p| !p.is_empty())
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| bad())?
+                    .unwrap_or(0);
+                let width: usize = parts
+                    .next()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| bad())?
+                    .unwrap_or(0);
                 let base = parts.next().unwrap_or("d");
                 if parts.next().is_some() || width > 255 {
                     return Err(bad());
@@ -697,26 +929,53 @@ mod tests {
     fn include_nesting_is_bounded() {
         let dir = std::env::temp_dir().join(format!("mailzone-depth-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut main = String::from("$ORIGIN example.com.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n$INCLUDE d1.inc\n");
+        let mut main =
+            String::from("$ORIGIN example.com.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n$INCLUDE d1.inc\n");
         std::fs::write(dir.join("main.zone"), &main).unwrap();
         for i in 1..=20 {
-            std::fs::write(dir.join(format!("d{i}.inc")), format!("h{i} A 192.0.2.1\n$INCLUDE d{}.inc\n", i + 1)).unwrap();
+            std::fs::write(
+                dir.join(format!("d{i}.inc")),
+                format!("h{i} A 192.0.2.1\n$INCLUDE d{}.inc\n", i + 1),
+            )
+            .unwrap();
         }
         std::fs::write(dir.join("d21.inc"), "end A 192.0.2.2\n").unwrap();
         let r = read_master_file(&dir.join("main.zone"), &MasterOptions::default());
-        let depth: Vec<_> = r.errors.iter().filter(|e| e.message.contains("includes nest deeper than 10 levels")).collect();
+        let depth: Vec<_> = r
+            .errors
+            .iter()
+            .filter(|e| e.message.contains("includes nest deeper than 10 levels"))
+            .collect();
         assert_eq!(depth.len(), 1, "{:?}", r.errors);
         assert_eq!(r.errors.len(), 1);
         // Records up to the limit are read; nothing below it.
-        assert!(r.zone.records.iter().any(|r| r.owner.to_string() == "h10.example.com."));
-        assert!(!r.zone.records.iter().any(|r| r.owner.to_string() == "end.example.com."));
+        assert!(
+            r.zone
+                .records
+                .iter()
+                .any(|r| r.owner.to_string() == "h10.example.com.")
+        );
+        assert!(
+            !r.zone
+                .records
+                .iter()
+                .any(|r| r.owner.to_string() == "end.example.com.")
+        );
         main.clear();
     }
 
     #[test]
     fn origin_reverts_after_include_and_in_memory_include_is_refused() {
-        let r = read_master_str("m", "$ORIGIN example.com.\n$TTL 1\n@ SOA a b 1 2 3 4 5\n$INCLUDE x.inc\n", &MasterOptions::default());
+        let r = read_master_str(
+            "m",
+            "$ORIGIN example.com.\n$TTL 1\n@ SOA a b 1 2 3 4 5\n$INCLUDE x.inc\n",
+            &MasterOptions::default(),
+        );
         assert_eq!(r.errors.len(), 1);
-        assert!(r.errors[0].message.contains("not available for a zone read from memory"));
+        assert!(
+            r.errors[0]
+                .message
+                .contains("not available for a zone read from memory")
+        );
     }
 }

@@ -5,7 +5,10 @@
 
 use crate::error::ErrorKind;
 use crate::scan::Tok;
-use crate::text::{name_to_wire, parse_ttl, parse_uint, unescape, wire_name_len, write_char_string, write_wire_name};
+use crate::text::{
+    name_to_wire, parse_ttl, parse_uint, unescape, wire_name_len, write_char_string,
+    write_wire_name,
+};
 use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXUPPER_PERMISSIVE};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -56,7 +59,19 @@ const TYPES: &[(&str, u16, Option<&[F]>)] = &[
     ("MD", 3, None),
     ("MF", 4, None),
     ("CNAME", 5, Some(&[F::Name])),
-    ("SOA", 6, Some(&[F::Name, F::Name, F::U32, F::Period, F::Period, F::Period, F::Period])),
+    (
+        "SOA",
+        6,
+        Some(&[
+            F::Name,
+            F::Name,
+            F::U32,
+            F::Period,
+            F::Period,
+            F::Period,
+            F::Period,
+        ]),
+    ),
     ("MB", 7, None),
     ("MG", 8, None),
     ("MR", 9, None),
@@ -75,7 +90,11 @@ const TYPES: &[(&str, u16, Option<&[F]>)] = &[
     ("LOC", 29, None),
     ("NXT", 30, None),
     ("SRV", 33, Some(&[F::U16, F::U16, F::U16, F::Name])),
-    ("NAPTR", 35, Some(&[F::U16, F::U16, F::CharStr, F::CharStr, F::CharStr, F::Name])),
+    (
+        "NAPTR",
+        35,
+        Some(&[F::U16, F::U16, F::CharStr, F::CharStr, F::CharStr, F::Name]),
+    ),
     ("KX", 36, None),
     ("CERT", 37, None),
     ("DNAME", 39, Some(&[F::Name])),
@@ -83,11 +102,29 @@ const TYPES: &[(&str, u16, Option<&[F]>)] = &[
     ("DS", 43, Some(&[F::U16, F::Alg, F::U8, F::Hex])),
     ("SSHFP", 44, Some(&[F::U8, F::U8, F::Hex])),
     ("IPSECKEY", 45, None),
-    ("RRSIG", 46, Some(&[F::RrType, F::Alg, F::U8, F::Period, F::Time, F::Time, F::U16, F::Name, F::Base64])),
+    (
+        "RRSIG",
+        46,
+        Some(&[
+            F::RrType,
+            F::Alg,
+            F::U8,
+            F::Period,
+            F::Time,
+            F::Time,
+            F::U16,
+            F::Name,
+            F::Base64,
+        ]),
+    ),
     ("NSEC", 47, Some(&[F::Name, F::Bitmap])),
     ("DNSKEY", 48, Some(&[F::U16, F::U8, F::Alg, F::Base64])),
     ("DHCID", 49, None),
-    ("NSEC3", 50, Some(&[F::U8, F::U8, F::U16, F::Salt, F::NextHash, F::Bitmap])),
+    (
+        "NSEC3",
+        50,
+        Some(&[F::U8, F::U8, F::U16, F::Salt, F::NextHash, F::Bitmap]),
+    ),
     ("NSEC3PARAM", 51, Some(&[F::U8, F::U8, F::U16, F::Salt])),
     ("TLSA", 52, Some(&[F::U8, F::U8, F::U8, F::Hex])),
     ("SMIMEA", 53, Some(&[F::U8, F::U8, F::U8, F::Hex])),
@@ -107,11 +144,23 @@ const TYPES: &[(&str, u16, Option<&[F]>)] = &[
 ];
 
 /// Types that never appear in a zone file: meta and query types.
-const META: &[(&str, u16)] = &[("OPT", 41), ("TKEY", 249), ("TSIG", 250), ("IXFR", 251), ("AXFR", 252), ("MAILB", 253), ("MAILA", 254), ("ANY", 255)];
+const META: &[(&str, u16)] = &[
+    ("OPT", 41),
+    ("TKEY", 249),
+    ("TSIG", 250),
+    ("IXFR", 251),
+    ("AXFR", 252),
+    ("MAILB", 253),
+    ("MAILA", 254),
+    ("ANY", 255),
+];
 
 /// The type code for a mnemonic or `TYPEnnn`, case-insensitive.
 pub fn type_code(raw: &[u8]) -> Option<u16> {
-    if let Some(t) = TYPES.iter().find(|t| t.0.as_bytes().eq_ignore_ascii_case(raw)) {
+    if let Some(t) = TYPES
+        .iter()
+        .find(|t| t.0.as_bytes().eq_ignore_ascii_case(raw))
+    {
         return Some(t.1);
     }
     if raw.len() > 4 && raw[..4].eq_ignore_ascii_case(b"TYPE") {
@@ -122,7 +171,8 @@ pub fn type_code(raw: &[u8]) -> Option<u16> {
 
 /// Whether `raw` names a meta type that cannot be a record in a zone.
 pub fn is_meta_type(raw: &[u8]) -> bool {
-    META.iter().any(|t| t.0.as_bytes().eq_ignore_ascii_case(raw))
+    META.iter()
+        .any(|t| t.0.as_bytes().eq_ignore_ascii_case(raw))
 }
 
 /// The mnemonic of a type, or `TYPEnnn`.
@@ -228,7 +278,10 @@ pub fn parse_rdata(
     out: &mut Vec<u8>,
 ) -> Result<(), FieldError> {
     let tname = type_name(code);
-    if toks.first().is_some_and(|t| !t.quoted && t.text(src) == b"\\#") {
+    if toks
+        .first()
+        .is_some_and(|t| !t.quoted && t.text(src) == b"\\#")
+    {
         return parse_generic(src, toks, out);
     }
     let Some(fields) = schema(code) else {
@@ -236,20 +289,34 @@ pub fn parse_rdata(
             tok: toks.first().map(|_| 0),
             offset: 0,
             kind: ErrorKind::Type,
-            message: format!("expected RDATA in RFC 3597 form (`\\# length hex`) for type {tname}, which mailzone has no text layout for"),
-            help: Some(format!("write the record as `TYPE{code} \\# <length> <hex>`")),
+            message: format!(
+                "expected RDATA in RFC 3597 form (`\\# length hex`) for type {tname}, which mailzone has no text layout for"
+            ),
+            help: Some(format!(
+                "write the record as `TYPE{code} \\# <length> <hex>`"
+            )),
         });
     };
     let mut i = 0usize;
     let mut scratch = Vec::new();
     for &f in fields {
-        let rest_field = matches!(f, F::CharStrs | F::Hex | F::Base64 | F::Bitmap | F::SvcParams | F::CaaValue);
+        let rest_field = matches!(
+            f,
+            F::CharStrs | F::Hex | F::Base64 | F::Bitmap | F::SvcParams | F::CaaValue
+        );
         if i >= toks.len() && !matches!(f, F::Bitmap | F::SvcParams) {
             return Err(FieldError {
                 tok: None,
                 offset: 0,
-                kind: if f == F::MxPref { ErrorKind::MxPreference } else { ErrorKind::Rdata },
-                message: format!("expected {} in the {tname} record, found the end of the record", field_what(f)),
+                kind: if f == F::MxPref {
+                    ErrorKind::MxPreference
+                } else {
+                    ErrorKind::Rdata
+                },
+                message: format!(
+                    "expected {} in the {tname} record, found the end of the record",
+                    field_what(f)
+                ),
                 help: Some(format!("a {tname} record needs: {}", layout_words(fields))),
             });
         }
@@ -264,7 +331,9 @@ pub fn parse_rdata(
         let bad = |msg: String| FieldError::at(i, msg);
         match f {
             F::U8 => out.push(parse_uint(raw, 255, "an 8-bit number").map_err(bad)? as u8),
-            F::U16 => out.extend_from_slice(&(parse_uint(raw, 65535, "a 16-bit number").map_err(bad)? as u16).to_be_bytes()),
+            F::U16 => out.extend_from_slice(
+                &(parse_uint(raw, 65535, "a 16-bit number").map_err(bad)? as u16).to_be_bytes(),
+            ),
             F::MxPref => {
                 let v = parse_uint(raw, 65535, "the MX preference").map_err(|m| {
                     FieldError::at(i, m)
@@ -273,11 +342,17 @@ pub fn parse_rdata(
                 })?;
                 out.extend_from_slice(&(v as u16).to_be_bytes());
             }
-            F::U32 => out.extend_from_slice(&(parse_uint(raw, u32::MAX as u64, "a 32-bit number").map_err(bad)? as u32).to_be_bytes()),
+            F::U32 => out.extend_from_slice(
+                &(parse_uint(raw, u32::MAX as u64, "a 32-bit number").map_err(bad)? as u32)
+                    .to_be_bytes(),
+            ),
             F::Period => out.extend_from_slice(&parse_ttl(raw).map_err(bad)?.to_be_bytes()),
             F::Name => {
                 if tok.quoted {
-                    return Err(bad(format!("expected a domain name, found the quoted string {}", crate::error::shown(raw))));
+                    return Err(bad(format!(
+                        "expected a domain name, found the quoted string {}",
+                        crate::error::shown(raw)
+                    )));
                 }
                 name_to_wire(raw, origin, out).map_err(bad)?
             }
@@ -286,24 +361,42 @@ pub fn parse_rdata(
                     .ok()
                     .filter(|s| s.split('.').count() == 4)
                     .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| bad(format!("expected an IPv4 address, found {}", crate::error::shown(raw))))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "expected an IPv4 address, found {}",
+                            crate::error::shown(raw)
+                        ))
+                    })?;
                 out.extend_from_slice(&a.octets());
             }
             F::Ipv6 => {
                 let a: Ipv6Addr = std::str::from_utf8(raw)
                     .ok()
                     .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| bad(format!("expected an IPv6 address, found {}", crate::error::shown(raw))))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "expected an IPv6 address, found {}",
+                            crate::error::shown(raw)
+                        ))
+                    })?;
                 out.extend_from_slice(&a.octets());
             }
             F::CharStr => char_string(raw, i, &mut scratch, out)?,
             F::RrType => {
-                let c = type_code(raw).ok_or_else(|| bad(format!("expected a record type, found {}", crate::error::shown(raw))))?;
+                let c = type_code(raw).ok_or_else(|| {
+                    bad(format!(
+                        "expected a record type, found {}",
+                        crate::error::shown(raw)
+                    ))
+                })?;
                 out.extend_from_slice(&c.to_be_bytes());
             }
             F::Time => out.extend_from_slice(&parse_time(raw).map_err(bad)?.to_be_bytes()),
             F::Alg => {
-                let v = match ALGS.iter().find(|a| a.0.as_bytes().eq_ignore_ascii_case(raw)) {
+                let v = match ALGS
+                    .iter()
+                    .find(|a| a.0.as_bytes().eq_ignore_ascii_case(raw))
+                {
                     Some(a) => a.1,
                     None => parse_uint(raw, 255, "a DNSSEC algorithm").map_err(bad)? as u8,
                 };
@@ -313,9 +406,12 @@ pub fn parse_rdata(
                 if raw == b"-" {
                     out.push(0);
                 } else {
-                    let bytes = HEXUPPER_PERMISSIVE
-                        .decode(raw)
-                        .map_err(|_| bad(format!("expected a salt in hex or `-`, found {}", crate::error::shown(raw))))?;
+                    let bytes = HEXUPPER_PERMISSIVE.decode(raw).map_err(|_| {
+                        bad(format!(
+                            "expected a salt in hex or `-`, found {}",
+                            crate::error::shown(raw)
+                        ))
+                    })?;
                     if bytes.len() > 255 {
                         return Err(bad("the salt is longer than 255 bytes".into()));
                     }
@@ -325,9 +421,12 @@ pub fn parse_rdata(
             }
             F::NextHash => {
                 let up = raw.to_ascii_uppercase();
-                let bytes = BASE32HEX_NOPAD
-                    .decode(&up)
-                    .map_err(|_| bad(format!("expected a base32hex hash, found {}", crate::error::shown(raw))))?;
+                let bytes = BASE32HEX_NOPAD.decode(&up).map_err(|_| {
+                    bad(format!(
+                        "expected a base32hex hash, found {}",
+                        crate::error::shown(raw)
+                    ))
+                })?;
                 if bytes.is_empty() || bytes.len() > 255 {
                     return Err(bad("the next hashed owner must be 1–255 bytes".into()));
                 }
@@ -335,7 +434,11 @@ pub fn parse_rdata(
                 out.extend_from_slice(&bytes);
             }
             F::CaaTag => {
-                if tok.quoted || raw.is_empty() || raw.len() > 255 || !raw.iter().all(u8::is_ascii_alphanumeric) {
+                if tok.quoted
+                    || raw.is_empty()
+                    || raw.len() > 255
+                    || !raw.iter().all(u8::is_ascii_alphanumeric)
+                {
                     return Err(bad(format!(
                         "expected a CAA tag of letters and digits (issue, issuewild, iodef, …), found {}",
                         crate::error::shown(raw)
@@ -344,7 +447,9 @@ pub fn parse_rdata(
                 out.push(raw.len() as u8);
                 out.extend_from_slice(raw);
             }
-            F::CharStrs | F::Hex | F::Base64 | F::Bitmap | F::SvcParams | F::CaaValue => unreachable!("handled above"),
+            F::CharStrs | F::Hex | F::Base64 | F::Bitmap | F::SvcParams | F::CaaValue => {
+                unreachable!("handled above")
+            }
         }
         i += 1;
     }
@@ -362,10 +467,19 @@ pub fn parse_rdata(
 }
 
 fn layout_words(fields: &[F]) -> String {
-    fields.iter().map(|&f| field_what(f)).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|&f| field_what(f))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn char_string(raw: &[u8], i: usize, scratch: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), FieldError> {
+fn char_string(
+    raw: &[u8],
+    i: usize,
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
     scratch.clear();
     unescape(raw, scratch).map_err(|m| FieldError::at(i, m))?;
     if scratch.len() > 255 {
@@ -381,7 +495,15 @@ fn char_string(raw: &[u8], i: usize, scratch: &mut Vec<u8>, out: &mut Vec<u8>) -
     Ok(())
 }
 
-fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>, out: &mut Vec<u8>, tname: &str) -> Result<(), FieldError> {
+fn parse_rest(
+    f: F,
+    src: &[u8],
+    toks: &[Tok],
+    base: usize,
+    origin: Option<&[u8]>,
+    out: &mut Vec<u8>,
+    tname: &str,
+) -> Result<(), FieldError> {
     let _ = origin;
     match f {
         F::CharStrs => {
@@ -392,8 +514,14 @@ fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>
         }
         F::CaaValue => {
             if toks.len() > 1 {
-                return Err(FieldError::at(base + 1, format!("expected the end of the CAA record, found {}", crate::error::shown(toks[1].text(src))))
-                    .help("quote a CAA value that contains spaces"));
+                return Err(FieldError::at(
+                    base + 1,
+                    format!(
+                        "expected the end of the CAA record, found {}",
+                        crate::error::shown(toks[1].text(src))
+                    ),
+                )
+                .help("quote a CAA value that contains spaces"));
             }
             unescape(toks[0].text(src), out).map_err(|m| FieldError::at(base, m))?;
         }
@@ -426,7 +554,14 @@ fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>
                     _ => None,
                 };
                 if let Some(w) = want.filter(|&w| w != bytes.len()) {
-                    return Err(FieldError::at(base, format!("expected a {w}-byte digest for digest type {}, found {} bytes", out[out.len() - 1], bytes.len())));
+                    return Err(FieldError::at(
+                        base,
+                        format!(
+                            "expected a {w}-byte digest for digest type {}, found {} bytes",
+                            out[out.len() - 1],
+                            bytes.len()
+                        ),
+                    ));
                 }
             }
             out.extend_from_slice(&bytes);
@@ -438,7 +573,10 @@ fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>
             }
             let bytes = BASE64.decode(&joined).map_err(|e| {
                 let (k, off) = locate(src, toks, e.position);
-                let mut fe = FieldError::at(base + k, format!("expected base64 data in the {tname} record; it does not decode ({e})"));
+                let mut fe = FieldError::at(
+                    base + k,
+                    format!("expected base64 data in the {tname} record; it does not decode ({e})"),
+                );
                 fe.offset = off;
                 fe
             })?;
@@ -447,8 +585,15 @@ fn parse_rest(f: F, src: &[u8], toks: &[Tok], base: usize, origin: Option<&[u8]>
         F::Bitmap => {
             let mut types = Vec::with_capacity(toks.len());
             for (k, t) in toks.iter().enumerate() {
-                let c = type_code(t.text(src))
-                    .ok_or_else(|| FieldError::at(base + k, format!("expected a record type in the type bitmap, found {}", crate::error::shown(t.text(src)))))?;
+                let c = type_code(t.text(src)).ok_or_else(|| {
+                    FieldError::at(
+                        base + k,
+                        format!(
+                            "expected a record type in the type bitmap, found {}",
+                            crate::error::shown(t.text(src))
+                        ),
+                    )
+                })?;
                 types.push(c);
             }
             write_bitmap(&mut types, out);
@@ -501,16 +646,26 @@ fn parse_generic(src: &[u8], toks: &[Tok], out: &mut Vec<u8>) -> Result<(), Fiel
             help: Some("RFC 3597 form is `\\# <length> <hex>`".into()),
         });
     };
-    let len = parse_uint(len_tok.text(src), 65535, "the RDATA length").map_err(|m| FieldError::at(1, m))? as usize;
+    let len = parse_uint(len_tok.text(src), 65535, "the RDATA length")
+        .map_err(|m| FieldError::at(1, m))? as usize;
     let mut joined = Vec::new();
     for t in &toks[2..] {
         joined.extend_from_slice(t.text(src));
     }
-    let bytes = HEXUPPER_PERMISSIVE
-        .decode(&joined)
-        .map_err(|_| FieldError::at(2.min(toks.len() - 1), "expected hexadecimal RDATA after the length, with an even number of digits"))?;
+    let bytes = HEXUPPER_PERMISSIVE.decode(&joined).map_err(|_| {
+        FieldError::at(
+            2.min(toks.len() - 1),
+            "expected hexadecimal RDATA after the length, with an even number of digits",
+        )
+    })?;
     if bytes.len() != len {
-        return Err(FieldError::at(1, format!("the length says {len} bytes, but the hex data holds {} bytes", bytes.len())));
+        return Err(FieldError::at(
+            1,
+            format!(
+                "the length says {len} bytes, but the hex data holds {} bytes",
+                bytes.len()
+            ),
+        ));
     }
     out.extend_from_slice(&bytes);
     Ok(())
@@ -537,7 +692,11 @@ fn svc_key(raw: &[u8]) -> Option<u16> {
 }
 
 fn svc_key_name(k: u16) -> String {
-    SVC_KEYS.iter().find(|e| e.1 == k).map(|e| e.0.to_string()).unwrap_or_else(|| format!("key{k}"))
+    SVC_KEYS
+        .iter()
+        .find(|e| e.1 == k)
+        .map(|e| e.0.to_string())
+        .unwrap_or_else(|| format!("key{k}"))
 }
 
 /// Splits a decoded value list on commas, honouring `\,` and `\\` (RFC 9460 App. A.1).
@@ -563,14 +722,24 @@ fn value_list(v: &[u8]) -> Vec<Vec<u8>> {
     items
 }
 
-fn parse_svc_params(src: &[u8], toks: &[Tok], base: usize, out: &mut Vec<u8>) -> Result<(), FieldError> {
+fn parse_svc_params(
+    src: &[u8],
+    toks: &[Tok],
+    base: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
     let mut params: Vec<(u16, Vec<u8>, usize)> = Vec::new();
     let mut k = 0;
     while k < toks.len() {
         let at = base + k;
         let raw = toks[k].text(src);
         let (key_raw, value): (&[u8], Option<Vec<u8>>) = match raw.iter().position(|&b| b == b'=') {
-            Some(p) if p + 1 == raw.len() && toks.get(k + 1).is_some_and(|n| n.quoted && n.start == toks[k].end + 1) => {
+            Some(p)
+                if p + 1 == raw.len()
+                    && toks
+                        .get(k + 1)
+                        .is_some_and(|n| n.quoted && n.start == toks[k].end + 1) =>
+            {
                 k += 1;
                 let mut v = Vec::new();
                 unescape(toks[k].text(src), &mut v).map_err(|m| FieldError::at(at, m))?;
@@ -588,15 +757,30 @@ fn parse_svc_params(src: &[u8], toks: &[Tok], base: usize, out: &mut Vec<u8>) ->
             FieldError::at(at, format!("expected a service parameter key (mandatory, alpn, no-default-alpn, port, ipv4hint, ech, ipv6hint or keyNNNNN), found {}", crate::error::shown(key_raw)))
         })?;
         if params.iter().any(|p| p.0 == key) {
-            return Err(FieldError::at(at, format!("service parameter `{}` appears twice", svc_key_name(key))));
+            return Err(FieldError::at(
+                at,
+                format!("service parameter `{}` appears twice", svc_key_name(key)),
+            ));
         }
-        let need_value = |v: Option<Vec<u8>>| v.filter(|v| !v.is_empty()).ok_or_else(|| FieldError::at(at, format!("expected a value for `{}=`", svc_key_name(key))));
+        let need_value = |v: Option<Vec<u8>>| {
+            v.filter(|v| !v.is_empty()).ok_or_else(|| {
+                FieldError::at(at, format!("expected a value for `{}=`", svc_key_name(key)))
+            })
+        };
         let mut wire = Vec::new();
         match key {
             0 => {
                 let mut keys = Vec::new();
                 for item in value_list(&need_value(value)?) {
-                    keys.push(svc_key(&item).ok_or_else(|| FieldError::at(at, format!("expected a key name in mandatory=, found {}", crate::error::shown(&item))))?);
+                    keys.push(svc_key(&item).ok_or_else(|| {
+                        FieldError::at(
+                            at,
+                            format!(
+                                "expected a key name in mandatory=, found {}",
+                                crate::error::shown(&item)
+                            ),
+                        )
+                    })?);
                 }
                 keys.sort_unstable();
                 for kk in keys {
@@ -606,7 +790,10 @@ fn parse_svc_params(src: &[u8], toks: &[Tok], base: usize, out: &mut Vec<u8>) ->
             1 => {
                 for item in value_list(&need_value(value)?) {
                     if item.is_empty() || item.len() > 255 {
-                        return Err(FieldError::at(at, "each alpn identifier must be 1–255 bytes"));
+                        return Err(FieldError::at(
+                            at,
+                            "each alpn identifier must be 1–255 bytes",
+                        ));
                     }
                     wire.push(item.len() as u8);
                     wire.extend_from_slice(&item);
@@ -619,20 +806,47 @@ fn parse_svc_params(src: &[u8], toks: &[Tok], base: usize, out: &mut Vec<u8>) ->
             }
             3 => {
                 let v = need_value(value)?;
-                wire.extend_from_slice(&(parse_uint(&v, 65535, "a port").map_err(|m| FieldError::at(at, m))? as u16).to_be_bytes());
+                wire.extend_from_slice(
+                    &(parse_uint(&v, 65535, "a port").map_err(|m| FieldError::at(at, m))? as u16)
+                        .to_be_bytes(),
+                );
             }
             4 => {
                 for item in value_list(&need_value(value)?) {
-                    let a: Ipv4Addr = std::str::from_utf8(&item).ok().and_then(|s| s.parse().ok()).ok_or_else(|| FieldError::at(at, format!("expected an IPv4 address in ipv4hint, found {}", crate::error::shown(&item))))?;
+                    let a: Ipv4Addr = std::str::from_utf8(&item)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| {
+                            FieldError::at(
+                                at,
+                                format!(
+                                    "expected an IPv4 address in ipv4hint, found {}",
+                                    crate::error::shown(&item)
+                                ),
+                            )
+                        })?;
                     wire.extend_from_slice(&a.octets());
                 }
             }
             5 => {
-                wire = BASE64.decode(&need_value(value)?).map_err(|_| FieldError::at(at, "expected base64 in ech="))?;
+                wire = BASE64
+                    .decode(&need_value(value)?)
+                    .map_err(|_| FieldError::at(at, "expected base64 in ech="))?;
             }
             6 => {
                 for item in value_list(&need_value(value)?) {
-                    let a: Ipv6Addr = std::str::from_utf8(&item).ok().and_then(|s| s.parse().ok()).ok_or_else(|| FieldError::at(at, format!("expected an IPv6 address in ipv6hint, found {}", crate::error::shown(&item))))?;
+                    let a: Ipv6Addr = std::str::from_utf8(&item)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| {
+                            FieldError::at(
+                                at,
+                                format!(
+                                    "expected an IPv6 address in ipv6hint, found {}",
+                                    crate::error::shown(&item)
+                                ),
+                            )
+                        })?;
                     wire.extend_from_slice(&a.octets());
                 }
             }
@@ -678,10 +892,17 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// An RRSIG time (RFC 4034 §3.2): `YYYYMMDDHHmmSS` in UTC, or a plain number of seconds.
 pub fn parse_time(raw: &[u8]) -> Result<u32, String> {
     if raw.len() == 14 && raw.iter().all(u8::is_ascii_digit) {
-        let n = |a: usize, b: usize| raw[a..b].iter().fold(0i64, |acc, d| acc * 10 + (d - b'0') as i64);
+        let n = |a: usize, b: usize| {
+            raw[a..b]
+                .iter()
+                .fold(0i64, |acc, d| acc * 10 + (d - b'0') as i64)
+        };
         let (y, mo, d, h, mi, s) = (n(0, 4), n(4, 6), n(6, 8), n(8, 10), n(10, 12), n(12, 14));
         if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 59 {
-            return Err(format!("expected a time YYYYMMDDHHmmSS, found `{}` (a field is out of range)", String::from_utf8_lossy(raw)));
+            return Err(format!(
+                "expected a time YYYYMMDDHHmmSS, found `{}` (a field is out of range)",
+                String::from_utf8_lossy(raw)
+            ));
         }
         let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
         // Serial-number arithmetic (RFC 4034 §3.1.5): times wrap modulo 2^32.
@@ -694,7 +915,13 @@ fn format_time(t: u32, out: &mut String) {
     let secs = t as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let r = secs.rem_euclid(86_400);
-    let _ = write!(out, "{y:04}{m:02}{d:02}{:02}{:02}{:02}", r / 3600, r % 3600 / 60, r % 60);
+    let _ = write!(
+        out,
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        r / 3600,
+        r % 3600 / 60,
+        r % 60
+    );
 }
 
 /// Writes wire RDATA of a type in presentation format. Types without a layout,
@@ -867,7 +1094,16 @@ fn write_svc_value(key: u16, v: &[u8], out: &mut String) -> Option<()> {
     match key {
         0 => {
             out.push('=');
-            let names: Vec<String> = v.chunks(2).map(|c| if c.len() == 2 { svc_key_name(u16::from_be_bytes([c[0], c[1]])) } else { String::new() }).collect();
+            let names: Vec<String> = v
+                .chunks(2)
+                .map(|c| {
+                    if c.len() == 2 {
+                        svc_key_name(u16::from_be_bytes([c[0], c[1]]))
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
             out.push_str(&names.join(","));
         }
         1 => {
@@ -898,20 +1134,26 @@ fn write_svc_value(key: u16, v: &[u8], out: &mut String) -> Option<()> {
             let _ = write!(out, "={}", u16::from_be_bytes(v.try_into().ok()?));
         }
         4 => {
-            if v.is_empty() || v.len() % 4 != 0 {
+            if v.is_empty() || !v.len().is_multiple_of(4) {
                 return None;
             }
-            let a: Vec<String> = v.chunks(4).map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string()).collect();
+            let a: Vec<String> = v
+                .chunks(4)
+                .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string())
+                .collect();
             let _ = write!(out, "={}", a.join(","));
         }
         5 => {
             let _ = write!(out, "={}", BASE64.encode(v));
         }
         6 => {
-            if v.is_empty() || v.len() % 16 != 0 {
+            if v.is_empty() || !v.len().is_multiple_of(16) {
                 return None;
             }
-            let a: Vec<String> = v.chunks(16).map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).unwrap()).to_string()).collect();
+            let a: Vec<String> = v
+                .chunks(16)
+                .map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).unwrap()).to_string())
+                .collect();
             let _ = write!(out, "={}", a.join(","));
         }
         _ => {
@@ -946,14 +1188,47 @@ mod tests {
     #[test]
     fn layouts_round_trip() {
         assert_eq!(roundtrip("MX", "10 mail"), "10 mail.example.com.");
-        assert_eq!(roundtrip("SOA", "ns h ( 1 2h 3 4 1d )"), "ns.example.com. h.example.com. 1 7200 3 4 86400");
-        assert_eq!(roundtrip("TXT", "\"a b\" c \"\\\"\""), "\"a b\" \"c\" \"\\\"\"");
-        assert_eq!(roundtrip("CAA", "0 issue \"ca.example.net; account=1\""), "0 issue \"ca.example.net; account=1\"");
-        assert_eq!(roundtrip("NSEC", "host.example.com. A MX RRSIG NSEC TYPE1234"), "host.example.com. A MX RRSIG NSEC TYPE1234");
-        assert_eq!(roundtrip("RRSIG", "A 13 2 3600 20261201000000 20261101000000 12345 example.com. AAAA"), "A 13 2 3600 20261201000000 20261101000000 12345 example.com. AAAA");
-        assert_eq!(roundtrip("NSEC3", "1 0 10 AABB 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG"), "1 0 10 AABB 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG");
-        assert_eq!(roundtrip("HTTPS", "1 . alpn=\"h2,h3\" port=443 ipv4hint=192.0.2.1"), "1 . alpn=\"h2,h3\" port=443 ipv4hint=192.0.2.1");
-        assert_eq!(roundtrip("DS", "1 ECDSAP256SHA256 2 ( 4C1E 5A2B00112233445566778899AABBCCDDEEFF00112233445566778899AABB )"), "1 13 2 4C1E5A2B00112233445566778899AABBCCDDEEFF00112233445566778899AABB");
+        assert_eq!(
+            roundtrip("SOA", "ns h ( 1 2h 3 4 1d )"),
+            "ns.example.com. h.example.com. 1 7200 3 4 86400"
+        );
+        assert_eq!(
+            roundtrip("TXT", "\"a b\" c \"\\\"\""),
+            "\"a b\" \"c\" \"\\\"\""
+        );
+        assert_eq!(
+            roundtrip("CAA", "0 issue \"ca.example.net; account=1\""),
+            "0 issue \"ca.example.net; account=1\""
+        );
+        assert_eq!(
+            roundtrip("NSEC", "host.example.com. A MX RRSIG NSEC TYPE1234"),
+            "host.example.com. A MX RRSIG NSEC TYPE1234"
+        );
+        assert_eq!(
+            roundtrip(
+                "RRSIG",
+                "A 13 2 3600 20261201000000 20261101000000 12345 example.com. AAAA"
+            ),
+            "A 13 2 3600 20261201000000 20261101000000 12345 example.com. AAAA"
+        );
+        assert_eq!(
+            roundtrip(
+                "NSEC3",
+                "1 0 10 AABB 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG"
+            ),
+            "1 0 10 AABB 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG"
+        );
+        assert_eq!(
+            roundtrip("HTTPS", "1 . alpn=\"h2,h3\" port=443 ipv4hint=192.0.2.1"),
+            "1 . alpn=\"h2,h3\" port=443 ipv4hint=192.0.2.1"
+        );
+        assert_eq!(
+            roundtrip(
+                "DS",
+                "1 ECDSAP256SHA256 2 ( 4C1E 5A2B00112233445566778899AABBCCDDEEFF00112233445566778899AABB )"
+            ),
+            "1 13 2 4C1E5A2B00112233445566778899AABBCCDDEEFF00112233445566778899AABB"
+        );
         assert_eq!(roundtrip("TYPE65280", "\\# 3 ABCDEF"), "\\# 3 ABCDEF");
     }
 

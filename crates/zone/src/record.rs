@@ -4,7 +4,9 @@
 
 use crate::span::{SourceMap, Span};
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding, Restrict};
+use hickory_proto::serialize::binary::{
+    BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding, Restrict,
+};
 
 /// One resource record and where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,11 +56,15 @@ impl ReadResult {
 /// Decodes wire RDATA into hickory's type. The error text says what hickory refused.
 pub fn rdata_from_wire(code: u16, wire: &[u8]) -> Result<RData, String> {
     if wire.len() > u16::MAX as usize {
-        return Err(format!("the RDATA is {} bytes; at most 65535 fit in a record", wire.len()));
+        return Err(format!(
+            "the RDATA is {} bytes; at most 65535 fit in a record",
+            wire.len()
+        ));
     }
     let mut dec = BinDecoder::new(wire);
     let rtype = RecordType::from(code);
-    let rd = RData::read(&mut dec, rtype, Restrict::new(wire.len() as u16)).map_err(|e| e.to_string())?;
+    let rd = RData::read(&mut dec, rtype, Restrict::new(wire.len() as u16))
+        .map_err(|e| e.to_string())?;
     if !dec.is_empty() {
         return Err("trailing bytes after the RDATA".into());
     }

@@ -236,7 +236,11 @@ impl<'a> Scanner<'a> {
             let first = toks[0];
             return Ok(Some(Entry {
                 leading_blank,
-                line: if leading_blank { first.line } else { entry_line },
+                line: if leading_blank {
+                    first.line
+                } else {
+                    entry_line
+                },
                 col: if leading_blank { first.col } else { 1 },
                 start: if leading_blank {
                     first.start - first.quoted as u32

@@ -76,7 +76,12 @@ impl SourceMap {
 
     /// `file:line:col` for a span, as editors and terminals understand it.
     pub fn location(&self, span: Span) -> String {
-        format!("{}:{}:{}", self.path(span.file).display(), span.line, span.col)
+        format!(
+            "{}:{}:{}",
+            self.path(span.file).display(),
+            span.line,
+            span.col
+        )
     }
 }
 
@@ -85,6 +90,9 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     (line as u32, (offset - line_start + 1) as u32)
 }

@@ -15,7 +15,9 @@ pub fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         match raw.get(i + 1) {
             None => return Err("expected a character after `\\`, found the end of the text".into()),
             Some(d) if d.is_ascii_digit() => {
-                let digits = raw.get(i + 1..i + 4).filter(|d| d.iter().all(u8::is_ascii_digit));
+                let digits = raw
+                    .get(i + 1..i + 4)
+                    .filter(|d| d.iter().all(u8::is_ascii_digit));
                 let Some(digits) = digits else {
                     return Err(format!(
                         "expected three decimal digits after `\\` (\\DDD), found `{}`",
@@ -269,9 +271,9 @@ pub fn parse_uint(raw: &[u8], max: u64, what: &str) -> Result<u64, String> {
             String::from_utf8_lossy(raw)
         ));
     }
-    let v = raw
-        .iter()
-        .try_fold(0u64, |a, d| a.checked_mul(10)?.checked_add((d - b'0') as u64));
+    let v = raw.iter().try_fold(0u64, |a, d| {
+        a.checked_mul(10)?.checked_add((d - b'0') as u64)
+    });
     match v {
         Some(v) if v <= max => Ok(v),
         _ => Err(format!(

@@ -10,8 +10,8 @@ use crate::scan::Scanner;
 use crate::span::{FileId, SourceMap, Span, line_col};
 use crate::text::{name_to_wire, parse_ttl};
 use data_encoding::BASE64;
-use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 use hickory_proto::rr::rdata::{MX, TXT};
+use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::Path;
@@ -153,10 +153,25 @@ pub fn read_toml_file(path: &Path) -> ReadResult {
         Err(e) => {
             let mut sources = SourceMap::new();
             let file = sources.add(path, "");
-            let span = Span { file, line: 1, col: 1, start: 0, end: 0 };
+            let span = Span {
+                file,
+                line: 1,
+                col: 1,
+                start: 0,
+                end: 0,
+            };
             ReadResult {
-                zone: Zone { origin: Name::root(), class: DNSClass::IN, records: Vec::new(), sources },
-                errors: vec![ReadError::new(ErrorKind::Io, span, format!("cannot read {}: {e}", path.display()))],
+                zone: Zone {
+                    origin: Name::root(),
+                    class: DNSClass::IN,
+                    records: Vec::new(),
+                    sources,
+                },
+                errors: vec![ReadError::new(
+                    ErrorKind::Io,
+                    span,
+                    format!("cannot read {}: {e}", path.display()),
+                )],
             }
         }
     }
@@ -166,14 +181,24 @@ pub fn read_toml_file(path: &Path) -> ReadResult {
 pub fn read_toml_str(path: &Path, text: &str) -> ReadResult {
     let mut sources = SourceMap::new();
     let file = sources.add(path, text.to_string());
-    let mut g = Gen { file, text, dir: path.parent().map(Path::to_path_buf), origin: Vec::new(), records: Vec::new(), errors: Vec::new() };
+    let mut g = Gen {
+        file,
+        text,
+        dir: path.parent().map(Path::to_path_buf),
+        origin: Vec::new(),
+        records: Vec::new(),
+        errors: Vec::new(),
+    };
     let origin = match toml::from_str::<ZoneFile>(text) {
         Ok(z) => g.zone(z),
         Err(e) => {
             let range = e.span().unwrap_or(0..0);
             let msg = e.message().trim().to_string();
             let help = if msg.starts_with("unknown field") || msg.starts_with("missing field") {
-                Some("the TOML zone format is described in the README (section \"TOML zones\")".to_string())
+                Some(
+                    "the TOML zone format is described in the README (section \"TOML zones\")"
+                        .to_string(),
+                )
             } else {
                 None
             };
@@ -184,7 +209,12 @@ pub fn read_toml_str(path: &Path, text: &str) -> ReadResult {
         }
     };
     ReadResult {
-        zone: Zone { origin: origin.unwrap_or_else(Name::root), class: DNSClass::IN, records: g.records, sources },
+        zone: Zone {
+            origin: origin.unwrap_or_else(Name::root),
+            class: DNSClass::IN,
+            records: g.records,
+            sources,
+        },
         errors: g.errors,
     }
 }
@@ -200,7 +230,10 @@ struct Gen<'t> {
 
 fn rua_ok(uri: &str, https: bool) -> bool {
     let lower = uri.to_ascii_lowercase();
-    (lower.starts_with("mailto:") && uri[7..].contains('@') && !uri.contains(',') && !uri.contains(';'))
+    (lower.starts_with("mailto:")
+        && uri[7..].contains('@')
+        && !uri.contains(',')
+        && !uri.contains(';'))
         || (https && lower.starts_with("https://") && uri.len() > 8)
 }
 
@@ -225,7 +258,13 @@ fn split_strings(text: &str, at_spaces: bool) -> Vec<Vec<u8>> {
 impl Gen<'_> {
     fn span(&self, r: Range<usize>) -> Span {
         let (line, col) = line_col(self.text, r.start);
-        Span { file: self.file, line, col, start: r.start as u32, end: r.end as u32 }
+        Span {
+            file: self.file,
+            line,
+            col,
+            start: r.start as u32,
+            end: r.end as u32,
+        }
     }
 
     fn error(&mut self, r: Range<usize>, msg: impl Into<String>) -> &mut ReadError {
@@ -238,7 +277,10 @@ impl Gen<'_> {
         match t.get_ref() {
             Ttl::Seconds(s) if *s <= i32::MAX as u32 => Some(*s),
             Ttl::Seconds(s) => {
-                self.error(t.span(), format!("TTL {s} is too large; the maximum is 2147483647"));
+                self.error(
+                    t.span(),
+                    format!("TTL {s} is too large; the maximum is 2147483647"),
+                );
                 None
             }
             Ttl::Text(s) => match parse_ttl(s.as_bytes()) {
@@ -260,7 +302,11 @@ impl Gen<'_> {
         match name_to_wire(s.as_bytes(), Some(&self.origin), &mut w) {
             Ok(()) => Some(w),
             Err(m) => {
-                self.errors.push(ReadError::new(ErrorKind::Name, self.span(r), format!("invalid name: {m}")));
+                self.errors.push(ReadError::new(
+                    ErrorKind::Name,
+                    self.span(r),
+                    format!("invalid name: {m}"),
+                ));
                 None
             }
         }
@@ -270,7 +316,13 @@ impl Gen<'_> {
         match name_from_wire(owner) {
             Ok(owner) => {
                 let span = self.span(r);
-                self.records.push(ZoneRecord { owner, class: DNSClass::IN, ttl, rdata, span });
+                self.records.push(ZoneRecord {
+                    owner,
+                    class: DNSClass::IN,
+                    ttl,
+                    rdata,
+                    span,
+                });
             }
             Err(m) => {
                 self.error(r, format!("invalid name: {m}"));
@@ -289,14 +341,21 @@ impl Gen<'_> {
                 Ok(Some(_)) => all.extend_from_slice(&toks),
                 Ok(None) => break,
                 Err(e) => {
-                    self.errors.push(ReadError::new(ErrorKind::Syntax, self.span(r.clone()), format!("in `data` at column {}: {}", e.col, e.message)));
+                    self.errors.push(ReadError::new(
+                        ErrorKind::Syntax,
+                        self.span(r.clone()),
+                        format!("in `data` at column {}: {}", e.col, e.message),
+                    ));
                     return None;
                 }
             }
         }
         let mut wire = Vec::new();
         if let Err(fe) = parse_rdata(code, src, &all, Some(&self.origin), &mut wire) {
-            let at = fe.tok.map(|k| format!(" (at column {} of `data`)", all[k].col)).unwrap_or_default();
+            let at = fe
+                .tok
+                .map(|k| format!(" (at column {} of `data`)", all[k].col))
+                .unwrap_or_default();
             let mut e = ReadError::new(fe.kind, self.span(r), format!("{}{at}", fe.message));
             e.help = fe.help;
             self.errors.push(e);
@@ -305,7 +364,11 @@ impl Gen<'_> {
         match rdata_from_wire(code, &wire) {
             Ok(rd) => Some(rd),
             Err(m) => {
-                self.errors.push(ReadError::new(ErrorKind::Rdata, self.span(r), format!("the {} RDATA is not valid: {m}", type_name(code))));
+                self.errors.push(ReadError::new(
+                    ErrorKind::Rdata,
+                    self.span(r),
+                    format!("the {} RDATA is not valid: {m}", type_name(code)),
+                ));
                 None
             }
         }
@@ -319,13 +382,23 @@ impl Gen<'_> {
 
     fn zone(&mut self, z: ZoneFile) -> Option<Name> {
         if *z.version.get_ref() != 1 {
-            self.error(z.version.span(), format!("expected `version = 1`, found version {}", z.version.get_ref()))
-                .help = Some("this mailzone reads version 1 of the TOML zone format".into());
+            self.error(
+                z.version.span(),
+                format!(
+                    "expected `version = 1`, found version {}",
+                    z.version.get_ref()
+                ),
+            )
+            .help = Some("this mailzone reads version 1 of the TOML zone format".into());
             return None;
         }
         let mut o = Vec::new();
         if let Err(m) = name_to_wire(z.origin.get_ref().as_bytes(), Some(&[0]), &mut o) {
-            self.errors.push(ReadError::new(ErrorKind::Name, self.span(z.origin.span()), format!("invalid origin: {m}")));
+            self.errors.push(ReadError::new(
+                ErrorKind::Name,
+                self.span(z.origin.span()),
+                format!("invalid origin: {m}"),
+            ));
             return None;
         }
         self.origin = o.clone();
@@ -338,28 +411,44 @@ impl Gen<'_> {
         for rec in &z.record {
             let rec_span = rec.span();
             let rec = rec.get_ref();
-            let Some(owner) = self.name(&rec.name) else { continue };
+            let Some(owner) = self.name(&rec.name) else {
+                continue;
+            };
             let ttl = rec.ttl.as_ref().map_or(Some(default_ttl), |t| self.ttl(t));
             let Some(code) = type_code(rec.rtype.get_ref().as_bytes()) else {
                 let span = self.span(rec.rtype.span());
                 self.errors.push(
-                    ReadError::new(ErrorKind::Type, span, format!("expected a record type, found `{}`", rec.rtype.get_ref()))
-                        .help("types are mnemonics such as A, AAAA, MX, TXT, or TYPEnnn for others"),
+                    ReadError::new(
+                        ErrorKind::Type,
+                        span,
+                        format!("expected a record type, found `{}`", rec.rtype.get_ref()),
+                    )
+                    .help("types are mnemonics such as A, AAAA, MX, TXT, or TYPEnnn for others"),
                 );
                 continue;
             };
             if code == u16::from(RecordType::SOA) {
-                self.error(rec.rtype.span(), "expected the SOA in the [soa] table, found it in [[record]]");
+                self.error(
+                    rec.rtype.span(),
+                    "expected the SOA in the [soa] table, found it in [[record]]",
+                );
                 continue;
             }
-            let Some(rdata) = self.rdata_text(code, rec.data.get_ref(), rec.data.span()) else { continue };
+            let Some(rdata) = self.rdata_text(code, rec.data.get_ref(), rec.data.span()) else {
+                continue;
+            };
             if let Some(ttl) = ttl {
                 let _ = rec_span;
                 self.push(&owner, ttl, rdata, rec.data.span());
             }
         }
         if let Some(m) = &z.mail {
-            let ttl = m.get_ref().ttl.as_ref().map_or(Some(default_ttl), |t| self.ttl(t)).unwrap_or(default_ttl);
+            let ttl = m
+                .get_ref()
+                .ttl
+                .as_ref()
+                .map_or(Some(default_ttl), |t| self.ttl(t))
+                .unwrap_or(default_ttl);
             self.mail(m.get_ref(), ttl, &o);
         }
         Some(origin)
@@ -373,14 +462,23 @@ impl Gen<'_> {
         let rname = match host.split_once('@') {
             Some((local, domain)) => {
                 let local = local.replace('.', "\\.");
-                let d = if domain.ends_with('.') { domain.to_string() } else { format!("{domain}.") };
+                let d = if domain.ends_with('.') {
+                    domain.to_string()
+                } else {
+                    format!("{domain}.")
+                };
                 self.name_text(&format!("{local}.{d}"), s.hostmaster.span())
             }
             None => self.name(&s.hostmaster),
         };
-        let timers: Vec<Option<u32>> = [&s.refresh, &s.retry, &s.expire, &s.minimum].iter().map(|t| self.ttl(t)).collect();
+        let timers: Vec<Option<u32>> = [&s.refresh, &s.retry, &s.expire, &s.minimum]
+            .iter()
+            .map(|t| self.ttl(t))
+            .collect();
         let ttl = s.ttl.as_ref().map_or(Some(default_ttl), |t| self.ttl(t));
-        let (Some(mname), Some(rname), Some(ttl)) = (mname, rname, ttl) else { return };
+        let (Some(mname), Some(rname), Some(ttl)) = (mname, rname, ttl) else {
+            return;
+        };
         if timers.iter().any(Option::is_none) {
             return;
         }
@@ -403,8 +501,14 @@ impl Gen<'_> {
             && *n.get_ref()
         {
             if let Some(first) = m.mx.first() {
-                self.error(first.span(), "expected either `null_mx = true` or `mx` hosts, found both")
-                    .help = Some("a null MX (RFC 7505) says the domain takes no mail; remove `mx` or `null_mx`".into());
+                self.error(
+                    first.span(),
+                    "expected either `null_mx = true` or `mx` hosts, found both",
+                )
+                .help = Some(
+                    "a null MX (RFC 7505) says the domain takes no mail; remove `mx` or `null_mx`"
+                        .into(),
+                );
             } else {
                 self.push(apex, ttl, RData::MX(MX::new(0, Name::root())), n.span());
             }
@@ -412,8 +516,15 @@ impl Gen<'_> {
         for h in &m.mx {
             let hv = h.get_ref();
             if let Some(w) = self.name(&hv.host) {
-                let Ok(target) = name_from_wire(&w) else { continue };
-                self.push(apex, ttl, RData::MX(MX::new(*hv.preference.get_ref(), target)), h.span());
+                let Ok(target) = name_from_wire(&w) else {
+                    continue;
+                };
+                self.push(
+                    apex,
+                    ttl,
+                    RData::MX(MX::new(*hv.preference.get_ref(), target)),
+                    h.span(),
+                );
             }
         }
         if let Some(spf) = &m.spf {
@@ -428,8 +539,11 @@ impl Gen<'_> {
         if let Some(s) = &m.mta_sts {
             let id = s.get_ref().id.get_ref();
             if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                self.error(s.get_ref().id.span(), format!("expected an MTA-STS id of 1–32 letters and digits, found `{id}`"))
-                    .help = Some("use a date-like id without punctuation, e.g. `20261123`".into());
+                self.error(
+                    s.get_ref().id.span(),
+                    format!("expected an MTA-STS id of 1–32 letters and digits, found `{id}`"),
+                )
+                .help = Some("use a date-like id without punctuation, e.g. `20261123`".into());
             } else if let Some(owner) = self.name_text("_mta-sts", s.span()) {
                 self.txt(&owner, ttl, &format!("v=STSv1; id={id}"), false, s.span());
             }
@@ -437,12 +551,24 @@ impl Gen<'_> {
         if let Some(t) = &m.tls_rpt {
             let rua = t.get_ref().rua.get_ref();
             if rua.is_empty() {
-                self.error(t.get_ref().rua.span(), "expected at least one `rua` address for TLS-RPT");
+                self.error(
+                    t.get_ref().rua.span(),
+                    "expected at least one `rua` address for TLS-RPT",
+                );
             } else if let Some(bad) = rua.iter().find(|u| !rua_ok(u, true)) {
-                self.error(t.get_ref().rua.span(), format!("expected `mailto:` or `https://` URIs in rua, found `{bad}`"))
-                    .help = Some("write `rua = [\"mailto:tls-reports@example.com\"]`".into());
+                self.error(
+                    t.get_ref().rua.span(),
+                    format!("expected `mailto:` or `https://` URIs in rua, found `{bad}`"),
+                )
+                .help = Some("write `rua = [\"mailto:tls-reports@example.com\"]`".into());
             } else if let Some(owner) = self.name_text("_smtp._tls", t.span()) {
-                self.txt(&owner, ttl, &format!("v=TLSRPTv1; rua={}", rua.join(",")), false, t.span());
+                self.txt(
+                    &owner,
+                    ttl,
+                    &format!("v=TLSRPTv1; rua={}", rua.join(",")),
+                    false,
+                    t.span(),
+                );
             }
         }
     }
@@ -466,8 +592,13 @@ impl Gen<'_> {
         for ip in &s.ip4 {
             let v = ip.get_ref();
             let (addr, pfx) = v.split_once('/').unwrap_or((v, "32"));
-            if addr.parse::<std::net::Ipv4Addr>().is_err() || pfx.parse::<u8>().map_or(true, |p| p > 32) {
-                self.error(ip.span(), format!("expected an IPv4 address or network like `192.0.2.0/24`, found `{v}`"));
+            if addr.parse::<std::net::Ipv4Addr>().is_err()
+                || pfx.parse::<u8>().map_or(true, |p| p > 32)
+            {
+                self.error(
+                    ip.span(),
+                    format!("expected an IPv4 address or network like `192.0.2.0/24`, found `{v}`"),
+                );
                 ok = false;
             }
             text.push_str(&format!(" ip4:{v}"));
@@ -475,8 +606,15 @@ impl Gen<'_> {
         for ip in &s.ip6 {
             let v = ip.get_ref();
             let (addr, pfx) = v.split_once('/').unwrap_or((v, "128"));
-            if addr.parse::<std::net::Ipv6Addr>().is_err() || pfx.parse::<u8>().map_or(true, |p| p > 128) {
-                self.error(ip.span(), format!("expected an IPv6 address or network like `2001:db8::/32`, found `{v}`"));
+            if addr.parse::<std::net::Ipv6Addr>().is_err()
+                || pfx.parse::<u8>().map_or(true, |p| p > 128)
+            {
+                self.error(
+                    ip.span(),
+                    format!(
+                        "expected an IPv6 address or network like `2001:db8::/32`, found `{v}`"
+                    ),
+                );
                 ok = false;
             }
             text.push_str(&format!(" ip6:{v}"));
@@ -484,8 +622,11 @@ impl Gen<'_> {
         for inc in &s.include {
             let v = inc.get_ref();
             if !v.trim_end_matches('.').contains('.') {
-                self.error(inc.span(), format!("expected a fully qualified domain to include, found `{v}`"))
-                    .help = Some("write the provider's SPF domain, e.g. `_spf.example.net`".into());
+                self.error(
+                    inc.span(),
+                    format!("expected a fully qualified domain to include, found `{v}`"),
+                )
+                .help = Some("write the provider's SPF domain, e.g. `_spf.example.net`".into());
                 ok = false;
             }
             text.push_str(&format!(" include:{}", v.trim_end_matches('.')));
@@ -510,10 +651,17 @@ impl Gen<'_> {
     fn dkim(&mut self, d: &Spanned<Dkim>, ttl: u32, _apex: &[u8]) {
         let k = d.get_ref();
         let sel = k.selector.get_ref();
-        let alg = k.algorithm.as_ref().map(|a| a.get_ref().as_str()).unwrap_or("rsa");
+        let alg = k
+            .algorithm
+            .as_ref()
+            .map(|a| a.get_ref().as_str())
+            .unwrap_or("rsa");
         if alg != "rsa" && alg != "ed25519" {
             let r = k.algorithm.as_ref().unwrap().span();
-            self.error(r, format!("expected algorithm \"rsa\" or \"ed25519\", found \"{alg}\""));
+            self.error(
+                r,
+                format!("expected algorithm \"rsa\" or \"ed25519\", found \"{alg}\""),
+            );
             return;
         }
         let key = match (&k.public_key, &k.public_key_file) {
@@ -529,7 +677,10 @@ impl Gen<'_> {
             }
             (None, Some(f)) => self.pem_key(f),
             (Some(p), Some(_)) => {
-                self.error(p.span(), "expected one of `public_key` and `public_key_file`, found both");
+                self.error(
+                    p.span(),
+                    "expected one of `public_key` and `public_key_file`, found both",
+                );
                 None
             }
             (None, None) => {
@@ -541,12 +692,20 @@ impl Gen<'_> {
         let Some((mut der, krange)) = key else { return };
         if alg == "ed25519" {
             // RFC 8463 publishes the bare 32-byte key; a PEM file holds it inside an SPKI wrapper.
-            const SPKI_ED25519: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+            const SPKI_ED25519: [u8; 12] = [
+                0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+            ];
             if der.len() == 44 && der[..12] == SPKI_ED25519 {
                 der.drain(..12);
             }
             if der.len() != 32 {
-                self.error(krange, format!("expected a 32-byte ed25519 public key, found {} bytes", der.len()));
+                self.error(
+                    krange,
+                    format!(
+                        "expected a 32-byte ed25519 public key, found {} bytes",
+                        der.len()
+                    ),
+                );
                 return;
             }
         } else if der.first() != Some(&0x30) || der.len() < 64 {
@@ -557,7 +716,10 @@ impl Gen<'_> {
         text.push_str(alg);
         if let Some(h) = &k.hash {
             if let Some(bad) = h.get_ref().iter().find(|x| *x != "sha256" && *x != "sha1") {
-                self.error(h.span(), format!("expected hash names \"sha256\" (or \"sha1\"), found \"{bad}\""));
+                self.error(
+                    h.span(),
+                    format!("expected hash names \"sha256\" (or \"sha1\"), found \"{bad}\""),
+                );
                 return;
             }
             text.push_str(&format!("; h={}", h.get_ref().join(":")));
@@ -577,7 +739,10 @@ impl Gen<'_> {
 
     fn pem_key(&mut self, f: &Spanned<String>) -> Option<(Vec<u8>, Range<usize>)> {
         let Some(dir) = &self.dir else {
-            self.error(f.span(), "`public_key_file` needs the TOML zone to be read from a file");
+            self.error(
+                f.span(),
+                "`public_key_file` needs the TOML zone to be read from a file",
+            );
             return None;
         };
         let path = dir.join(f.get_ref());
@@ -595,7 +760,10 @@ impl Gen<'_> {
         }
         let body: String = text
             .lines()
-            .skip_while(|l| !l.starts_with("-----BEGIN PUBLIC KEY-----") && !l.starts_with("-----BEGIN RSA PUBLIC KEY-----"))
+            .skip_while(|l| {
+                !l.starts_with("-----BEGIN PUBLIC KEY-----")
+                    && !l.starts_with("-----BEGIN RSA PUBLIC KEY-----")
+            })
             .skip(1)
             .take_while(|l| !l.starts_with("-----END"))
             .collect::<String>()
@@ -603,13 +771,22 @@ impl Gen<'_> {
             .filter(|c| !c.is_whitespace())
             .collect();
         if body.is_empty() {
-            self.error(f.span(), format!("expected a PEM public key (-----BEGIN PUBLIC KEY-----) in {}", path.display()));
+            self.error(
+                f.span(),
+                format!(
+                    "expected a PEM public key (-----BEGIN PUBLIC KEY-----) in {}",
+                    path.display()
+                ),
+            );
             return None;
         }
         match BASE64.decode(body.as_bytes()) {
             Ok(der) => Some((der, f.span())),
             Err(e) => {
-                self.error(f.span(), format!("the PEM body in {} is not base64 ({e})", path.display()));
+                self.error(
+                    f.span(),
+                    format!("the PEM body in {} is not base64 ({e})", path.display()),
+                );
                 None
             }
         }
@@ -620,7 +797,11 @@ impl Gen<'_> {
         let mut ok = true;
         let mut text = String::from("v=DMARC1");
         let policies = ["none", "quarantine", "reject"];
-        for (tag, v) in [("p", Some(&m.p)), ("sp", m.sp.as_ref()), ("np", m.np.as_ref())] {
+        for (tag, v) in [
+            ("p", Some(&m.p)),
+            ("sp", m.sp.as_ref()),
+            ("np", m.np.as_ref()),
+        ] {
             if let Some(v) = v {
                 if !policies.contains(&v.get_ref().as_str()) {
                     self.error(v.span(), format!("expected {tag} to be \"none\", \"quarantine\" or \"reject\", found \"{}\"", v.get_ref()));
@@ -631,7 +812,10 @@ impl Gen<'_> {
         }
         if let Some(p) = &m.pct {
             if *p.get_ref() > 100 {
-                self.error(p.span(), format!("expected pct between 0 and 100, found {}", p.get_ref()));
+                self.error(
+                    p.span(),
+                    format!("expected pct between 0 and 100, found {}", p.get_ref()),
+                );
                 ok = false;
             }
             text.push_str(&format!("; pct={}", p.get_ref()));
@@ -647,7 +831,11 @@ impl Gen<'_> {
                     } else {
                         "DMARC report addresses are `mailto:` URIs".to_string()
                     };
-                    self.error(u.span(), format!("expected a mailto: URI in {tag}, found `{}`", u.get_ref())).help = Some(hint);
+                    self.error(
+                        u.span(),
+                        format!("expected a mailto: URI in {tag}, found `{}`", u.get_ref()),
+                    )
+                    .help = Some(hint);
                     ok = false;
                 }
             }
@@ -657,15 +845,32 @@ impl Gen<'_> {
         for (tag, v) in [("adkim", &m.adkim), ("aspf", &m.aspf)] {
             if let Some(v) = v {
                 if v.get_ref() != "r" && v.get_ref() != "s" {
-                    self.error(v.span(), format!("expected {tag} to be \"r\" (relaxed) or \"s\" (strict), found \"{}\"", v.get_ref()));
+                    self.error(
+                        v.span(),
+                        format!(
+                            "expected {tag} to be \"r\" (relaxed) or \"s\" (strict), found \"{}\"",
+                            v.get_ref()
+                        ),
+                    );
                     ok = false;
                 }
                 text.push_str(&format!("; {tag}={}", v.get_ref()));
             }
         }
         if let Some(fo) = &m.fo {
-            if fo.get_ref().is_empty() || !fo.get_ref().split(':').all(|x| ["0", "1", "d", "s"].contains(&x)) {
-                self.error(fo.span(), format!("expected fo to be a colon list of 0, 1, d, s, found \"{}\"", fo.get_ref()));
+            if fo.get_ref().is_empty()
+                || !fo
+                    .get_ref()
+                    .split(':')
+                    .all(|x| ["0", "1", "d", "s"].contains(&x))
+            {
+                self.error(
+                    fo.span(),
+                    format!(
+                        "expected fo to be a colon list of 0, 1, d, s, found \"{}\"",
+                        fo.get_ref()
+                    ),
+                );
                 ok = false;
             }
             text.push_str(&format!("; fo={}", fo.get_ref()));
@@ -685,7 +890,13 @@ mod tests {
 
     #[test]
     fn strings_split_at_spaces_for_spf() {
-        let text = format!("v=spf1 {} -all", (0..40).map(|i| format!("ip4:192.0.2.{i}")).collect::<Vec<_>>().join(" "));
+        let text = format!(
+            "v=spf1 {} -all",
+            (0..40)
+                .map(|i| format!("ip4:192.0.2.{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         let parts = split_strings(&text, true);
         assert!(parts.len() > 1);
         assert!(parts.iter().all(|p| p.len() <= 255));

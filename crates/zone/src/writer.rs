@@ -21,7 +21,13 @@ fn class_name(c: DNSClass) -> String {
 pub fn write_record(r: &ZoneRecord, out: &mut String) {
     write_wire_name(&name_to_wire_bytes(&r.owner), out);
     let code = u16::from(r.rtype());
-    let _ = write!(out, " {} {} {} ", r.ttl, class_name(r.class), type_name(code));
+    let _ = write!(
+        out,
+        " {} {} {} ",
+        r.ttl,
+        class_name(r.class),
+        type_name(code)
+    );
     write_rdata(code, &r.rdata_wire(), out);
 }
 
@@ -30,7 +36,14 @@ pub fn canonical_order(zone: &Zone) -> Vec<&ZoneRecord> {
     let mut keyed: Vec<(bool, &ZoneRecord, u16, Vec<u8>)> = zone
         .records
         .iter()
-        .map(|r| (r.rtype() != RecordType::SOA, r, u16::from(r.rtype()), r.rdata_wire()))
+        .map(|r| {
+            (
+                r.rtype() != RecordType::SOA,
+                r,
+                u16::from(r.rtype()),
+                r.rdata_wire(),
+            )
+        })
         .collect();
     keyed.sort_by(|a, b| {
         a.0.cmp(&b.0)
@@ -46,7 +59,11 @@ pub fn write_canonical(zone: &Zone) -> String {
     let mut out = String::with_capacity(zone.records.len() * 64);
     let mut origin = String::new();
     write_wire_name(&name_to_wire_bytes(&zone.origin), &mut origin);
-    let _ = writeln!(out, "; zone {origin} in canonical form, {} records", zone.records.len());
+    let _ = writeln!(
+        out,
+        "; zone {origin} in canonical form, {} records",
+        zone.records.len()
+    );
     for r in canonical_order(zone) {
         write_record(r, &mut out);
         out.push('\n');
