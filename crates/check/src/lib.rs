@@ -3,6 +3,9 @@
 //! a severity and a location; renderers turn a list of them into rustc-style
 //! text with the source line and a caret, or into JSON for pipelines.
 
+pub mod catalogue;
+pub mod checks;
+pub mod index;
 pub mod render;
 
 use mailzone_zone::{ReadError, SourceMap, Span};
@@ -39,6 +42,20 @@ pub struct Diagnostic {
     pub span: Span,
     pub message: String,
     pub help: Option<String>,
+    /// For findings about one term of a TXT record: which string, where in the
+    /// joined text, and the term itself.
+    pub term: Option<Term>,
+    /// Other records involved (cross-record checks).
+    pub related: Vec<Span>,
+}
+
+/// A term inside a TXT record: 1-based character-string index, byte offset in
+/// the joined text (strings concatenated, RFC 7208 §3.3), and the term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub string: usize,
+    pub byte: usize,
+    pub text: String,
 }
 
 impl From<&ReadError> for Diagnostic {
@@ -51,6 +68,8 @@ impl From<&ReadError> for Diagnostic {
             span: e.span,
             message: e.message.clone(),
             help: e.help.clone(),
+            term: None,
+            related: Vec::new(),
         }
     }
 }

@@ -31,9 +31,26 @@ pub fn human(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std:
             let end = (d.span.end as usize).clamp(start, len);
             let mut label = Label::primary(fid, start..end);
             if let (Some(o), Some(t)) = (&d.owner, &d.rtype) {
-                label = label.with_message(format!("{o} {t}"));
+                label = match &d.term {
+                    Some(term) => label.with_message(format!(
+                        "{o} {t} string {} @ byte {}: `{}`",
+                        term.string, term.byte, term.text
+                    )),
+                    None => label.with_message(format!("{o} {t}")),
+                };
             }
-            cs = cs.with_labels(vec![label]);
+            let mut labels = vec![label];
+            for r in &d.related {
+                if let Some(&rid) = ids.get(r.file.0 as usize) {
+                    let len = files.get(rid).map(|f| f.source().len()).unwrap_or(0);
+                    let s = (r.start as usize).min(len);
+                    labels.push(
+                        Label::secondary(rid, s..(r.end as usize).clamp(s, len))
+                            .with_message("involved"),
+                    );
+                }
+            }
+            cs = cs.with_labels(labels);
         }
         if let Some(h) = &d.help {
             cs = cs.with_notes(vec![format!("help: {h}")]);
@@ -71,8 +88,24 @@ struct JsonDiagnostic<'a> {
     byte_end: u32,
     owner: Option<&'a str>,
     rtype: Option<&'a str>,
+    term: Option<JsonTerm<'a>>,
+    related: Vec<JsonLoc>,
     message: &'a str,
     help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonTerm<'a> {
+    string: usize,
+    byte: usize,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonLoc {
+    file: String,
+    line: u32,
+    col: u32,
 }
 
 /// The report as one pretty-printed JSON object (schema 1), fields in documented order.
@@ -90,6 +123,20 @@ pub fn json(report: &Report) -> String {
             byte_end: d.span.end,
             owner: d.owner.as_deref(),
             rtype: d.rtype.as_deref(),
+            term: d.term.as_ref().map(|t| JsonTerm {
+                string: t.string,
+                byte: t.byte,
+                text: &t.text,
+            }),
+            related: d
+                .related
+                .iter()
+                .map(|r| JsonLoc {
+                    file: report.sources.path(r.file).display().to_string(),
+                    line: r.line,
+                    col: r.col,
+                })
+                .collect(),
             message: &d.message,
             help: d.help.as_deref(),
         })

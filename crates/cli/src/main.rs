@@ -57,6 +57,14 @@ struct CheckArgs {
     /// Colours in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Make findings of this severity fail the check too (`--deny warnings`).
+    #[arg(long, value_enum)]
+    deny: Option<Deny>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Deny {
+    Warnings,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,6 +128,21 @@ fn report_of(path: &Path, r: &ReadResult) -> Report {
     }
 }
 
+/// Read errors, or, when the zone reads cleanly, every check finding.
+/// Checks do not run over a partial zone: missing records would show up as
+/// findings that are only echoes of the read errors.
+fn check_report(path: &Path, r: &ReadResult) -> Report {
+    let mut report = report_of(path, r);
+    if r.is_ok() {
+        report.diagnostics = mailzone_check::checks::check_zone(&r.zone);
+    }
+    report
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -136,7 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Check(args) => {
             let input = Input::try_from(&args.zone)?;
             let result = load(&input);
-            let report = report_of(&input.path, &result);
+            let report = check_report(&input.path, &result);
             let mut stdout = std::io::stdout().lock();
             match args.format {
                 Format::Json => {
@@ -149,15 +172,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         Color::Auto => std::io::stdout().is_terminal(),
                     };
                     render::human(&report, color, &mut stdout).map_err(|e| e.to_string())?;
-                    let errors = report.count(Severity::Error);
+                    let (e, w, i) = (
+                        report.count(Severity::Error),
+                        report.count(Severity::Warning),
+                        report.count(Severity::Info),
+                    );
                     writeln!(
                         stdout,
-                        "{}: {} records, origin {}, {} error{}",
+                        "{}: {} records, origin {}: {e} error{}, {w} warning{}, {i} info",
                         input.path.display(),
                         result.zone.records.len(),
                         result.zone.origin,
-                        errors,
-                        if errors == 1 { "" } else { "s" }
+                        plural(e),
+                        plural(w)
                     )
                     .map_err(|e| e.to_string())?;
                 }

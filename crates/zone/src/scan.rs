@@ -102,6 +102,8 @@ impl<'a> Scanner<'a> {
             let leading_blank = matches!(self.src[self.pos], b' ' | b'\t');
             let mut depth = 0u32;
             let mut open_at = (0usize, 0u32, 0u32);
+            // End of the last `)` that closed the outermost parenthesis.
+            let mut closed_at = 0usize;
             let mut failure: Option<ScanError> = None;
             while self.pos < self.src.len() {
                 let b = self.src[self.pos];
@@ -134,6 +136,9 @@ impl<'a> Scanner<'a> {
                         } else {
                             depth -= 1;
                             self.pos += 1;
+                            if depth == 0 {
+                                closed_at = self.pos;
+                            }
                         }
                     }
                     b'"' => {
@@ -250,7 +255,8 @@ impl<'a> Scanner<'a> {
                 end: toks
                     .last()
                     .map(|t| t.end + t.quoted as u32)
-                    .unwrap_or(entry_start as u32),
+                    .unwrap_or(entry_start as u32)
+                    .max(closed_at as u32),
             }));
         }
     }

@@ -1,0 +1,135 @@
+//! The checks: DNS sanity and the mail catalogue, run over a whole zone in one
+//! pass. Each family lives in its own module and reports through [`Out`],
+//! which takes severities from the catalogue.
+
+mod dkim;
+mod dmarc;
+mod dns;
+mod gen_;
+mod mx;
+mod policy;
+mod spf;
+mod tlsa;
+mod xr;
+
+use crate::catalogue::entry;
+use crate::index::Index;
+use crate::{Diagnostic, Term};
+use hickory_proto::rr::Name;
+use mailzone_zone::{Span, Zone};
+
+/// Runs every check over a zone; the diagnostics come back sorted by location.
+pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
+    let ix = Index::new(zone);
+    let mut out = Out::default();
+    dns::run(&ix, &mut out);
+    gen_::run(&ix, &mut out);
+    mx::run(&ix, &mut out);
+    spf::run(&ix, &mut out);
+    dkim::run(&ix, &mut out);
+    dmarc::run(&ix, &mut out);
+    policy::run(&ix, &mut out);
+    tlsa::run(&ix, &mut out);
+    xr::run(&ix, &mut out);
+    let mut d = out.diags;
+    d.sort_by(|a, b| (a.span.file, a.span.start, a.id).cmp(&(b.span.file, b.span.start, b.id)));
+    d
+}
+
+/// Collects findings. Severity comes from the catalogue entry of the id.
+#[derive(Default)]
+pub struct Out {
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Absolute presentation of a name, with the trailing dot.
+pub fn fqdn(n: &Name) -> String {
+    let s = n.to_string();
+    if s.ends_with('.') { s } else { format!("{s}.") }
+}
+
+impl Out {
+    pub fn emit(
+        &mut self,
+        id: &'static str,
+        span: Span,
+        owner: &Name,
+        rtype: &str,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let e = entry(id);
+        self.diags.push(Diagnostic {
+            id: e.id,
+            severity: e.severity,
+            owner: Some(fqdn(owner)),
+            rtype: Some(rtype.to_string()),
+            span,
+            message: message.into(),
+            help: None,
+            term: None,
+            related: Vec::new(),
+        });
+        self.diags.last_mut().unwrap()
+    }
+}
+
+impl Diagnostic {
+    pub fn help(&mut self, h: impl Into<String>) -> &mut Self {
+        self.help = Some(h.into());
+        self
+    }
+    pub fn term(&mut self, strings: &[&[u8]], byte: usize, text: &[u8]) -> &mut Self {
+        let (si, _) = crate::index::string_at(strings, byte);
+        self.term = Some(Term {
+            string: si + 1,
+            byte,
+            text: String::from_utf8_lossy(text).into_owned(),
+        });
+        self
+    }
+    pub fn related(&mut self, spans: impl IntoIterator<Item = Span>) -> &mut Self {
+        self.related.extend(spans);
+        self
+    }
+}
+
+/// The closest word by edit distance, for "did you mean" hints.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (levenshtein(&w, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d > 0)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + (ca != *cb) as usize)
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Names where policy records live and SPF is never evaluated.
+pub fn first_label(n: &Name) -> Vec<u8> {
+    n.iter()
+        .next()
+        .map(|l| l.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// `name` with `label` prepended (e.g. `_dmarc`).
+pub fn child(label: &str, n: &Name) -> Option<Name> {
+    Name::from_ascii(label).ok()?.append_domain(n).ok()
+}

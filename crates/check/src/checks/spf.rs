@@ -1,0 +1,1333 @@
+//! SPF (RFC 7208): record discovery at every name, term syntax (ABNF of §12),
+//! macros (§7), and evaluation limits followed recursively through in-zone
+//! `include`/`redirect` targets (§4.6.4). Out-of-zone targets are counted as
+//! one lookup each and reported as info: nothing is looked up at check time.
+
+use super::{Out, closest, first_label, fqdn};
+use crate::index::{Index, Text, text_of};
+use hickory_proto::rr::{Name, RData, RecordType};
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mech {
+    All,
+    Include,
+    A,
+    Mx,
+    Ptr,
+    Ip4,
+    Ip6,
+    Exists,
+}
+
+const MECHS: &[(&str, Mech)] = &[
+    ("all", Mech::All),
+    ("include", Mech::Include),
+    ("a", Mech::A),
+    ("mx", Mech::Mx),
+    ("ptr", Mech::Ptr),
+    ("ip4", Mech::Ip4),
+    ("ip6", Mech::Ip6),
+    ("exists", Mech::Exists),
+];
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Dir {
+        qual: u8,
+        mech: Mech,
+        arg: Option<Vec<u8>>,
+        net4: Option<(Ipv4Addr, u8)>,
+        net6: Option<(Ipv6Addr, u8)>,
+    },
+    Mod {
+        name: String,
+        value: Vec<u8>,
+    },
+    Bad {
+        id: &'static str,
+        msg: String,
+        help: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub start: usize,
+    pub raw: Vec<u8>,
+    pub kind: Kind,
+}
+
+fn bad(id: &'static str, msg: String, help: Option<String>) -> Kind {
+    Kind::Bad { id, msg, help }
+}
+
+fn show(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Macro-string check (RFC 7208 §7.1). `exp` allows the `c`, `r`, `t` letters.
+fn check_macros(v: &[u8], exp: bool) -> Result<bool, String> {
+    let mut i = 0;
+    let mut has_macro = false;
+    while i < v.len() {
+        if v[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        match v.get(i + 1) {
+            Some(b'%') | Some(b'_') | Some(b'-') => i += 2,
+            Some(b'{') => {
+                let close = v[i..].iter().position(|&b| b == b'}').ok_or_else(|| {
+                    format!(
+                        "`{}` opens a macro with `%{{` but never closes it",
+                        show(&v[i..])
+                    )
+                })?;
+                let body = &v[i + 2..i + close];
+                let Some((&letter, rest)) = body.split_first() else {
+                    return Err("`%{}` names no macro letter".into());
+                };
+                let l = letter.to_ascii_lowercase();
+                if !b"slodiphcrtv".contains(&l) {
+                    return Err(format!(
+                        "`%{{{}}}` is not an SPF macro letter (s l o d i p h v, and c r t in exp=)",
+                        show(body)
+                    ));
+                }
+                if !exp && b"crt".contains(&l) {
+                    return Err(format!(
+                        "`%{{{}}}`: the macro letters c, r and t are allowed only in exp= text",
+                        show(body)
+                    ));
+                }
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                let mut tail = &rest[digits..];
+                if tail.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'r')) {
+                    tail = &tail[1..];
+                }
+                if !tail.iter().all(|b| b".-+,/_=".contains(b)) {
+                    return Err(format!(
+                        "`%{{{}}}` has a bad transformer or delimiter",
+                        show(body)
+                    ));
+                }
+                has_macro = true;
+                i += close + 1;
+            }
+            _ => {
+                return Err(format!(
+                    "`%` must be followed by `{{`, `%`, `_` or `-`, found `{}`",
+                    show(&v[i..(i + 2).min(v.len())])
+                ));
+            }
+        }
+    }
+    Ok(has_macro)
+}
+
+/// Validates a domain-spec; returns the SPF016/SPF038 problem if any.
+fn check_domain_spec(v: &[u8], what: &str) -> Option<(&'static str, String, Option<String>)> {
+    match check_macros(v, false) {
+        Err(m) => return Some(("SPF016", format!("{m}: verifiers return permerror"), None)),
+        Ok(true) => return None,
+        Ok(false) => {}
+    }
+    let s = show(v);
+    let trimmed = s.strip_suffix('.').unwrap_or(&s);
+    let labels: Vec<&str> = trimmed.split('.').collect();
+    let problem = if labels.len() < 2 {
+        Some(format!("`{what}:{s}` is not a fully qualified domain"))
+    } else if labels.iter().any(|l| l.is_empty()) {
+        Some(format!("`{s}` has an empty label"))
+    } else if let Some(l) = labels.iter().find(|l| l.len() > 63) {
+        Some(format!(
+            "`{s}` has a label of {} bytes (at most 63)",
+            l.len()
+        ))
+    } else {
+        let top = labels.last().unwrap();
+        let ok_top = top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && top.bytes().any(|b| b.is_ascii_alphabetic())
+            && !top.starts_with('-')
+            && !top.ends_with('-');
+        (!ok_top).then(|| format!("`{s}` does not end in a valid top-level label"))
+    };
+    problem.map(|p| {
+        let help = if labels.len() < 2 {
+            format!("write a fully qualified name, e.g. `{what}:{s}.example.net`")
+        } else {
+            "fix the domain name".to_string()
+        };
+        (
+            "SPF038",
+            format!("{p}: verifiers return permerror"),
+            Some(help),
+        )
+    })
+}
+
+fn parse_cidr(v: &[u8], max: u8) -> Option<u8> {
+    if v.is_empty()
+        || v.len() > 3
+        || !v.iter().all(u8::is_ascii_digit)
+        || (v.len() > 1 && v[0] == b'0')
+    {
+        return None;
+    }
+    let n: u32 = show(v).parse().ok()?;
+    (n <= max as u32).then_some(n as u8)
+}
+
+fn parse_ip4(v: &[u8]) -> Option<Ipv4Addr> {
+    let s = std::str::from_utf8(v).ok()?;
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() != 4
+        || parts.iter().any(|p| {
+            p.is_empty()
+                || p.len() > 3
+                || (p.len() > 1 && p.starts_with('0'))
+                || !p.bytes().all(|b| b.is_ascii_digit())
+        })
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses one term (no spaces inside).
+pub fn parse_term(raw: &[u8]) -> Kind {
+    let eq = raw.iter().position(|&b| b == b'=');
+    let delim = raw.iter().position(|&b| b == b':' || b == b'/');
+    if let Some(e) = eq
+        && delim.is_none_or(|d| e < d)
+    {
+        let (name, value) = (&raw[..e], &raw[e + 1..]);
+        let (qual, name) = match name.first() {
+            Some(b'+' | b'-' | b'~' | b'?') => (true, &name[1..]),
+            _ => (false, name),
+        };
+        let name_ok = name.first().is_some_and(u8::is_ascii_alphabetic)
+            && name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(b));
+        if name_ok {
+            if qual {
+                return bad(
+                    "SPF002",
+                    format!(
+                        "`{}` is a modifier and cannot take a qualifier: verifiers return permerror",
+                        show(raw)
+                    ),
+                    Some(format!("write `{}`", show(&raw[1..]))),
+                );
+            }
+            return Kind::Mod {
+                name: show(name).to_ascii_lowercase(),
+                value: value.to_vec(),
+            };
+        }
+    }
+    let (qual, body) = match raw.first() {
+        Some(&q @ (b'+' | b'-' | b'~' | b'?')) => (q, &raw[1..]),
+        _ => (b'+', raw),
+    };
+    let name_end = body
+        .iter()
+        .position(|&b| b == b':' || b == b'/')
+        .unwrap_or(body.len());
+    let name = show(&body[..name_end]).to_ascii_lowercase();
+    let rest = &body[name_end..];
+    let Some(&(_, mech)) = MECHS.iter().find(|m| m.0 == name) else {
+        let names: Vec<&str> = MECHS
+            .iter()
+            .map(|m| m.0)
+            .chain(["redirect", "exp"])
+            .collect();
+        let hint = closest(&name, &names).map(|c| format!("did you mean `{c}`?"));
+        return bad(
+            "SPF002",
+            format!(
+                "unknown mechanism `{}`: verifiers return permerror",
+                show(&body[..name_end])
+            ),
+            hint,
+        );
+    };
+    let arg_of = |rest: &[u8]| -> Result<(Option<Vec<u8>>, Vec<u8>), String> {
+        match rest.first() {
+            Some(b':') => {
+                let v = &rest[1..];
+                let cut = v.iter().position(|&b| b == b'/').unwrap_or(v.len());
+                if cut == 0 {
+                    return Err(format!(
+                        "`{}` has an empty value after `:`: verifiers return permerror",
+                        show(raw)
+                    ));
+                }
+                Ok((Some(v[..cut].to_vec()), v[cut..].to_vec()))
+            }
+            _ => Ok((None, rest.to_vec())),
+        }
+    };
+    match mech {
+        Mech::All => {
+            if !rest.is_empty() {
+                return bad(
+                    "SPF002",
+                    format!(
+                        "`{}`: `all` takes no value: verifiers return permerror",
+                        show(raw)
+                    ),
+                    Some("write `-all` or `~all`".into()),
+                );
+            }
+            Kind::Dir {
+                qual,
+                mech,
+                arg: None,
+                net4: None,
+                net6: None,
+            }
+        }
+        Mech::Include | Mech::Exists | Mech::Ptr | Mech::A | Mech::Mx => {
+            let (arg, cidr) = match arg_of(rest) {
+                Ok(x) => x,
+                Err(m) => return bad("SPF002", m, None),
+            };
+            if matches!(mech, Mech::Include | Mech::Exists) && arg.is_none() {
+                return bad(
+                    "SPF002",
+                    format!(
+                        "`{}` needs a domain (`{name}:<domain>`): verifiers return permerror",
+                        show(raw)
+                    ),
+                    None,
+                );
+            }
+            if !cidr.is_empty() {
+                let ok = matches!(mech, Mech::A | Mech::Mx) && {
+                    let c = show(&cidr);
+                    let (v4, v6) = match c.split_once("//") {
+                        Some((a, b)) => (
+                            a.strip_prefix('/').unwrap_or(a).to_string(),
+                            Some(b.to_string()),
+                        ),
+                        None => (c.strip_prefix('/').unwrap_or(&c).to_string(), None),
+                    };
+                    (v4.is_empty() && v6.is_some() || parse_cidr(v4.as_bytes(), 32).is_some())
+                        && v6.is_none_or(|b| parse_cidr(b.as_bytes(), 128).is_some())
+                };
+                if !ok {
+                    return bad(
+                        "SPF002",
+                        format!(
+                            "`{}` has a malformed prefix length: verifiers return permerror",
+                            show(raw)
+                        ),
+                        None,
+                    );
+                }
+            }
+            if let Some(a) = &arg
+                && let Some((id, msg, help)) = check_domain_spec(a, &name)
+            {
+                return bad(id, msg, help);
+            }
+            Kind::Dir {
+                qual,
+                mech,
+                arg,
+                net4: None,
+                net6: None,
+            }
+        }
+        Mech::Ip4 | Mech::Ip6 => {
+            let v = match rest.first() {
+                Some(b':') if rest.len() > 1 => &rest[1..],
+                _ => {
+                    return bad(
+                        "SPF002",
+                        format!(
+                            "`{}` needs an address (`{name}:<address>`): verifiers return permerror",
+                            show(raw)
+                        ),
+                        None,
+                    );
+                }
+            };
+            let (addr, pfx) = match v.iter().position(|&b| b == b'/') {
+                Some(p) => (&v[..p], Some(&v[p + 1..])),
+                None => (v, None),
+            };
+            if mech == Mech::Ip4 {
+                let id = "SPF003";
+                let Some(a) = parse_ip4(addr) else {
+                    let why = if show(addr).contains(':') {
+                        " (an IPv6 value in ip4:; use ip6:)"
+                    } else {
+                        ""
+                    };
+                    return bad(
+                        id,
+                        format!(
+                            "`{}` is not an IPv4 address{why}: verifiers return permerror",
+                            show(addr)
+                        ),
+                        None,
+                    );
+                };
+                let len = match pfx {
+                    None => 32,
+                    Some(p) => match parse_cidr(p, 32) {
+                        Some(l) => l,
+                        None => {
+                            return bad(
+                                id,
+                                format!(
+                                    "`/{}` is not an IPv4 prefix length (0–32, no leading zero): verifiers return permerror",
+                                    show(p)
+                                ),
+                                None,
+                            );
+                        }
+                    },
+                };
+                Kind::Dir {
+                    qual,
+                    mech,
+                    arg: None,
+                    net4: Some((a, len)),
+                    net6: None,
+                }
+            } else {
+                let id = "SPF004";
+                let a: Ipv6Addr = match std::str::from_utf8(addr).ok().and_then(|s| s.parse().ok())
+                {
+                    Some(a) => a,
+                    None => {
+                        let why = if parse_ip4(addr).is_some() {
+                            " (an IPv4 value in ip6:; use ip4:)"
+                        } else {
+                            ""
+                        };
+                        return bad(
+                            id,
+                            format!(
+                                "`{}` is not an IPv6 address{why}: verifiers return permerror",
+                                show(addr)
+                            ),
+                            None,
+                        );
+                    }
+                };
+                let len = match pfx {
+                    None => 128,
+                    Some(p) => match parse_cidr(p, 128) {
+                        Some(l) => l,
+                        None => {
+                            return bad(
+                                id,
+                                format!(
+                                    "IPv6 prefix `/{}` is out of range (0–128): verifiers return permerror",
+                                    show(p)
+                                ),
+                                None,
+                            );
+                        }
+                    },
+                };
+                Kind::Dir {
+                    qual,
+                    mech,
+                    arg: None,
+                    net4: None,
+                    net6: Some((a, len)),
+                }
+            }
+        }
+    }
+}
+
+/// Version section of a text: `Some(true)` for a valid `v=spf1`, `Some(false)`
+/// for something that tries to be one and fails (SPF027), `None` for other text.
+fn version_of(t: &[u8]) -> Option<bool> {
+    if t.len() >= 6 && t[..6].eq_ignore_ascii_case(b"v=spf1") {
+        return Some(t.len() == 6 || t[6] == b' ');
+    }
+    let s: String = show(t)
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take(6)
+        .collect();
+    (s.starts_with("v=spf")).then_some(false)
+}
+
+pub fn is_spf(t: &[u8]) -> bool {
+    version_of(t) == Some(true)
+}
+
+/// Splits the terms after the version on single spaces, with their offsets.
+fn terms(joined: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut v = Vec::new();
+    let mut i = 6;
+    while i < joined.len() {
+        if joined[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        let end = joined[i..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(joined.len(), |p| i + p);
+        v.push((i, &joined[i..end]));
+        i = end;
+    }
+    v
+}
+
+fn is_valid(k: &Kind) -> bool {
+    !matches!(k, Kind::Bad { .. })
+}
+
+/// Parses a whole record into terms, recognising glued string boundaries
+/// (SPF019) and non-space separators (SPF029).
+pub fn parse_record(text: &Text<'_>) -> Vec<Term> {
+    let mut boundaries = Vec::new();
+    let mut acc = 0;
+    for s in &text.strings[..text.strings.len().saturating_sub(1)] {
+        acc += s.len();
+        boundaries.push(acc);
+    }
+    terms(&text.joined)
+        .into_iter()
+        .map(|(start, raw)| {
+            let mut kind = parse_term(raw);
+            if !is_valid(&kind) {
+                if let Some(&b) = boundaries.iter().find(|&&b| b > start && b < start + raw.len()) {
+                    let (l, r) = raw.split_at(b - start);
+                    if is_valid(&parse_term(l)) && is_valid(&parse_term(r)) {
+                        let (si, _) = crate::index::string_at(&text.strings, b - 1);
+                        kind = bad(
+                            "SPF019",
+                            format!("strings {} and {} join as `{}`: the space between two terms is missing", si + 1, si + 2, show(raw)),
+                            Some(format!("add a space at the end of string {}", si + 1)),
+                        );
+                    }
+                }
+            }
+            if !is_valid(&kind) && raw.iter().any(|b| b"\t,;".contains(b)) {
+                let parts: Vec<&[u8]> = raw.split(|b| b"\t,;".contains(b)).filter(|p| !p.is_empty()).collect();
+                if parts.iter().all(|p| is_valid(&parse_term(p))) {
+                    kind = bad("SPF029", format!("terms must be separated by spaces: `{}` is not a term", show(raw)), Some("put one space between terms".into()));
+                }
+            }
+            Term { start, raw: raw.to_vec(), kind }
+        })
+        .collect()
+}
+
+/// What evaluating one record (recursively) costs.
+#[derive(Default)]
+struct Eval {
+    lookups: usize,
+    voids: usize,
+    outside: Vec<String>,
+    loop_chain: Option<Vec<String>>,
+}
+
+fn target_name(arg: &Option<Vec<u8>>, domain: &Name) -> Option<Name> {
+    match arg {
+        None => Some(domain.clone()),
+        Some(a) if a.contains(&b'%') => None,
+        Some(a) => {
+            let s = show(a);
+            let s = if s.ends_with('.') { s } else { format!("{s}.") };
+            Name::from_ascii(&s).ok()
+        }
+    }
+}
+
+/// The SPF record text at a name, following an in-zone CNAME once or twice.
+fn spf_at<'z>(ix: &Index<'z>, name: &Name) -> Vec<Text<'z>> {
+    let mut n = name.clone();
+    for _ in 0..8 {
+        let t: Vec<Text<'z>> = ix
+            .texts(&n)
+            .into_iter()
+            .filter(|t| is_spf(&t.joined))
+            .collect();
+        if !t.is_empty() {
+            return t;
+        }
+        match ix.cname(&n).map(|r| &r.rdata) {
+            Some(RData::CNAME(c)) if ix.authoritative_for(&c.0) => n = c.0.clone(),
+            _ => break,
+        }
+    }
+    Vec::new()
+}
+
+fn evaluate(ix: &Index<'_>, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
+    let records = spf_at(ix, domain);
+    let Some(text) = records.first() else { return };
+    if records.len() > 1 || depth > 12 {
+        return;
+    }
+    for t in parse_record(text) {
+        match &t.kind {
+            Kind::Dir { mech, arg, .. } => {
+                let lookup = matches!(
+                    mech,
+                    Mech::Include | Mech::A | Mech::Mx | Mech::Ptr | Mech::Exists
+                );
+                if !lookup {
+                    continue;
+                }
+                ev.lookups += 1;
+                let Some(target) = target_name(arg, domain) else {
+                    continue;
+                };
+                if !ix.authoritative_for(&target) {
+                    if matches!(mech, Mech::Include) {
+                        ev.outside.push(fqdn(&target));
+                    }
+                    continue;
+                }
+                match mech {
+                    Mech::Include => recurse(ix, &target, stack, ev, depth),
+                    Mech::A => ev.voids += ix.addresses(&target).is_empty() as usize,
+                    Mech::Mx => {
+                        let mx = ix.mx(&target);
+                        ev.voids += mx.is_empty() as usize;
+                        ev.lookups += 0;
+                    }
+                    Mech::Exists => {
+                        ev.voids += ix.lookup(&target, RecordType::A).is_empty() as usize
+                    }
+                    _ => {}
+                }
+            }
+            Kind::Mod { name, value } if name == "redirect" => {
+                ev.lookups += 1;
+                if let Some(target) = target_name(&Some(value.clone()), domain) {
+                    if ix.authoritative_for(&target) {
+                        recurse(ix, &target, stack, ev, depth);
+                    } else {
+                        ev.outside.push(fqdn(&target));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn recurse(ix: &Index<'_>, target: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
+    if stack.contains(target) {
+        if ev.loop_chain.is_none() {
+            let mut chain: Vec<String> = stack.iter().map(fqdn).collect();
+            chain.push(fqdn(target));
+            ev.loop_chain = Some(chain);
+        }
+        return;
+    }
+    stack.push(target.clone());
+    evaluate(ix, target, stack, ev, depth + 1);
+    stack.pop();
+}
+
+const POLICY_LABELS: &[&[u8]] = &[b"_dmarc", b"_domainkey", b"_mta-sts", b"_bimi", b"_report"];
+
+pub fn run(ix: &Index<'_>, out: &mut Out) {
+    let mut spf_names: HashSet<Name> = HashSet::new();
+    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
+    owners.sort();
+    for owner in owners {
+        let texts: Vec<Text<'_>> = ix
+            .rrset(owner, RecordType::TXT)
+            .into_iter()
+            .filter_map(text_of)
+            .collect();
+        let type99 = ix.rrset(owner, RecordType::from(99u16));
+        let spf: Vec<&Text<'_>> = texts.iter().filter(|t| is_spf(&t.joined)).collect();
+        if !spf.is_empty() {
+            spf_names.insert(owner.clone());
+        }
+        for t in &texts {
+            if version_of(&t.joined) == Some(false) {
+                let shown = show(&t.joined[..t.joined.len().min(12)]);
+                out.emit("SPF027", ix.term_span(t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
+                    .help("the text must start with exactly `v=spf1` followed by a space, e.g. `v=spf1 mx -all`");
+            }
+            if t.joined.len() >= 7 && t.joined[..7].eq_ignore_ascii_case(b"spf2.0/") {
+                out.emit("SPF031", ix.term_span(t, 0, 7), owner, "TXT", "Sender ID (`spf2.0/…`) is obsolete (RFC 4406, Historic) and ignored by receivers")
+                    .help("remove the `spf2.0/…` record; the `v=spf1` record is what receivers use");
+            }
+        }
+        if spf.len() > 1 {
+            let lines: Vec<String> = spf.iter().map(|t| t.record.span.line.to_string()).collect();
+            out.emit(
+                "SPF001",
+                spf[1].record.span,
+                owner,
+                "TXT",
+                format!(
+                    "`{}` has {} SPF records (lines {}): verifiers return permerror",
+                    fqdn(owner),
+                    spf.len(),
+                    lines.join(", ")
+                ),
+            )
+            .help("merge them into one `v=spf1 … -all` record")
+            .related(spf.iter().map(|t| t.record.span));
+        }
+        if !type99.is_empty() {
+            if spf.is_empty() {
+                out.emit("SPF021", type99[0].span, owner, "SPF", "RR type SPF (99) is obsolete and never queried; there is no TXT SPF record here")
+                    .help("publish the policy as a TXT record");
+            } else {
+                out.emit("SPF022", type99[0].span, owner, "SPF", "the obsolete SPF-type (99) record sits beside the TXT SPF record; only the TXT one is used")
+                    .help("remove the SPF-type record so the two cannot drift apart");
+            }
+        }
+        if let Some(first) = spf.first() {
+            let others: Vec<&Text<'_>> = texts
+                .iter()
+                .filter(|t| {
+                    !is_spf(&t.joined)
+                        && version_of(&t.joined).is_none()
+                        && looks_like_spf_continuation(&t.joined)
+                })
+                .collect();
+            for o in others {
+                out.emit("SPF020", o.record.span, owner, "TXT", format!("this TXT record looks like the rest of the SPF record on line {}, but verifiers never join records, so it is ignored", first.record.span.line))
+                    .help("put both parts in one TXT record as two quoted strings")
+                    .related([first.record.span]);
+            }
+            let fl = first_label(owner);
+            let in_policy = owner
+                .iter()
+                .any(|l| POLICY_LABELS.iter().any(|p| l.eq_ignore_ascii_case(p)))
+                || (fl == b"_smtp"
+                    && owner
+                        .iter()
+                        .nth(1)
+                        .is_some_and(|l| l.eq_ignore_ascii_case(b"_tls")));
+            if in_policy {
+                let parent = if fl == b"_smtp" {
+                    owner.base_name().base_name()
+                } else {
+                    owner.base_name()
+                };
+                out.emit(
+                    "SPF035",
+                    first.record.span,
+                    owner,
+                    "TXT",
+                    format!("SPF at `{}` is never evaluated", fqdn(owner)),
+                )
+                .help(format!(
+                    "SPF belongs at the mail domain, e.g. `{}`",
+                    fqdn(&parent)
+                ));
+            }
+        }
+        for t in &spf {
+            check_record(ix, out, owner, t, spf.len() == 1);
+        }
+    }
+    // Domains that receive mail should say who sends for them.
+    let mut mx_owners: Vec<&Name> = ix
+        .owners()
+        .filter(|(n, _)| !ix.mx(n).is_empty())
+        .map(|(n, _)| n)
+        .collect();
+    mx_owners.sort();
+    let mut mx_hosts: Vec<Name> = Vec::new();
+    for owner in mx_owners {
+        let mx = ix.mx(owner);
+        let null = mx.iter().all(|m| m.2.is_root());
+        if !null && !spf_names.contains(owner) && owner.iter().next() != Some(b"*".as_slice()) {
+            out.emit("SPF026", mx[0].0.span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
+                .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
+        }
+        for (_, _, host) in mx {
+            if !host.is_root() && ix.authoritative_for(host) && !mx_hosts.contains(host) {
+                mx_hosts.push((*host).clone());
+            }
+        }
+    }
+    for host in mx_hosts {
+        let addrs = ix.addresses(&host);
+        if !addrs.is_empty() && spf_at(ix, &host).is_empty() {
+            out.emit(
+                "SPF039",
+                addrs[0].span,
+                &host,
+                "A",
+                format!(
+                    "MX host `{}` has no SPF record for the HELO identity",
+                    fqdn(&host)
+                ),
+            )
+            .help(format!(
+                "publish `{} TXT \"v=spf1 a -all\"` so HELO checks pass",
+                fqdn(&host)
+            ));
+        }
+    }
+}
+
+fn looks_like_spf_continuation(t: &[u8]) -> bool {
+    let first = t.split(|&b| b == b' ').next().unwrap_or_default();
+    if first.is_empty() {
+        return false;
+    }
+    match parse_term(first) {
+        Kind::Dir { mech, .. } => {
+            first.len() > 2
+                || matches!(mech, Mech::Mx | Mech::A) && first.len() >= 1 && t.contains(&b' ')
+        }
+        Kind::Mod { name, .. } => name == "redirect",
+        _ => false,
+    }
+}
+
+fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, single: bool) {
+    let terms = parse_record(t);
+    let rtype = "TXT";
+    if &t.joined[..6] != b"v=spf1" {
+        out.emit(
+            "SPF028",
+            ix.term_span(t, 0, 6),
+            owner,
+            rtype,
+            format!(
+                "the version tag is written `{}`; some verifiers compare it exactly",
+                show(&t.joined[..6])
+            ),
+        )
+        .help("write the version tag in lower case: `v=spf1`");
+    }
+    if t.joined.len() > 450 {
+        out.emit("SPF017", t.record.span, owner, rtype, format!("the SPF record is {} bytes; answers over 512 bytes need TCP and some verifiers fail", t.joined.len()))
+            .help("keep it under 450 bytes by moving ranges into an include");
+    }
+    if t.strings.len() > 1 {
+        let preview: String = show(&t.joined).chars().take(80).collect();
+        out.emit("SPF018", t.record.span, owner, rtype, format!("the SPF text is in {} strings of one record (valid: they are joined with no separator): `{preview}`", t.strings.len()));
+    }
+    let mut all_seen: Option<&Term> = None;
+    let mut redirects = Vec::new();
+    let mut exps = Vec::new();
+    let mut seen_terms: Vec<&[u8]> = Vec::new();
+    for term in &terms {
+        let span = ix.term_span(t, term.start, term.raw.len());
+        match &term.kind {
+            Kind::Bad { id, msg, help } => {
+                let d = out.emit(id, span, owner, rtype, msg.clone());
+                d.term(&t.strings, term.start, &term.raw);
+                if let Some(h) = help {
+                    d.help(h.clone());
+                }
+            }
+            Kind::Mod { name, value } => match name.as_str() {
+                "redirect" => redirects.push(term),
+                "exp" => {
+                    exps.push(term);
+                    if let Some((id, msg, help)) = check_domain_spec(value, "exp") {
+                        let d = out.emit(id, span, owner, rtype, msg);
+                        d.term(&t.strings, term.start, &term.raw);
+                        if let Some(h) = help {
+                            d.help(h);
+                        }
+                    } else if let Some(target) = target_name(&Some(value.clone()), owner)
+                        && ix.authoritative_for(&target)
+                        && ix.texts(&target).len() != 1
+                    {
+                        out.emit(
+                            "SPF015",
+                            span,
+                            owner,
+                            rtype,
+                            format!(
+                                "`exp={}` has {} TXT records; an explanation needs exactly one",
+                                show(value),
+                                ix.texts(&target).len()
+                            ),
+                        )
+                        .help("publish one explanation string there or drop `exp=`")
+                        .term(&t.strings, term.start, &term.raw);
+                    }
+                }
+                other => {
+                    let hint = closest(other, &["redirect", "exp"])
+                        .map(|c| format!("did you mean `{c}=`?"))
+                        .unwrap_or_else(|| {
+                            "remove it if it is not meant for a specific verifier".into()
+                        });
+                    out.emit(
+                        "SPF037",
+                        span,
+                        owner,
+                        rtype,
+                        format!("modifier `{other}=` is unknown and ignored"),
+                    )
+                    .help(hint)
+                    .term(&t.strings, term.start, &term.raw);
+                }
+            },
+            Kind::Dir {
+                qual,
+                mech,
+                arg,
+                net4,
+                net6,
+            } => {
+                if let Some(a) = all_seen {
+                    let what = if *mech == Mech::All {
+                        "a second `all`".to_string()
+                    } else {
+                        format!("`{}`", show(&term.raw))
+                    };
+                    out.emit(
+                        "SPF030",
+                        span,
+                        owner,
+                        rtype,
+                        format!(
+                            "{what} comes after `{}` and is never evaluated",
+                            show(&a.raw)
+                        ),
+                    )
+                    .help("move it before `all`, or remove it")
+                    .term(&t.strings, term.start, &term.raw);
+                }
+                if seen_terms.contains(&term.raw.as_slice()) {
+                    let extra = if matches!(
+                        mech,
+                        Mech::Include | Mech::A | Mech::Mx | Mech::Exists | Mech::Ptr
+                    ) {
+                        " and costs an extra lookup"
+                    } else {
+                        ""
+                    };
+                    out.emit(
+                        "SPF036",
+                        span,
+                        owner,
+                        rtype,
+                        format!("`{}` appears twice{extra}", show(&term.raw)),
+                    )
+                    .help("remove the repeated term")
+                    .term(&t.strings, term.start, &term.raw);
+                }
+                seen_terms.push(&term.raw);
+                let pass = *qual == b'+';
+                match mech {
+                    Mech::All => {
+                        all_seen.get_or_insert(term);
+                        match qual {
+                            b'+' => {
+                                out.emit("SPF010", span, owner, rtype, format!("`{}` authorises every host on the Internet to send as `{}`", show(&term.raw), fqdn(owner)))
+                                    .help("use `-all` (or `~all` while testing)")
+                                    .term(&t.strings, term.start, &term.raw);
+                            }
+                            b'?' => {
+                                out.emit(
+                                    "SPF011",
+                                    span,
+                                    owner,
+                                    rtype,
+                                    "`?all` (neutral) gives no protection",
+                                )
+                                .help("use `~all` or `-all` once all senders are listed")
+                                .term(&t.strings, term.start, &term.raw);
+                            }
+                            _ => {}
+                        }
+                    }
+                    Mech::Ptr => {
+                        out.emit(
+                            "SPF009",
+                            span,
+                            owner,
+                            rtype,
+                            "`ptr` is slow, unreliable and deprecated (RFC 7208 §5.5)",
+                        )
+                        .help("replace it with `ip4:`/`ip6:` or `a`")
+                        .term(&t.strings, term.start, &term.raw);
+                    }
+                    Mech::Ip4 => {
+                        if let Some((a, len)) = net4 {
+                            net_checks(
+                                ix,
+                                out,
+                                owner,
+                                t,
+                                term,
+                                pass,
+                                u32::from(*a) as u128,
+                                *len,
+                                32,
+                                &a.to_string(),
+                            );
+                        }
+                    }
+                    Mech::Ip6 => {
+                        if let Some((a, len)) = net6 {
+                            net_checks(
+                                ix,
+                                out,
+                                owner,
+                                t,
+                                term,
+                                pass,
+                                u128::from(*a),
+                                *len,
+                                128,
+                                &a.to_string(),
+                            );
+                        }
+                    }
+                    Mech::A | Mech::Mx | Mech::Exists | Mech::Include => {
+                        let Some(target) = target_name(arg, owner) else {
+                            continue;
+                        };
+                        if !ix.authoritative_for(&target) {
+                            out.emit(
+                                "SPF025",
+                                span,
+                                owner,
+                                rtype,
+                                format!(
+                                    "`{}` names `{}`, outside this zone: not followed offline",
+                                    show(&term.raw),
+                                    fqdn(&target)
+                                ),
+                            )
+                            .term(&t.strings, term.start, &term.raw);
+                            continue;
+                        }
+                        let void = match mech {
+                            Mech::A => ix
+                                .addresses(&target)
+                                .is_empty()
+                                .then_some("has no address records"),
+                            Mech::Mx => ix.mx(&target).is_empty().then_some("has no MX records"),
+                            Mech::Exists => ix
+                                .lookup(&target, RecordType::A)
+                                .is_empty()
+                                .then_some("has no A record"),
+                            _ => None,
+                        };
+                        if let Some(why) = void {
+                            out.emit(
+                                "SPF007",
+                                span,
+                                owner,
+                                rtype,
+                                format!(
+                                    "`{}` matches nothing: `{}` {why} (a void lookup)",
+                                    show(&term.raw),
+                                    fqdn(&target)
+                                ),
+                            )
+                            .help("remove the stale term")
+                            .term(&t.strings, term.start, &term.raw);
+                        }
+                        if *mech == Mech::Mx && ix.mx(&target).len() > 10 {
+                            out.emit(
+                                "SPF034",
+                                span,
+                                owner,
+                                rtype,
+                                format!(
+                                    "`{}` would need {} address lookups (limit 10): permerror",
+                                    show(&term.raw),
+                                    ix.mx(&target).len()
+                                ),
+                            )
+                            .help("list the senders with `ip4:`/`ip6:` instead")
+                            .term(&t.strings, term.start, &term.raw);
+                        }
+                        if *mech == Mech::Include && spf_at(ix, &target).is_empty() {
+                            out.emit(
+                                "SPF023",
+                                span,
+                                owner,
+                                rtype,
+                                format!(
+                                    "`{}` names a name with no SPF record: permerror",
+                                    show(&term.raw)
+                                ),
+                            )
+                            .help("publish an SPF record there or remove the include")
+                            .term(&t.strings, term.start, &term.raw);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (name, list) in [("redirect", &redirects), ("exp", &exps)] {
+        if list.len() > 1 {
+            let term = list[1];
+            out.emit(
+                "SPF014",
+                ix.term_span(t, term.start, term.raw.len()),
+                owner,
+                rtype,
+                format!("modifier `{name}` appears {} times: permerror", list.len()),
+            )
+            .help(format!("keep one `{name}=`"))
+            .term(&t.strings, term.start, &term.raw);
+        }
+    }
+    if let Some(r) = redirects.first() {
+        let span = ix.term_span(t, r.start, r.raw.len());
+        if let Kind::Mod { value, .. } = &r.kind {
+            if let Some((id, msg, help)) = check_domain_spec(value, "redirect") {
+                let d = out.emit(id, span, owner, rtype, msg);
+                d.term(&t.strings, r.start, &r.raw);
+                if let Some(h) = help {
+                    d.help(h);
+                }
+            } else if let Some(target) = target_name(&Some(value.clone()), owner) {
+                if !ix.authoritative_for(&target) {
+                    out.emit(
+                        "SPF025",
+                        span,
+                        owner,
+                        rtype,
+                        format!(
+                            "`redirect={}` is outside this zone: not followed offline",
+                            show(value)
+                        ),
+                    )
+                    .term(&t.strings, r.start, &r.raw);
+                } else if spf_at(ix, &target).is_empty() {
+                    out.emit(
+                        "SPF023",
+                        span,
+                        owner,
+                        rtype,
+                        format!(
+                            "`redirect={}` names a name with no SPF record: permerror",
+                            show(value)
+                        ),
+                    )
+                    .help("publish an SPF record there or remove the redirect")
+                    .term(&t.strings, r.start, &r.raw);
+                }
+            }
+        }
+        if let Some(a) = all_seen {
+            out.emit(
+                "SPF013",
+                span,
+                owner,
+                rtype,
+                format!(
+                    "`redirect=` is ignored because the record has `{}`",
+                    show(&a.raw)
+                ),
+            )
+            .help("remove one of them")
+            .term(&t.strings, r.start, &r.raw);
+        }
+    } else if all_seen.is_none() && terms.iter().all(|t| !matches!(t.kind, Kind::Bad { .. })) {
+        out.emit(
+            "SPF012",
+            t.record.span,
+            owner,
+            rtype,
+            "the record has no `all` term, so unlisted senders get neutral",
+        )
+        .help("append `-all` (or `~all`)");
+    }
+    // Limits, evaluated through in-zone includes and redirects.
+    if single {
+        let mut ev = Eval::default();
+        let mut stack = vec![owner.clone()];
+        evaluate(ix, owner, &mut stack, &mut ev, 0);
+        if let Some(chain) = &ev.loop_chain {
+            out.emit(
+                "SPF024",
+                t.record.span,
+                owner,
+                rtype,
+                format!("include loop `{}`: permerror", chain.join(" → ")),
+            )
+            .help("remove the include that points back");
+        }
+        let lower_bound = if ev.outside.is_empty() {
+            ""
+        } else {
+            "at least "
+        };
+        if ev.lookups > 10 {
+            out.emit("SPF005", t.record.span, owner, rtype, format!("evaluating SPF for `{}` needs {lower_bound}{} DNS lookups (limit 10): permerror", fqdn(owner), ev.lookups))
+                .help("flatten includes or drop unused ones");
+        } else if !ev.outside.is_empty() {
+            out.emit(
+                "SPF006",
+                t.record.span,
+                owner,
+                rtype,
+                format!(
+                    "at least {} lookups; out-of-zone includes were not expanded ({})",
+                    ev.lookups,
+                    ev.outside.join(", ")
+                ),
+            );
+        }
+        if ev.voids > 2 {
+            out.emit(
+                "SPF008",
+                t.record.span,
+                owner,
+                rtype,
+                format!(
+                    "{} lookup terms return nothing (limit 2); many verifiers return permerror",
+                    ev.voids
+                ),
+            )
+            .help("remove the stale terms");
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn net_checks(
+    ix: &Index<'_>,
+    out: &mut Out,
+    owner: &Name,
+    t: &Text<'_>,
+    term: &Term,
+    pass: bool,
+    addr: u128,
+    len: u8,
+    bits: u8,
+    shown: &str,
+) {
+    let span = ix.term_span(t, term.start, term.raw.len());
+    let host_mask: u128 = if len >= bits {
+        0
+    } else {
+        (1u128 << (bits - len)) - 1
+    };
+    if pass && len == 0 {
+        out.emit(
+            "SPF010",
+            span,
+            owner,
+            "TXT",
+            format!(
+                "`{}` authorises every address on the Internet",
+                show(&term.raw)
+            ),
+        )
+        .help("list the real sending networks")
+        .term(&t.strings, term.start, &term.raw);
+        return;
+    }
+    if addr & host_mask != 0 {
+        out.emit(
+            "SPF032",
+            span,
+            owner,
+            "TXT",
+            format!("`{shown}/{len}` has host bits set; it covers the whole /{len} network"),
+        )
+        .help(format!("did you mean `/{bits}`?"))
+        .term(&t.strings, term.start, &term.raw);
+    }
+    let broad = if bits == 32 {
+        (1..=15).contains(&len)
+    } else {
+        (1..=31).contains(&len)
+    };
+    if pass && broad {
+        let count = if bits == 32 {
+            format!("{} addresses", 1u64 << (32 - len))
+        } else {
+            format!("a /{len} network")
+        };
+        out.emit(
+            "SPF033",
+            span,
+            owner,
+            "TXT",
+            format!("`{}` authorises {count}", show(&term.raw)),
+        )
+        .help("list the sending hosts or a narrow network")
+        .term(&t.strings, term.start, &term.raw);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(t: &str) -> bool {
+        is_valid(&parse_term(t.as_bytes()))
+    }
+
+    #[test]
+    fn terms_that_verifiers_accept() {
+        for t in [
+            "mx",
+            "-all",
+            "~all",
+            "?all",
+            "+all",
+            "a",
+            "a/24",
+            "a:mail.example.com/24//64",
+            "mx//64",
+            "ip4:192.0.2.0/24",
+            "ip6:2001:db8::/32",
+            "include:_spf.example.net",
+            "exists:%{i}._spf.%{d}",
+            "ptr",
+            "ptr:example.com",
+            "redirect=_spf.example.com",
+            "exp=explain.%{d}",
+            "MX",
+            "IP4:192.0.2.1",
+            "-ALL",
+            "foo=bar",
+        ] {
+            assert!(ok(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn terms_that_fail() {
+        for (t, id) in [
+            ("inlcude:x.example", "SPF002"),
+            ("ip:1.2.3.4", "SPF002"),
+            ("all:x", "SPF002"),
+            ("include:", "SPF002"),
+            ("-redirect=x.example", "SPF002"),
+            ("ip4:192.0.2.300", "SPF003"),
+            ("ip4:192.0.2.0/33", "SPF003"),
+            ("ip4:192.0.2.0/024", "SPF003"),
+            ("ip4:2001:db8::1", "SPF003"),
+            ("ip6:2001:db8::/129", "SPF004"),
+            ("ip6:192.0.2.1", "SPF004"),
+            ("exists:%{x}.example.com", "SPF016"),
+            ("include:spf", "SPF038"),
+            ("a:%{c}.example.com", "SPF016"),
+        ] {
+            match parse_term(t.as_bytes()) {
+                Kind::Bad { id: got, .. } => assert_eq!(got, id, "{t}"),
+                other => panic!("{t} parsed as {other:?}"),
+            }
+        }
+    }
+}
