@@ -863,10 +863,69 @@ pub const CATALOGUE: &[Entry] = &[
     },
 ];
 
+/// DNS sanity checks (not mail-specific; ours, not the shared catalogue's).
+pub const DNS_CHECKS: &[Entry] = &[
+    Entry {
+        id: "DNS002",
+        severity: Severity::Error,
+        offline: "Z",
+        what: "NS target is an alias (CNAME)",
+    },
+    Entry {
+        id: "DNS003",
+        severity: Severity::Error,
+        offline: "Z",
+        what: "in-zone NS target has no address",
+    },
+    Entry {
+        id: "DNS004",
+        severity: Severity::Error,
+        offline: "Z",
+        what: "in-bailiwick NS below a cut has no glue",
+    },
+    Entry {
+        id: "DNS005",
+        severity: Severity::Warning,
+        offline: "Z",
+        what: "data below a delegation (occluded)",
+    },
+    Entry {
+        id: "DNS006",
+        severity: Severity::Error,
+        offline: "Z",
+        what: "record outside the zone",
+    },
+    Entry {
+        id: "DNS007",
+        severity: Severity::Error,
+        offline: "Z",
+        what: "apex without NS",
+    },
+    Entry {
+        id: "DNS008",
+        severity: Severity::Warning,
+        offline: "Z",
+        what: "SOA timers out of sensible ranges",
+    },
+    Entry {
+        id: "DNS009",
+        severity: Severity::Warning,
+        offline: "Z",
+        what: "duplicate record",
+    },
+    Entry {
+        id: "DNS010",
+        severity: Severity::Warning,
+        offline: "Z",
+        what: "TTLs differ within an RRset",
+    },
+];
+
 /// The entry for an id. Panics on an id not in the catalogue: that is our bug.
 pub fn entry(id: &str) -> &'static Entry {
     CATALOGUE
         .iter()
+        .chain(DNS_CHECKS)
         .find(|e| e.id == id)
         .unwrap_or_else(|| panic!("{id} is not in the catalogue"))
 }

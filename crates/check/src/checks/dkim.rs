@@ -1,3 +1,474 @@
-use super::Out;
-use crate::index::Index;
-pub fn run(_ix: &Index<'_>, _out: &mut Out) {}
+//! DKIM key records (RFC 6376 §3.6, RFC 8301, RFC 8463): where they live, the
+//! tag-list, and the key itself — its encoding, type and size — decoded with
+//! the RustCrypto `rsa` crate's DER readers.
+
+use super::{Out, closest, fqdn};
+use crate::index::{Index, Text, text_of};
+use data_encoding::BASE64;
+use hickory_proto::rr::{Name, RData, RecordType};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::DecodePrivateKey;
+
+/// A parsed tag=value list (RFC 6376 §3.2), with byte offsets of each tag.
+pub struct Tags {
+    pub tags: Vec<(String, String, usize)>,
+    pub error: Option<(String, usize)>,
+}
+
+impl Tags {
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.tags.iter().find(|t| t.0 == k).map(|t| t.1.as_str())
+    }
+    pub fn pos(&self, k: &str) -> Option<usize> {
+        self.tags.iter().find(|t| t.0 == k).map(|t| t.2)
+    }
+}
+
+/// Parses `tag=value; tag=value`, case-sensitive tag names, folding whitespace.
+pub fn tag_list(text: &[u8]) -> Tags {
+    let s = String::from_utf8_lossy(text);
+    let mut tags = Vec::new();
+    let mut error = None;
+    let mut off = 0;
+    for part in s.split(';') {
+        let here = off;
+        off += part.len() + 1;
+        if part.trim().is_empty() {
+            continue;
+        }
+        let lead = part.len() - part.trim_start().len();
+        match part.split_once('=') {
+            Some((k, v)) => {
+                let k = k.trim();
+                if k.is_empty()
+                    || !k.bytes().next().unwrap().is_ascii_alphabetic()
+                    || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
+                    error.get_or_insert((format!("`{}` is not a valid tag name", k), here + lead));
+                }
+                tags.push((k.to_string(), v.trim().to_string(), here + lead));
+            }
+            None => {
+                error.get_or_insert((format!("`{}` is not `tag=value`", part.trim()), here + lead));
+            }
+        }
+    }
+    Tags { tags, error }
+}
+
+fn is_dkim_text(t: &[u8]) -> bool {
+    if t.starts_with(b"v=DKIM1") {
+        return true;
+    }
+    let tl = tag_list(t);
+    tl.get("p").is_some()
+        && (tl.get("k").is_some() || tl.get("v").is_some_and(|v| v.eq_ignore_ascii_case("DKIM1")))
+}
+
+fn domainkey_pos(n: &Name) -> Option<usize> {
+    n.iter().position(|l| l.eq_ignore_ascii_case(b"_domainkey"))
+}
+
+enum KeyKind {
+    Rsa(usize),
+    Ed25519,
+    Private,
+    NotA(&'static str, usize),
+}
+
+fn classify_key(der: &[u8], k: &str) -> KeyKind {
+    if rsa::RsaPrivateKey::from_pkcs8_der(der).is_ok()
+        || rsa::RsaPrivateKey::from_pkcs1_der(der).is_ok()
+        || is_pkcs8_private(der)
+    {
+        return KeyKind::Private;
+    }
+    match k {
+        "ed25519" => {
+            if der.len() == 32 {
+                KeyKind::Ed25519
+            } else {
+                KeyKind::NotA("ed25519", der.len())
+            }
+        }
+        _ => match rsa_bits(der) {
+            Some(bits) => KeyKind::Rsa(bits),
+            None => KeyKind::NotA("RSA", der.len()),
+        },
+    }
+}
+
+/// Modulus size of an RSA public key, DER SubjectPublicKeyInfo or PKCS#1.
+/// Read from the DER structures directly: the `rsa` crate's key type refuses
+/// moduli over 4096 bits, which are exactly the ones DKIM009 must measure.
+fn rsa_bits(der: &[u8]) -> Option<usize> {
+    const RSA_ENCRYPTION: rsa::pkcs8::ObjectIdentifier =
+        rsa::pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    let inner = match rsa::pkcs8::SubjectPublicKeyInfoRef::try_from(der) {
+        Ok(spki) if spki.algorithm.oid == RSA_ENCRYPTION => spki.subject_public_key.raw_bytes(),
+        Ok(_) => return None,
+        Err(_) => der,
+    };
+    let key = <rsa::pkcs1::RsaPublicKey<'_> as rsa::pkcs1::der::Decode>::from_der(inner).ok()?;
+    let n = key.modulus.as_bytes();
+    let n = &n[n.iter().position(|&b| b != 0)?..];
+    Some(n.len() * 8 - n[0].leading_zeros() as usize)
+}
+
+/// A PKCS#8 private key of any algorithm (an ed25519 one is not an RSA key).
+fn is_pkcs8_private(der: &[u8]) -> bool {
+    rsa::pkcs8::PrivateKeyInfo::try_from(der).is_ok()
+}
+
+pub fn run(ix: &Index<'_>, out: &mut Out) {
+    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
+    owners.sort();
+    for owner in owners {
+        let texts: Vec<Text<'_>> = ix
+            .rrset(owner, RecordType::TXT)
+            .into_iter()
+            .filter_map(text_of)
+            .collect();
+        let dk = domainkey_pos(owner);
+        // DomainKeys policy at _domainkey.<domain>.
+        if dk == Some(0) {
+            for t in &texts {
+                let tl = tag_list(&t.joined);
+                if tl.get("o").is_some() && tl.get("p").is_none() {
+                    out.emit(
+                        "DKIM019",
+                        t.record.span,
+                        owner,
+                        "TXT",
+                        "DomainKeys (RFC 4870, Historic) policy records are obsolete",
+                    )
+                    .help("remove it; DMARC replaces it");
+                }
+            }
+        }
+        let keys: Vec<&Text<'_>> = texts.iter().filter(|t| is_dkim_text(&t.joined)).collect();
+        if dk.is_none_or(|p| p == 0) {
+            for t in &keys {
+                let domain = if dk == Some(0) {
+                    owner.base_name()
+                } else {
+                    owner.clone()
+                };
+                out.emit("DKIM001", t.record.span, owner, "TXT", format!("a DKIM key record at `{}` is never looked up: keys live at `<selector>._domainkey.{}`", fqdn(owner), fqdn(&domain)))
+                    .help(format!("move it to e.g. `{}`", fqdn(&super::child("sel._domainkey", &domain).unwrap_or(domain.clone()))));
+            }
+            continue;
+        }
+        if let Some(c) = ix.rrset(owner, RecordType::CNAME).first()
+            && let RData::CNAME(target) = &c.rdata
+            && !ix.authoritative_for(&target.0)
+        {
+            out.emit(
+                "DKIM020",
+                c.span,
+                owner,
+                "CNAME",
+                format!(
+                    "the key for selector `{}` is hosted outside the zone at `{}`: not verified",
+                    fqdn(owner),
+                    fqdn(&target.0)
+                ),
+            );
+        }
+        if texts.len() > 1 && !keys.is_empty() {
+            out.emit(
+                "DKIM015",
+                texts[1].record.span,
+                owner,
+                "TXT",
+                format!(
+                    "selector `{}` has {} TXT records; verifiers get an undefined result",
+                    fqdn(owner),
+                    texts.len()
+                ),
+            )
+            .help("put the key in ONE record made of several quoted strings")
+            .related(texts.iter().map(|t| t.record.span));
+        }
+        for t in keys {
+            check_key(ix, out, owner, t);
+        }
+    }
+}
+
+fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
+    let tl = tag_list(&t.joined);
+    let at = |out: &mut Out, id: &'static str, pos: usize, len: usize, msg: String| {
+        let span = ix.term_span(t, pos, len);
+        let end = (pos + len).min(t.joined.len());
+        let d = out.emit(id, span, owner, "TXT", msg);
+        d.term(&t.strings, pos, &t.joined[pos..end]);
+    };
+    if t.strings.len() > 1 {
+        out.emit(
+            "DKIM016",
+            t.record.span,
+            owner,
+            "TXT",
+            format!(
+                "the key text is in {} strings of one record (valid: joined with no separator)",
+                t.strings.len()
+            ),
+        );
+    }
+    if let Some((msg, pos)) = &tl.error {
+        at(
+            out,
+            "DKIM017",
+            *pos,
+            1,
+            format!("tag-list syntax error: {msg}; the whole record is invalid"),
+        );
+        return;
+    }
+    let mut seen = Vec::new();
+    for (k, _, pos) in &tl.tags {
+        if seen.contains(&k.as_str()) {
+            at(
+                out,
+                "DKIM017",
+                *pos,
+                k.len(),
+                format!("tag `{k}` appears twice, which makes the whole record invalid"),
+            );
+            return;
+        }
+        seen.push(k);
+    }
+    if let Some(v) = tl.get("v")
+        && (tl.tags[0].0 != "v" || v != "DKIM1")
+    {
+        let pos = tl.pos("v").unwrap_or(0);
+        at(
+            out,
+            "DKIM002",
+            pos,
+            2 + v.len(),
+            "`v=DKIM1` must be the first tag (exactly `DKIM1`): verifiers discard this key".into(),
+        );
+    }
+    for (k, _, pos) in &tl.tags {
+        if !["v", "h", "k", "n", "p", "s", "t"].contains(&k.as_str()) {
+            let hint = if k == "g" {
+                " (`g=` was removed in RFC 6376)".to_string()
+            } else {
+                closest(k, &["v", "h", "k", "n", "p", "s", "t"])
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default()
+            };
+            at(
+                out,
+                "DKIM018",
+                *pos,
+                k.len(),
+                format!("unknown tag `{k}=` is ignored{hint}"),
+            );
+        }
+    }
+    let k = tl.get("k").unwrap_or("rsa");
+    if k != "rsa" && k != "ed25519" {
+        let pos = tl.pos("k").unwrap_or(0);
+        at(
+            out,
+            "DKIM010",
+            pos,
+            2 + k.len(),
+            format!("key type `{k}` is not defined for DKIM: verifiers ignore this key"),
+        );
+        out.diags
+            .last_mut()
+            .unwrap()
+            .help("use `k=rsa` or `k=ed25519`");
+    }
+    if let Some(h) = tl.get("h") {
+        let algs: Vec<&str> = h.split(':').map(str::trim).collect();
+        let pos = tl.pos("h").unwrap_or(0);
+        if !algs.contains(&"sha256") {
+            at(
+                out,
+                "DKIM011",
+                pos,
+                2 + h.len(),
+                format!(
+                    "`h={h}` lists no hash modern verifiers accept (rsa-sha1 MUST NOT be used, RFC 8301)"
+                ),
+            );
+            out.diags
+                .last_mut()
+                .unwrap()
+                .help("use `h=sha256` or drop `h=`");
+        } else if algs.contains(&"sha1") {
+            at(
+                out,
+                "DKIM012",
+                pos,
+                2 + h.len(),
+                format!("`h={h}` still lists sha1"),
+            );
+            out.diags
+                .last_mut()
+                .unwrap()
+                .help("remove `sha1` from `h=`");
+        }
+    }
+    if let Some(s) = tl.get("s")
+        && !s
+            .split(':')
+            .map(str::trim)
+            .any(|x| x == "*" || x == "email")
+    {
+        let pos = tl.pos("s").unwrap_or(0);
+        at(
+            out,
+            "DKIM014",
+            pos,
+            2 + s.len(),
+            format!("`s={s}` excludes email, so the key is unusable for mail signatures"),
+        );
+    }
+    if let Some(tf) = tl.get("t") {
+        let flags: Vec<&str> = tf.split(':').map(str::trim).collect();
+        let pos = tl.pos("t").unwrap_or(0);
+        if flags.contains(&"y") {
+            at(
+                out,
+                "DKIM013",
+                pos,
+                2 + tf.len(),
+                "the selector is in test mode (`t=y`)".into(),
+            );
+            out.diags
+                .last_mut()
+                .unwrap()
+                .help("remove `t=y` when testing is done");
+        }
+        if flags.contains(&"s") {
+            at(
+                out,
+                "DKIM022",
+                pos,
+                2 + tf.len(),
+                "strict mode (`t=s`): signatures whose i= is a subdomain of d= fail".into(),
+            );
+        }
+    }
+    let Some(p) = tl.get("p") else {
+        out.emit(
+            "DKIM003",
+            t.record.span,
+            owner,
+            "TXT",
+            "the key record has no `p=` tag",
+        )
+        .help("add the public key as `p=<base64>`");
+        return;
+    };
+    let ppos = tl.pos("p").unwrap_or(0);
+    let clean: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+    if clean.is_empty() {
+        at(
+            out,
+            "DKIM004",
+            ppos,
+            2,
+            format!(
+                "selector `{}` is revoked (`p=` is empty): mail signed with it fails DKIM",
+                fqdn(owner)
+            ),
+        );
+        return;
+    }
+    let der = match BASE64.decode(clean.as_bytes()) {
+        Ok(d) => d,
+        Err(e) => {
+            let bad = clean.chars().nth(e.position).unwrap_or('?');
+            at(
+                out,
+                "DKIM005",
+                ppos,
+                2 + p.len(),
+                format!(
+                    "`p=` is not valid base64: `{bad}` at offset {} of the key",
+                    e.position
+                ),
+            );
+            return;
+        }
+    };
+    match classify_key(&der, k) {
+        KeyKind::Private => {
+            at(
+                out,
+                "DKIM021",
+                ppos,
+                2 + p.len(),
+                "`p=` holds a PRIVATE key".into(),
+            );
+            out.diags
+                .last_mut()
+                .unwrap()
+                .help("remove it now, rotate the key, and publish only the public part");
+        }
+        KeyKind::NotA(what, len) => {
+            at(
+                out,
+                "DKIM006",
+                ppos,
+                2 + p.len(),
+                format!(
+                    "`p=` is not a valid {what} public key (decodes to {len} bytes{})",
+                    if what == "ed25519" {
+                        ", expected 32"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            if what == "ed25519" && len == 44 {
+                out.diags.last_mut().unwrap().help(
+                    "publish the bare 32-byte key (RFC 8463), not the SubjectPublicKeyInfo wrapper",
+                );
+            }
+        }
+        KeyKind::Ed25519 => {}
+        KeyKind::Rsa(bits) => {
+            if bits < 1024 {
+                at(
+                    out,
+                    "DKIM007",
+                    ppos,
+                    2 + p.len(),
+                    format!(
+                        "this RSA key is {bits} bits; verifiers reject keys under 1024 bits (RFC 8301)"
+                    ),
+                );
+                out.diags.last_mut().unwrap().help("publish a 2048-bit key");
+            } else if bits < 2048 {
+                at(
+                    out,
+                    "DKIM008",
+                    ppos,
+                    2 + p.len(),
+                    format!("{bits}-bit RSA key; signers SHOULD use at least 2048 bits (RFC 8301)"),
+                );
+                out.diags
+                    .last_mut()
+                    .unwrap()
+                    .help("rotate to a 2048-bit key");
+            } else if bits > 4096 {
+                at(
+                    out,
+                    "DKIM009",
+                    ppos,
+                    2 + p.len(),
+                    format!("{bits}-bit RSA key; verifiers need only handle up to 4096 bits"),
+                );
+            }
+        }
+    }
+}

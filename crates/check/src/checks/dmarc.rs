@@ -1,3 +1,548 @@
-use super::Out;
-use crate::index::Index;
-pub fn run(_ix: &Index<'_>, _out: &mut Out) {}
+//! DMARC (RFC 7489; DMARCbis differences noted): where records live, the
+//! tag-list and each tag's value, report URIs, and whether every mail domain
+//! is covered by a policy of its own or its zone apex.
+
+use super::dkim::tag_list;
+use super::spf::is_spf;
+use super::{Out, closest, first_label, fqdn};
+use crate::index::{Index, Text, text_of};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+const TAGS: &[&str] = &[
+    "v", "p", "sp", "np", "rua", "ruf", "adkim", "aspf", "pct", "fo", "ri", "rf", "psd", "t",
+];
+
+pub fn is_dmarc(t: &[u8]) -> bool {
+    t.starts_with(b"v=DMARC1")
+        && t[8..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|&b| b == b';' || b == b',')
+}
+
+/// The policy a DMARC record states, for other checks: (p, sp, pct, has rua).
+pub struct Policy {
+    pub p: String,
+    pub sp: Option<String>,
+    pub pct: u32,
+}
+
+impl Policy {
+    pub fn enforces(&self) -> bool {
+        self.p == "quarantine" || self.p == "reject"
+    }
+}
+
+pub fn policy_of(text: &[u8]) -> Option<Policy> {
+    if !is_dmarc(text) {
+        return None;
+    }
+    let tl = tag_list(text);
+    Some(Policy {
+        p: tl.get("p")?.to_ascii_lowercase(),
+        sp: tl.get("sp").map(str::to_ascii_lowercase),
+        pct: tl.get("pct").and_then(|v| v.parse().ok()).unwrap_or(100),
+    })
+}
+
+/// The DMARC policy that applies to `domain`: its own `_dmarc`, else the zone apex's.
+pub fn policy_for(ix: &Index<'_>, domain: &Name) -> Option<Policy> {
+    for d in [domain.clone(), ix.origin.clone()] {
+        if let Some(n) = super::child("_dmarc", &d)
+            && let Some(p) = ix.texts(&n).iter().find_map(|t| policy_of(&t.joined))
+        {
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn uri_domain(uri: &str) -> Option<String> {
+    let rest = uri
+        .strip_prefix("mailto:")
+        .or_else(|| uri.strip_prefix("MAILTO:"))?;
+    let addr = rest.split('!').next()?;
+    Some(
+        addr.rsplit_once('@')?
+            .1
+            .trim_end_matches('.')
+            .to_ascii_lowercase(),
+    )
+}
+
+pub fn run(ix: &Index<'_>, out: &mut Out) {
+    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
+    owners.sort();
+    for owner in owners {
+        let fl = first_label(owner);
+        let texts: Vec<Text<'_>> = ix
+            .rrset(owner, RecordType::TXT)
+            .into_iter()
+            .filter_map(text_of)
+            .collect();
+        let at_dmarc = fl == b"_dmarc";
+        let labels: Vec<&[u8]> = owner.iter().collect();
+        let is_report = labels
+            .windows(2)
+            .skip(1)
+            .any(|w| w[0].eq_ignore_ascii_case(b"_report") && w[1].eq_ignore_ascii_case(b"_dmarc"));
+        if is_report {
+            for t in &texts {
+                if !is_dmarc(&t.joined) {
+                    out.emit("DMARC011", t.record.span, owner, "TXT", format!("the report-authorisation record at `{}` is not a valid `v=DMARC1` record", fqdn(owner)))
+                        .help("publish `TXT \"v=DMARC1\"` there");
+                }
+            }
+            continue;
+        }
+        if !at_dmarc {
+            for t in texts.iter().filter(|t| is_dmarc(&t.joined)) {
+                let domain = owner;
+                out.emit("DMARC001", t.record.span, owner, "TXT", format!("DMARC records are looked up at `_dmarc.{}`; this one at `{}` is never read", fqdn(domain), fqdn(owner)))
+                    .help(format!("move it to `_dmarc.{}`", fqdn(domain)));
+            }
+            continue;
+        }
+        if let Some(c) = ix.rrset(owner, RecordType::CNAME).first()
+            && let RData::CNAME(target) = &c.rdata
+            && !ix.authoritative_for(&target.0)
+        {
+            out.emit(
+                "DMARC024",
+                c.span,
+                owner,
+                "CNAME",
+                format!(
+                    "the DMARC record is hosted outside the zone at `{}`: not verified",
+                    fqdn(&target.0)
+                ),
+            );
+        }
+        let records: Vec<&Text<'_>> = texts.iter().filter(|t| is_dmarc(&t.joined)).collect();
+        for t in &texts {
+            if is_dmarc(&t.joined) || is_spf(&t.joined) {
+                continue;
+            }
+            let tl = tag_list(&t.joined);
+            let looks = tl.get("p").is_some()
+                || tl
+                    .get("v")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("dmarc1"))
+                || t.joined.to_ascii_lowercase().starts_with(b"v=dmarc");
+            if looks {
+                out.emit("DMARC003", t.record.span, owner, "TXT", "the record has DMARC tags but does not start with `v=DMARC1` (exact case): receivers ignore it")
+                    .help("start the record with `v=DMARC1;`");
+            }
+        }
+        if records.len() > 1 {
+            out.emit(
+                "DMARC002",
+                records[1].record.span,
+                owner,
+                "TXT",
+                format!(
+                    "{} DMARC records at `{}`: receivers then apply no DMARC",
+                    records.len(),
+                    fqdn(owner)
+                ),
+            )
+            .help("keep exactly one")
+            .related(records.iter().map(|t| t.record.span));
+        }
+        let domain = owner.base_name();
+        for t in records {
+            check_record(ix, out, owner, &domain, t);
+        }
+    }
+    // Every mail domain needs a policy, its own or the apex's.
+    let mut names: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
+    names.sort();
+    for n in names {
+        if n.iter().next() == Some(b"*".as_slice()) || first_label(n).starts_with(b"_") {
+            continue;
+        }
+        let mx = ix.mx(n);
+        let non_null = mx.iter().any(|m| !m.2.is_root());
+        let apex = n.eq_ignore_root(&ix.origin);
+        let has_spf = ix.texts(n).iter().any(|t| is_spf(&t.joined));
+        if (non_null || (apex && (!mx.is_empty() || has_spf)))
+            && policy_for(ix, n).is_none()
+            && !has_dmarc_cname(ix, n)
+        {
+            let span = mx
+                .first()
+                .map(|m| m.0.span)
+                .or_else(|| ix.at(n).next().map(|r| r.span))
+                .unwrap_or_default();
+            out.emit(
+                "DMARC025",
+                span,
+                n,
+                "TXT",
+                format!(
+                    "`{}` publishes no DMARC record and has none at the zone apex to inherit",
+                    fqdn(n)
+                ),
+            )
+            .help(format!(
+                "add `_dmarc.{} TXT \"v=DMARC1; p=none; rua=mailto:…\"`",
+                fqdn(n)
+            ));
+        }
+    }
+}
+
+fn has_dmarc_cname(ix: &Index<'_>, n: &Name) -> bool {
+    super::child("_dmarc", n).is_some_and(|d| ix.cname(&d).is_some())
+}
+
+fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &Text<'_>) {
+    let joined = &t.joined;
+    let at = |out: &mut Out, id: &'static str, pos: usize, len: usize, msg: String| {
+        let span = ix.term_span(t, pos, len);
+        let end = (pos + len).min(joined.len());
+        let d = out.emit(id, span, owner, "TXT", msg);
+        d.term(&t.strings, pos, &joined[pos..end]);
+    };
+    // Commas where semicolons belong, or junk without `=`.
+    let tl = tag_list(joined);
+    if let Some((msg, pos)) = &tl.error {
+        let comma = String::from_utf8_lossy(joined).contains(',')
+            && tl
+                .tags
+                .iter()
+                .any(|t| t.1.contains('=') && !t.0.starts_with("ru"));
+        let m = if comma {
+            "tags must be separated by `;`, not `,`".to_string()
+        } else {
+            msg.clone()
+        };
+        at(
+            out,
+            "DMARC026",
+            *pos,
+            1,
+            format!("tag-list syntax error: {m}; the record is not parseable"),
+        );
+        return;
+    }
+    if tl.tags.iter().any(|(k, v, _)| k == "v" && v.contains(','))
+        || tl.tags.iter().any(|(k, v, _)| k == "p" && v.contains(','))
+    {
+        at(
+            out,
+            "DMARC026",
+            0,
+            joined.len(),
+            "tags must be separated by `;`, not `,`: the record is not parseable".into(),
+        );
+        return;
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _, pos) in &tl.tags {
+        if seen.contains(&k.as_str()) {
+            at(
+                out,
+                "DMARC020",
+                *pos,
+                k.len(),
+                format!("tag `{k}` appears twice: the record is invalid"),
+            );
+        }
+        seen.push(k);
+        if !TAGS.contains(&k.as_str()) {
+            let hint = closest(k, TAGS)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            at(
+                out,
+                "DMARC021",
+                *pos,
+                k.len(),
+                format!("unknown tag `{k}` is ignored{hint}"),
+            );
+        }
+    }
+    let Some(p) = tl.get("p") else {
+        out.emit(
+            "DMARC004",
+            t.record.span,
+            owner,
+            "TXT",
+            "no `p=` tag (required by RFC 7489)",
+        )
+        .help("add `p=none`, `p=quarantine` or `p=reject` right after `v=DMARC1`");
+        return;
+    };
+    if tl.tags.get(1).is_none_or(|t| t.0 != "p") {
+        let pos = tl.pos("p").unwrap_or(0);
+        at(
+            out,
+            "DMARC006",
+            pos,
+            1 + 1 + p.len(),
+            "`p=` is not the second tag (RFC 7489 order; some receivers require it)".into(),
+        );
+        out.diags
+            .last_mut()
+            .unwrap()
+            .help("put `p=` immediately after `v=DMARC1`");
+    }
+    for tag in ["p", "sp", "np"] {
+        if let Some(v) = tl.get(tag)
+            && !["none", "quarantine", "reject"].contains(&v.to_ascii_lowercase().as_str())
+        {
+            at(
+                out,
+                "DMARC005",
+                tl.pos(tag).unwrap(),
+                tag.len() + 1 + v.len(),
+                format!("`{tag}={v}` is not a DMARC policy"),
+            );
+            out.diags
+                .last_mut()
+                .unwrap()
+                .help("use none, quarantine or reject");
+        }
+    }
+    let p = p.to_ascii_lowercase();
+    let enforcing = p == "quarantine" || p == "reject";
+    if let Some(v) = tl.get("pct") {
+        let pos = tl.pos("pct").unwrap();
+        match v.parse::<u32>() {
+            Ok(n) if n <= 100 => {
+                if n < 100 {
+                    at(
+                        out,
+                        "DMARC008",
+                        pos,
+                        4 + v.len(),
+                        format!("only {n}% of failing mail gets the policy"),
+                    );
+                }
+            }
+            _ => at(
+                out,
+                "DMARC007",
+                pos,
+                4 + v.len(),
+                format!("`pct={v}` must be an integer from 0 to 100"),
+            ),
+        }
+    }
+    for tag in ["pct", "ri", "rf"] {
+        if let Some(v) = tl.get(tag) {
+            at(
+                out,
+                "DMARC016",
+                tl.pos(tag).unwrap(),
+                tag.len() + 1 + v.len(),
+                format!(
+                    "`{tag}` is removed in DMARCbis and will be ignored by receivers that implement it"
+                ),
+            );
+        }
+    }
+    let mut rua_count = 0;
+    for tag in ["rua", "ruf"] {
+        let Some(v) = tl.get(tag) else { continue };
+        let pos = tl.pos(tag).unwrap();
+        for uri in v.split(',').map(str::trim) {
+            if tag == "rua" {
+                rua_count += 1;
+            }
+            let lower = uri.to_ascii_lowercase();
+            let scheme_ok = lower.starts_with("mailto:")
+                || lower.starts_with("https:")
+                || lower.starts_with("http:");
+            let (addr, size) = match uri.split_once('!') {
+                Some((a, s)) => (a, Some(s)),
+                None => (uri, None),
+            };
+            let size_ok = size.is_none_or(|s| {
+                let digits = s.trim_end_matches(|c: char| "kmgtKMGT".contains(c));
+                !digits.is_empty()
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && s.len() - digits.len() <= 1
+            });
+            let mailbox_ok = !lower.starts_with("mailto:")
+                || addr[7..]
+                    .rsplit_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+            if !scheme_ok || !size_ok || !mailbox_ok {
+                let why = if !scheme_ok && uri.contains('@') {
+                    format!("`{uri}` is not a URI")
+                } else {
+                    format!("`{uri}` is not a valid report URI")
+                };
+                at(out, "DMARC009", pos, tag.len() + 1 + v.len(), why);
+                if !scheme_ok && uri.contains('@') {
+                    out.diags
+                        .last_mut()
+                        .unwrap()
+                        .help(format!("write `{tag}=mailto:{uri}`"));
+                }
+                continue;
+            }
+            if !lower.starts_with("mailto:") {
+                at(
+                    out,
+                    "DMARC010",
+                    pos,
+                    tag.len() + 1 + v.len(),
+                    format!("`{uri}`: most receivers only send reports to mailto: URIs"),
+                );
+            } else if let Some(d) = uri_domain(addr) {
+                let dest = Name::from_ascii(format!("{d}.")).ok();
+                if dest.as_ref().is_some_and(|dn| !ix.origin.zone_of(dn)) {
+                    at(
+                        out,
+                        "DMARC012",
+                        pos,
+                        tag.len() + 1 + v.len(),
+                        format!(
+                            "reports go to `{d}`, which must publish `{}._report._dmarc.{d} TXT \"v=DMARC1\"`; not verified offline",
+                            fqdn(domain).trim_end_matches('.')
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if rua_count > 2 {
+        at(
+            out,
+            "DMARC028",
+            tl.pos("rua").unwrap(),
+            3,
+            format!("{rua_count} rua destinations; some receivers send to only the first two"),
+        );
+    }
+    if tl.get("ruf").is_some() {
+        at(
+            out,
+            "DMARC027",
+            tl.pos("ruf").unwrap(),
+            3,
+            "failure reports (`ruf`) are rarely sent and may contain personal data".into(),
+        );
+    }
+    for tag in ["adkim", "aspf"] {
+        if let Some(v) = tl.get(tag)
+            && v != "r"
+            && v != "s"
+        {
+            at(
+                out,
+                "DMARC013",
+                tl.pos(tag).unwrap(),
+                tag.len() + 1 + v.len(),
+                format!("`{tag}={v}` is invalid and ignored (relaxed is used)"),
+            );
+            out.diags
+                .last_mut()
+                .unwrap()
+                .help("use `r` (relaxed) or `s` (strict)");
+        }
+    }
+    if let Some(v) = tl.get("fo")
+        && (v.is_empty()
+            || !v
+                .split(':')
+                .all(|x| ["0", "1", "d", "s"].contains(&x.trim())))
+    {
+        at(
+            out,
+            "DMARC014",
+            tl.pos("fo").unwrap(),
+            3 + v.len(),
+            format!("`fo={v}` is invalid"),
+        );
+        out.diags
+            .last_mut()
+            .unwrap()
+            .help("use a colon list of 0, 1, d, s");
+    }
+    if let Some(v) = tl.get("ri")
+        && v.parse::<u32>().is_err()
+    {
+        at(
+            out,
+            "DMARC015",
+            tl.pos("ri").unwrap(),
+            3 + v.len(),
+            format!("`ri={v}` must be a number of seconds"),
+        );
+    }
+    if let Some(v) = tl.get("rf")
+        && !v.split(':').all(|x| x.trim().eq_ignore_ascii_case("afrf"))
+    {
+        at(
+            out,
+            "DMARC015",
+            tl.pos("rf").unwrap(),
+            3 + v.len(),
+            format!("`rf={v}` must be `afrf`"),
+        );
+    }
+    if p == "none" {
+        at(
+            out,
+            "DMARC017",
+            tl.pos("p").unwrap(),
+            6,
+            "the policy is monitoring only (`p=none`)".into(),
+        );
+        out.diags
+            .last_mut()
+            .unwrap()
+            .help("move to quarantine or reject after reviewing reports");
+        if tl.get("rua").is_none() {
+            out.emit(
+                "DMARC018",
+                t.record.span,
+                owner,
+                "TXT",
+                "`p=none` without `rua` achieves nothing: no enforcement and no reports",
+            )
+            .help("add `rua=mailto:…`");
+        }
+    } else if enforcing && tl.get("rua").is_none() {
+        out.emit(
+            "DMARC019",
+            t.record.span,
+            owner,
+            "TXT",
+            "no aggregate-report address (`rua`)",
+        );
+    }
+    if let Some(v) = tl.get("sp")
+        && !domain.eq_ignore_root(&ix.origin)
+    {
+        at(
+            out,
+            "DMARC022",
+            tl.pos("sp").unwrap(),
+            3 + v.len(),
+            format!(
+                "`sp` here is ignored: subdomain policy comes from the organisational domain, not `{}`",
+                fqdn(domain)
+            ),
+        );
+    }
+    if enforcing {
+        for tag in ["sp", "np"] {
+            if let Some(v) = tl.get(tag)
+                && v.eq_ignore_ascii_case("none")
+            {
+                at(
+                    out,
+                    "DMARC023",
+                    tl.pos(tag).unwrap(),
+                    tag.len() + 1 + v.len(),
+                    format!("subdomains are not protected (`{tag}=none`) while `p={p}`"),
+                );
+            }
+        }
+    }
+}

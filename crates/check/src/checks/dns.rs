@@ -1,3 +1,169 @@
-use super::Out;
+//! DNS sanity of the zone as a whole (ids DNSnnn): NS targets, glue,
+//! occluded data below delegations, out-of-zone data, apex NS, SOA timers,
+//! duplicate records and TTLs that differ within an RRset.
+
+use super::{Out, fqdn};
 use crate::index::Index;
-pub fn run(_ix: &Index<'_>, _out: &mut Out) {}
+use hickory_proto::rr::{Name, RData, RecordType};
+use std::collections::HashMap;
+
+pub fn run(ix: &Index<'_>, out: &mut Out) {
+    let zone = ix.zone;
+    let origin = &ix.origin;
+    if ix.rrset(origin, RecordType::NS).is_empty()
+        && let Some(soa) = ix.rrset(origin, RecordType::SOA).first()
+    {
+        out.emit(
+            "DNS007",
+            soa.span,
+            origin,
+            "NS",
+            format!("the zone apex `{}` has no NS records", fqdn(origin)),
+        )
+        .help("add the zone's name servers: `@ NS ns1.example.net.`");
+    }
+    let mut rrsets: HashMap<(Name, RecordType), Vec<usize>> = HashMap::new();
+    for (i, r) in zone.records.iter().enumerate() {
+        if !ix.in_zone(&r.owner) {
+            out.emit(
+                "DNS006",
+                r.span,
+                &r.owner,
+                &r.rtype().to_string(),
+                format!(
+                    "`{}` is outside the zone `{}`; servers ignore it",
+                    fqdn(&r.owner),
+                    fqdn(origin)
+                ),
+            )
+            .help("remove it, or move it to the zone it belongs to");
+            continue;
+        }
+        rrsets
+            .entry((r.owner.clone(), r.rtype()))
+            .or_default()
+            .push(i);
+    }
+    let mut keys: Vec<&(Name, RecordType)> = rrsets.keys().collect();
+    keys.sort_by(|a, b| a.0.cmp(&b.0).then(u16::from(a.1).cmp(&u16::from(b.1))));
+    for key in keys {
+        let idx = &rrsets[key];
+        let (owner, t) = key;
+        let recs: Vec<_> = idx.iter().map(|&i| &zone.records[i]).collect();
+        let tname = t.to_string();
+        // Duplicates and TTL differences within the RRset.
+        let mut wires: Vec<Vec<u8>> = Vec::new();
+        for r in &recs {
+            let w = r.rdata_wire();
+            if let Some(k) = wires.iter().position(|x| *x == w) {
+                out.emit(
+                    "DNS009",
+                    r.span,
+                    owner,
+                    &tname,
+                    "this record repeats an earlier one; servers keep only one copy",
+                )
+                .help("remove the duplicate")
+                .related([recs[k].span]);
+            }
+            wires.push(w);
+        }
+        // RRSIG TTLs follow the RRsets they cover, so they differ legitimately.
+        if let Some(r) = recs
+            .iter()
+            .find(|r| r.ttl != recs[0].ttl)
+            .filter(|_| *t != RecordType::RRSIG)
+        {
+            out.emit("DNS010", r.span, owner, &tname, format!("TTLs differ within the {tname} RRset ({} and {}); servers answer with one TTL (RFC 2181 §5.2)", recs[0].ttl, r.ttl))
+                .help("give every record of the RRset the same TTL")
+                .related([recs[0].span]);
+        }
+        // Occluded data below a delegation (glue is allowed).
+        if let Some(cut) = ix.cut_above(owner)
+            && !cut.eq_ignore_root(owner)
+        {
+            let glue = matches!(t, RecordType::A | RecordType::AAAA)
+                && ix
+                    .rrset(&cut, RecordType::NS)
+                    .iter()
+                    .any(|ns| matches!(&ns.rdata, RData::NS(n) if n.0.eq_ignore_root(owner)));
+            if !glue {
+                out.emit("DNS005", recs[0].span, owner, &tname, format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))
+                    .help("move it to the child zone");
+            }
+        }
+        if *t == RecordType::NS {
+            for r in &recs {
+                let RData::NS(target) = &r.rdata else {
+                    continue;
+                };
+                let target = &target.0;
+                let delegation = !owner.eq_ignore_root(origin);
+                if delegation && owner.zone_of(target) {
+                    if ix.addresses(target).is_empty() {
+                        out.emit("DNS004", r.span, owner, "NS", format!("`{}` is inside the delegated zone `{}` and needs glue, but has no A or AAAA here", fqdn(target), fqdn(owner)))
+                            .help(format!("add the address of `{}` to this zone", fqdn(target)));
+                    }
+                    continue;
+                }
+                if !ix.authoritative_for(target) {
+                    continue;
+                }
+                if ix.cname(target).is_some() {
+                    out.emit("DNS002", r.span, owner, "NS", format!("NS target `{}` is an alias (CNAME); NS must name a host (RFC 2181 §10.3)", fqdn(target)));
+                } else if ix.addresses(target).is_empty() {
+                    out.emit(
+                        "DNS003",
+                        r.span,
+                        owner,
+                        "NS",
+                        format!(
+                            "NS target `{}` has no A or AAAA record in this zone",
+                            fqdn(target)
+                        ),
+                    )
+                    .help("add its address or fix the name");
+                }
+            }
+        }
+        if *t == RecordType::SOA {
+            let w = recs[0].rdata_wire();
+            if w.len() >= 20 {
+                let n = |i: usize| {
+                    u32::from_be_bytes([
+                        w[w.len() - 20 + i * 4],
+                        w[w.len() - 19 + i * 4],
+                        w[w.len() - 18 + i * 4],
+                        w[w.len() - 17 + i * 4],
+                    ])
+                };
+                let (refresh, retry, expire, minimum) = (n(1), n(2), n(3), n(4));
+                let mut problems = Vec::new();
+                if retry >= refresh {
+                    problems.push(format!("retry ({retry}) is not below refresh ({refresh})"));
+                }
+                if expire < refresh.saturating_add(retry) || expire < 604_800 {
+                    problems.push(format!(
+                        "expire ({expire}) is below one week or below refresh + retry"
+                    ));
+                }
+                if minimum > 86_400 {
+                    problems.push(format!("minimum ({minimum}) caches negative answers for over a day (RFC 2308 suggests 1–3 hours)"));
+                }
+                if refresh < 300 {
+                    problems.push(format!("refresh ({refresh}) is under 5 minutes"));
+                }
+                if !problems.is_empty() {
+                    out.emit(
+                        "DNS008",
+                        recs[0].span,
+                        owner,
+                        "SOA",
+                        format!("SOA timers out of sensible ranges: {}", problems.join("; ")),
+                    )
+                    .help("typical values: refresh 2h, retry 15m, expire 2w, minimum 1h");
+                }
+            }
+        }
+    }
+}

@@ -1,3 +1,128 @@
-use super::Out;
-use crate::index::Index;
-pub fn run(_ix: &Index<'_>, _out: &mut Out) {}
+//! Generic hygiene of policy text (catalogue GEN): stray quotes or blanks
+//! before a version tag, non-ASCII bytes, CNAME beside other data, and
+//! wildcards that publish mail records for every name.
+
+use super::{Out, fqdn};
+use crate::index::{Index, text_of};
+use hickory_proto::rr::{Name, RecordType};
+
+const VERSIONS: &[&[u8]] = &[
+    b"v=spf1",
+    b"v=dmarc1",
+    b"v=dkim1",
+    b"v=stsv1",
+    b"v=tlsrptv1",
+    b"v=bimi1",
+];
+
+fn version_at(t: &[u8]) -> bool {
+    VERSIONS
+        .iter()
+        .any(|v| t.len() >= v.len() && t[..v.len()].eq_ignore_ascii_case(v))
+}
+
+fn looks_like(b: &[u8]) -> &'static str {
+    match b {
+        [0xe2, 0x80, 0x93, ..] | [0xe2, 0x80, 0x94, ..] => " (looks like a typographic dash)",
+        [0xe2, 0x80, 0x98..=0x9d, ..] => " (looks like a typographic quote)",
+        [0xc2, 0xa0, ..] => " (a no-break space)",
+        [0xe2, 0x80, 0x8b, ..] => " (a zero-width space)",
+        _ => "",
+    }
+}
+
+pub fn run(ix: &Index<'_>, out: &mut Out) {
+    let mut owners: Vec<(&Name, &Vec<usize>)> = ix.owners().collect();
+    owners.sort_by(|a, b| a.0.cmp(b.0));
+    for (owner, idx) in owners {
+        let recs: Vec<_> = idx.iter().map(|&i| &ix.zone.records[i]).collect();
+        // CNAME beside other data (DNSSEC records may sit beside it).
+        if let Some(c) = recs.iter().find(|r| r.rtype() == RecordType::CNAME) {
+            let others: Vec<_> = recs
+                .iter()
+                .filter(|r| {
+                    !matches!(
+                        r.rtype(),
+                        RecordType::CNAME | RecordType::RRSIG | RecordType::NSEC
+                    ) && u16::from(r.rtype()) != 46
+                })
+                .collect();
+            let mx = others.iter().any(|r| r.rtype() == RecordType::MX);
+            if mx {
+                out.emit(
+                    "MX010",
+                    c.span,
+                    owner,
+                    "CNAME",
+                    format!(
+                        "`{}` is a CNAME and cannot also hold MX records",
+                        fqdn(owner)
+                    ),
+                )
+                .help("remove the CNAME or move the MX records")
+                .related(others.iter().map(|r| r.span));
+            } else if let Some(o) = others.first() {
+                let types: Vec<String> = others.iter().map(|r| r.rtype().to_string()).collect();
+                out.emit(
+                    "GEN003",
+                    c.span,
+                    owner,
+                    "CNAME",
+                    format!(
+                        "`{}` has a CNAME and also {}: a CNAME must be alone at its name",
+                        fqdn(owner),
+                        types.join(", ")
+                    ),
+                )
+                .help("keep one of them")
+                .related([o.span]);
+            }
+        }
+        let wildcard = owner.iter().next() == Some(b"*".as_slice());
+        for r in &recs {
+            let Some(t) = text_of(r) else {
+                if wildcard && r.rtype() == RecordType::MX {
+                    out.emit("GEN004", r.span, owner, "MX", format!("wildcard `{}` publishes MX for every undefined name, including mistyped hosts", fqdn(owner)))
+                        .help("make sure that is intended");
+                }
+                continue;
+            };
+            let j = &t.joined;
+            let skip = j
+                .iter()
+                .take_while(|&&b| b == b'"' || b.is_ascii_whitespace())
+                .count();
+            if skip > 0 && version_at(&j[skip..]) {
+                let what = if j[0] == b'"' { "`\"`" } else { "whitespace" };
+                out.emit(
+                    "GEN001",
+                    ix.term_span(&t, 0, skip),
+                    owner,
+                    "TXT",
+                    format!("the record text begins with {what}, so verifiers ignore it"),
+                )
+                .help("remove the extra quotes or space so the text starts with the version tag");
+            }
+            let policy = version_at(&j[skip..])
+                || owner.iter().any(|l| l.eq_ignore_ascii_case(b"_domainkey"));
+            if policy && let Some(p) = j.iter().position(|&b| !(0x20..0x7f).contains(&b)) {
+                let d = out.emit("GEN002", ix.term_span(&t, p, 1), owner, "TXT", format!("byte 0x{:02X} at offset {p} is not ASCII{}: terms containing it do not parse", j[p], looks_like(&j[p..])));
+                d.help("retype the text with plain ASCII characters");
+                d.term(&t.strings, p, &j[p..(p + 1).min(j.len())]);
+            }
+            if wildcard && policy && version_at(&j[skip..]) && !j.starts_with(b"v=DKIM1") {
+                out.emit(
+                    "GEN004",
+                    r.span,
+                    owner,
+                    "TXT",
+                    format!(
+                        "wildcard `{}` publishes a mail policy for every undefined name",
+                        fqdn(owner)
+                    ),
+                )
+                .help("make sure that is intended");
+            }
+        }
+    }
+}

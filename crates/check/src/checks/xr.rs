@@ -1,3 +1,174 @@
-use super::Out;
+//! Cross-record checks: whether SPF, MX, DKIM, DMARC, MTA-STS, TLS-RPT and
+//! TLSA of one domain make sense together.
+
+use super::dkim::tag_list;
+use super::dmarc::{is_dmarc, policy_of};
+use super::spf::{Kind, Mech, is_spf, parse_record};
+use super::{Out, child, fqdn};
 use crate::index::Index;
-pub fn run(_ix: &Index<'_>, _out: &mut Out) {}
+use hickory_proto::rr::{Name, RecordType};
+
+/// Whether an SPF record authorises anyone: any term other than `-all`/`~all`.
+fn authorises(t: &crate::index::Text<'_>) -> bool {
+    parse_record(t).iter().any(|term| match &term.kind {
+        Kind::Dir {
+            mech: Mech::All,
+            qual,
+            ..
+        } => *qual == b'+' || *qual == b'?',
+        Kind::Dir { .. } => true,
+        Kind::Mod { name, .. } => name == "redirect",
+        Kind::Bad { .. } => false,
+    })
+}
+
+fn has_dkim(ix: &Index<'_>, d: &Name) -> bool {
+    let Some(dk) = child("_domainkey", d) else {
+        return false;
+    };
+    ix.owners().any(|(n, _)| {
+        dk.zone_of(n)
+            && !n.eq_ignore_root(&dk)
+            && (ix
+                .texts(n)
+                .iter()
+                .any(|t| tag_list(&t.joined).get("p").is_some())
+                || !ix.rrset(n, RecordType::CNAME).is_empty())
+    })
+}
+
+pub fn run(ix: &Index<'_>, out: &mut Out) {
+    let mut names: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
+    names.sort();
+    for d in names {
+        if d.iter()
+            .next()
+            .is_some_and(|l| l.starts_with(b"_") || l == b"*")
+        {
+            continue;
+        }
+        let mx = ix.mx(d);
+        let null = !mx.is_empty() && mx.iter().all(|m| m.2.is_root());
+        let non_null = mx.iter().any(|m| !m.2.is_root());
+        let spf: Vec<_> = ix
+            .texts(d)
+            .into_iter()
+            .filter(|t| is_spf(&t.joined))
+            .collect();
+        let dmarc_name = child("_dmarc", d);
+        let dmarc = dmarc_name
+            .as_ref()
+            .and_then(|n| ix.texts(n).into_iter().find(|t| is_dmarc(&t.joined)));
+        let policy = dmarc.as_ref().and_then(|t| policy_of(&t.joined));
+        let spf_span = spf.first().map(|t| t.record.span);
+        if let Some(s) = spf.first() {
+            let sends = authorises(s);
+            if sends && mx.is_empty() && ix.addresses(d).is_empty() {
+                out.emit("XR001", s.record.span, d, "TXT", format!("`{}` sends mail (SPF authorises senders) but cannot receive any: no MX and no address", fqdn(d)))
+                    .help("add an MX so bounces and replies arrive");
+            }
+            if sends && null {
+                out.emit("XR005", s.record.span, d, "TXT", "the null MX says no mail is received, but SPF authorises senders: bounces will be lost")
+                    .related(mx.iter().map(|m| m.0.span));
+            }
+        }
+        if let (Some(p), Some(t)) = (&policy, &dmarc) {
+            if p.enforces() && !has_dkim(ix, d) {
+                out.emit("XR002", t.record.span, d, "TXT", format!("no DKIM selector for `{}` in this zone; with `p={}`, its mail relies on SPF alignment alone", fqdn(d), p.p));
+            }
+            if non_null && spf.is_empty() && !has_dkim(ix, d) {
+                out.emit(
+                    "XR003",
+                    t.record.span,
+                    d,
+                    "TXT",
+                    format!(
+                        "no SPF and no DKIM for `{}`: every message from it fails DMARC",
+                        fqdn(d)
+                    ),
+                )
+                .related(mx.iter().map(|m| m.0.span));
+            }
+            if p.enforces()
+                && let Some(dk) = child("_domainkey", d)
+            {
+                for (n, _) in ix.owners().filter(|(n, _)| dk.zone_of(n)) {
+                    for k in ix.texts(n) {
+                        let tl = tag_list(&k.joined);
+                        if tl.get("p").is_some()
+                            && tl
+                                .get("t")
+                                .is_some_and(|v| v.split(':').any(|f| f.trim() == "y"))
+                        {
+                            out.emit("XR007", k.record.span, n, "TXT", format!("selector `{}` is in test mode (`t=y`) while DMARC enforces; some receivers treat its signatures as unsigned", fqdn(n)))
+                                .related([t.record.span]);
+                        }
+                    }
+                }
+            }
+        }
+        if null {
+            let spf_fail = spf.first().is_some_and(|t| !authorises(t));
+            let reject = policy.as_ref().is_some_and(|p| p.p == "reject");
+            if !spf_fail || !reject {
+                out.emit(
+                    "XR004",
+                    mx[0].0.span,
+                    d,
+                    "MX",
+                    format!(
+                        "`{}` takes no mail (null MX) but does not say it sends none",
+                        fqdn(d)
+                    ),
+                )
+                .help("add `TXT \"v=spf1 -all\"` and `_dmarc TXT \"v=DMARC1; p=reject\"`");
+            }
+        }
+        if null || mx.is_empty() {
+            let sts = child("_mta-sts", d).and_then(|n| {
+                ix.texts(&n)
+                    .into_iter()
+                    .find(|t| t.joined.starts_with(b"v=STSv1"))
+                    .map(|t| t.record.span)
+            });
+            let rpt = child("_smtp._tls", d).and_then(|n| {
+                ix.texts(&n)
+                    .into_iter()
+                    .find(|t| t.joined.starts_with(b"v=TLSRPTv1"))
+                    .map(|t| t.record.span)
+            });
+            for (what, span) in [("MTA-STS", sts), ("TLS-RPT", rpt)] {
+                if let Some(span) = span {
+                    out.emit(
+                        "XR006",
+                        span,
+                        d,
+                        "TXT",
+                        format!(
+                            "`{}` accepts no mail ({}), so its {what} record serves no purpose",
+                            fqdn(d),
+                            if null { "null MX" } else { "no MX" }
+                        ),
+                    );
+                }
+            }
+            if null
+                && let Some(t) = child("_25._tcp", d)
+                    .map(|n| ix.rrset(&n, RecordType::TLSA))
+                    .and_then(|v| v.first().copied())
+            {
+                out.emit(
+                    "XR006",
+                    t.span,
+                    d,
+                    "TLSA",
+                    format!(
+                        "`{}` accepts no mail (null MX), so its TLSA records serve no purpose",
+                        fqdn(d)
+                    ),
+                );
+            }
+        }
+        let _ = spf_span;
+    }
+}

@@ -1,0 +1,79 @@
+//! Data-driven check fixtures: `tests/checks/<ID>.pos.zone` must produce the
+//! id, `<ID>.neg.zone` (a near miss) must not. `; expect: ID [LINE:COL]` and
+//! `; expect-not: ID` lines say what to assert. Every catalogue id has both.
+
+mod common;
+
+use mailzone_check::catalogue::{CATALOGUE, DNS_CHECKS};
+use mailzone_check::{Diagnostic, checks::check_zone};
+use std::path::Path;
+
+/// Read errors when the zone does not read, else the check findings.
+pub fn diagnostics(path: &Path) -> Vec<Diagnostic> {
+    let r = common::read(path, Some(common::origin_of(path)));
+    if r.is_ok() {
+        check_zone(&r.zone)
+    } else {
+        r.errors.iter().map(Diagnostic::from).collect()
+    }
+}
+
+#[test]
+fn every_fixture_reports_exactly_what_it_says() {
+    let dir = common::corpus("../checks");
+    let files = common::files(&dir, "zone");
+    let mut failures = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let diags = diagnostics(path);
+        let ids: Vec<&str> = diags.iter().map(|d| d.id).collect();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("; expect: ") {
+                let mut parts = rest.split_whitespace();
+                let id = parts.next().unwrap();
+                let found: Vec<&Diagnostic> = diags.iter().filter(|d| d.id == id).collect();
+                if found.is_empty() {
+                    failures.push(format!("{}: expected {id}, got {ids:?}", path.display()));
+                } else if let Some(loc) = parts.next() {
+                    let locs: Vec<String> = found
+                        .iter()
+                        .map(|d| format!("{}:{}", d.span.line, d.span.col))
+                        .collect();
+                    if !locs.iter().any(|l| l == loc) {
+                        failures.push(format!(
+                            "{}: expected {id} at {loc}, found at {locs:?}",
+                            path.display()
+                        ));
+                    }
+                }
+            } else if let Some(id) = line.strip_prefix("; expect-not: ") {
+                if let Some(d) = diags.iter().find(|d| d.id == id.trim()) {
+                    failures.push(format!(
+                        "{}: must not report {id}, but did: {}",
+                        path.display(),
+                        d.message
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_catalogue_id_has_a_positive_and_a_near_miss_fixture() {
+    let dir = common::corpus("../checks");
+    let missing: Vec<String> = CATALOGUE
+        .iter()
+        .chain(DNS_CHECKS)
+        .flat_map(|e| ["pos", "neg"].map(|k| format!("{}.{k}.zone", e.id)))
+        .filter(|f| !dir.join(f).exists())
+        .collect();
+    assert!(missing.is_empty(), "missing fixtures: {missing:?}");
+    assert_eq!(CATALOGUE.len(), 141);
+}
