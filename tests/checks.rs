@@ -77,3 +77,26 @@ fn every_catalogue_id_has_a_positive_and_a_near_miss_fixture() {
     assert!(missing.is_empty(), "missing fixtures: {missing:?}");
     assert_eq!(CATALOGUE.len(), 141);
 }
+
+#[test]
+fn real_world_clean_shapes_have_no_error_and_no_warning() {
+    let dir = common::corpus("../checks/clean");
+    let files = common::files(&dir, "zone");
+    assert!(files.len() >= 4);
+    let mut failures = Vec::new();
+    for path in &files {
+        for d in diagnostics(path) {
+            if d.severity >= mailzone_check::Severity::Warning {
+                failures.push(format!(
+                    "{}:{}: {}[{}] {}",
+                    path.display(),
+                    d.span.line,
+                    d.severity.as_str(),
+                    d.id,
+                    d.message
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

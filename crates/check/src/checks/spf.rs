@@ -817,7 +817,12 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
             .help("keep it under 450 bytes by moving ranges into an include");
     }
     if t.strings.len() > 1 {
-        let preview: String = show(&t.joined).chars().take(80).collect();
+        let full = show(&t.joined);
+        let preview: String = if full.chars().count() > 80 {
+            full.chars().take(79).chain(['…']).collect()
+        } else {
+            full
+        };
         out.emit("SPF018", t.record.span, owner, rtype, format!("the SPF text is in {} strings of one record (valid: they are joined with no separator): `{preview}`", t.strings.len()));
     }
     let mut all_seen: Option<&Term> = None;
@@ -1179,8 +1184,9 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                 owner,
                 rtype,
                 format!(
-                    "at least {} lookups; out-of-zone includes were not expanded ({})",
+                    "at least {} lookup{}; out-of-zone includes were not expanded ({})",
                     ev.lookups,
+                    if ev.lookups == 1 { "" } else { "s" },
                     ev.outside.join(", ")
                 ),
             );
