@@ -65,6 +65,7 @@ fn json_output_has_the_documented_fields() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["schema"], 1);
+    let v = &v["reports"][0];
     assert_eq!(v["errors"], 1);
     let d = &v["diagnostics"][0];
     assert_eq!(d["id"], "MX006");
@@ -104,4 +105,110 @@ fn dump_writes_canonical_form_that_reads_back() {
     assert!(back.errors.is_empty(), "{:?}", back.errors);
     let orig = common::read(&good, Some("example.com.".parse().unwrap()));
     assert_eq!(common::keys(&back.zone), common::keys(&orig.zone));
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const ZONE: &str = "$ORIGIN example.test.\n$TTL 3600\n@ SOA ns1 hostmaster 1 7200 900 1209600 3600\n@ NS ns1\nns1 A 192.0.2.1\n@ MX 10 mail\nmail A 192.0.2.25\nmail TXT \"v=spf1 a -all\"\n@ TXT \"v=spf1 mx ptr -all\"\n_dmarc TXT \"v=DMARC1; p=none; rua=mailto:d@example.test\"\n";
+
+#[test]
+fn config_overrides_change_severity_and_show_the_reason() {
+    let dir = common::scratch_dir("cli-config");
+    write(&dir, "z.zone", ZONE);
+    // Without overrides: SPF009 (ptr) is a warning, DMARC017 info; exit 0.
+    let plain = write(
+        &dir,
+        "plain.toml",
+        "version = 1\n[[zone]]\nname = \"example.test\"\nfile = \"z.zone\"\n",
+    );
+    let o = mailzone(&["check", "--color", "never", plain.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("warning[SPF009]"), "{out}");
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    // --deny warnings makes the warning fail.
+    let o = mailzone(&["check", "--deny", "warnings", plain.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let cfg = write(
+        &dir,
+        "policy.toml",
+        "version = 1\n[[zone]]\nname = \"example.test.\"\nfile = \"z.zone\"\n[zone.check]\ndeny_warnings = true\nallow = [{ id = \"SPF009\", reason = \"partner relay needs ptr until March\" }]\nraise = [{ id = \"DMARC017\", reason = \"we enforce DMARC everywhere\" }]\n",
+    );
+    let o = mailzone(&["check", "--color", "never", cfg.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("note[SPF009]")
+            && out.contains(
+                "allowed by config (warning → info): partner relay needs ptr until March"
+            ),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[DMARC017]")
+            && out.contains("raised by config (info → error): we enforce DMARC everywhere"),
+        "{out}"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the raised finding fails the check"
+    );
+    let o = mailzone(&["check", "--format", "json", cfg.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = v["reports"][0]["diagnostics"].as_array().unwrap();
+    assert!(d.iter().any(|d| d["id"] == "SPF009"
+        && d["severity"] == "info"
+        && d["policy"].as_str().unwrap().contains("partner relay")));
+}
+
+#[test]
+fn config_errors_are_located_and_fail() {
+    let dir = common::scratch_dir("cli-config-bad");
+    write(&dir, "z.zone", ZONE);
+    let cfg = write(
+        &dir,
+        "bad.toml",
+        "version = 1\n[[zone]]\nname = \"example.test\"\nfile = \"z.zone\"\n[zone.check]\nallow = [{ id = \"SPF999\", reason = \"x\" }, { id = \"SPF009\", reason = \"\" }]\non_error = \"ignore\"\n",
+    );
+    let o = mailzone(&["check", "--color", "never", cfg.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("`SPF999` is not a check id"), "{out}");
+    assert!(
+        out.contains("give a reason for overriding `SPF009`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expected on_error = \"refuse\" or \"warn\", found \"ignore\""),
+        "{out}"
+    );
+    assert!(out.contains("bad.toml:6:10"), "{out}");
+    let cfg = write(
+        &dir,
+        "v2.toml",
+        "version = 2\n[[zone]]\nname = \"x\"\nfile = \"z.zone\"\n",
+    );
+    let o = mailzone(&["check", "--color", "never", cfg.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("expected `version = 1`, found version 2"));
+}
+
+#[test]
+fn shipped_examples_and_config_are_clean() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for target in ["zones", "config/mailzone.toml"] {
+        let o = mailzone(&[
+            "check",
+            "--deny",
+            "warnings",
+            "--color",
+            "never",
+            root.join(target).to_str().unwrap(),
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{target}: {out}");
+        assert!(!out.contains("warning["), "{target}: {out}");
+    }
 }

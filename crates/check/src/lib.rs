@@ -47,6 +47,8 @@ pub struct Diagnostic {
     pub term: Option<Term>,
     /// Other records involved (cross-record checks).
     pub related: Vec<Span>,
+    /// Set when the server config changed this finding's severity, with its reason.
+    pub policy: Option<String>,
 }
 
 /// A term inside a TXT record: 1-based character-string index, byte offset in
@@ -70,8 +72,42 @@ impl From<&ReadError> for Diagnostic {
             help: e.help.clone(),
             term: None,
             related: Vec::new(),
+            policy: None,
         }
     }
+}
+
+/// Applies a zone's overrides: an allowed finding becomes info, a raised one
+/// an error; both keep the operator's reason so the output shows why.
+pub fn apply_policy(
+    diags: &mut [Diagnostic],
+    allow: &[(String, String)],
+    raise: &[(String, String)],
+) {
+    for d in diags {
+        if let Some((_, reason)) = allow.iter().find(|(id, _)| id == d.id) {
+            d.policy = Some(format!(
+                "allowed by config ({} → info): {reason}",
+                d.severity.as_str()
+            ));
+            d.severity = Severity::Info;
+        } else if let Some((_, reason)) = raise.iter().find(|(id, _)| id == d.id) {
+            d.policy = Some(format!(
+                "raised by config ({} → error): {reason}",
+                d.severity.as_str()
+            ));
+            d.severity = Severity::Error;
+        }
+    }
+}
+
+/// Whether an id is one a finding can carry (catalogue, DNS checks, reader).
+pub fn known_id(id: &str) -> bool {
+    catalogue::CATALOGUE
+        .iter()
+        .chain(catalogue::DNS_CHECKS)
+        .any(|e| e.id == id)
+        || (id.len() == 5 && id.starts_with("ZF"))
 }
 
 /// Diagnostics for one zone, with the sources they point into.

@@ -52,9 +52,14 @@ pub fn human(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std:
             }
             cs = cs.with_labels(labels);
         }
+        let mut notes = Vec::new();
         if let Some(h) = &d.help {
-            cs = cs.with_notes(vec![format!("help: {h}")]);
+            notes.push(format!("help: {h}"));
         }
+        if let Some(p) = &d.policy {
+            notes.push(format!("note: {p}"));
+        }
+        cs = cs.with_notes(notes);
         if color {
             let mut w = codespan_reporting::term::termcolor::Ansi::new(&mut *out);
             term::emit(&mut w, &config, &files, &cs).map_err(std::io::Error::other)?;
@@ -67,9 +72,14 @@ pub fn human(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std:
 }
 
 #[derive(Serialize)]
-struct JsonReport<'a> {
+struct JsonOutput<'a> {
     /// Schema version of this JSON; bumped on any incompatible change.
     schema: u32,
+    reports: Vec<JsonReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
     subject: &'a str,
     errors: usize,
     warnings: usize,
@@ -92,6 +102,7 @@ struct JsonDiagnostic<'a> {
     related: Vec<JsonLoc>,
     message: &'a str,
     help: Option<&'a str>,
+    policy: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -108,8 +119,16 @@ struct JsonLoc {
     col: u32,
 }
 
-/// The report as one pretty-printed JSON object (schema 1), fields in documented order.
-pub fn json(report: &Report) -> String {
+/// The reports as one pretty-printed JSON object (schema 1), fields in documented order.
+pub fn json(reports: &[Report]) -> String {
+    let out = JsonOutput {
+        schema: 1,
+        reports: reports.iter().map(json_report).collect(),
+    };
+    serde_json::to_string_pretty(&out).expect("serialising a report")
+}
+
+fn json_report(report: &Report) -> JsonReport<'_> {
     let diagnostics = report
         .diagnostics
         .iter()
@@ -139,15 +158,14 @@ pub fn json(report: &Report) -> String {
                 .collect(),
             message: &d.message,
             help: d.help.as_deref(),
+            policy: d.policy.as_deref(),
         })
         .collect();
-    serde_json::to_string_pretty(&JsonReport {
-        schema: 1,
+    JsonReport {
         subject: &report.subject,
         errors: report.count(Severity::Error),
         warnings: report.count(Severity::Warning),
         infos: report.count(Severity::Info),
         diagnostics,
-    })
-    .expect("serialising a report")
+    }
 }

@@ -1,9 +1,10 @@
 //! The `mailzone` binary: parses flags, calls the libraries, sets the exit code.
-//! Exit codes: 0 clean, 1 problems found in the zone, 2 usage or I/O error.
+//! Exit codes: 0 clean, 1 problems found in a zone or config, 2 usage or I/O error.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use hickory_proto::rr::Name;
-use mailzone_check::{Diagnostic, Report, Severity, render};
+use mailzone_check::{Diagnostic, Report, Severity, apply_policy, render};
+use mailzone_config::CheckPolicy;
 use mailzone_zone::{MasterOptions, ReadResult};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Read a zone (master file or .toml) and report every problem found.
+    /// Check zones: a zone file (master file or .toml), a directory of them, or a server config.
     Check(CheckArgs),
     /// Zone file tools.
     Zone {
@@ -49,22 +50,20 @@ struct ZoneArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    #[command(flatten)]
-    zone: ZoneArgs,
+    /// A zone file, a directory of zone files (`*.zone`, `*.toml`), or a server config.
+    path: PathBuf,
+    /// The zone origin (for a master file without `$ORIGIN`).
+    #[arg(long)]
+    origin: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Colours in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    /// Make findings of this severity fail the check too (`--deny warnings`).
+    /// Make warnings fail the check too (`--deny warnings`).
     #[arg(long, value_enum)]
     deny: Option<Deny>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Deny {
-    Warnings,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,47 +79,38 @@ enum Color {
     Never,
 }
 
-/// Settings validated from the raw flags.
-struct Input {
+#[derive(Clone, Copy, ValueEnum)]
+enum Deny {
+    Warnings,
+}
+
+/// One zone to check, with the policy that applies to it.
+struct Job {
     path: PathBuf,
-    opts: MasterOptions,
+    origin: Option<Name>,
+    policy: CheckPolicy,
 }
 
-impl TryFrom<&ZoneArgs> for Input {
-    type Error = String;
-    fn try_from(a: &ZoneArgs) -> Result<Self, String> {
-        let origin = match &a.origin {
-            Some(o) => {
-                let fq = if o.ends_with('.') {
-                    o.clone()
-                } else {
-                    format!("{o}.")
-                };
-                Some(
-                    Name::from_str(&fq)
-                        .map_err(|e| format!("--origin {o}: not a domain name ({e})"))?,
-                )
-            }
-            None => None,
-        };
-        if !a.file.is_file() {
-            return Err(format!("{}: no such file", a.file.display()));
-        }
-        Ok(Input {
-            path: a.file.clone(),
-            opts: MasterOptions {
-                origin,
-                ..MasterOptions::default()
-            },
-        })
-    }
+fn parse_origin(o: &str) -> Result<Name, String> {
+    let fq = if o.ends_with('.') {
+        o.to_string()
+    } else {
+        format!("{o}.")
+    };
+    Name::from_str(&fq).map_err(|e| format!("`{o}` is not a domain name ({e})"))
 }
 
-fn load(input: &Input) -> ReadResult {
-    mailzone_zone::read_zone_file(&input.path, &input.opts)
+fn load(path: &Path, origin: Option<Name>) -> ReadResult {
+    mailzone_zone::read_zone_file(
+        path,
+        &MasterOptions {
+            origin,
+            ..MasterOptions::default()
+        },
+    )
 }
 
-fn report_of(path: &Path, r: &ReadResult) -> Report {
+fn read_report(path: &Path, r: &ReadResult) -> Report {
     Report {
         subject: path.display().to_string(),
         diagnostics: r.errors.iter().map(Diagnostic::from).collect(),
@@ -128,15 +118,91 @@ fn report_of(path: &Path, r: &ReadResult) -> Report {
     }
 }
 
-/// Read errors, or, when the zone reads cleanly, every check finding.
-/// Checks do not run over a partial zone: missing records would show up as
-/// findings that are only echoes of the read errors.
-fn check_report(path: &Path, r: &ReadResult) -> Report {
-    let mut report = report_of(path, r);
+/// Read errors, or, when the zone reads cleanly, every check finding with the
+/// zone's policy applied. Checks do not run over a partial zone: missing
+/// records would show up as findings that only echo the read errors.
+fn check_job(job: &Job) -> (Report, usize) {
+    let r = load(&job.path, job.origin.clone());
+    let mut report = read_report(&job.path, &r);
     if r.is_ok() {
         report.diagnostics = mailzone_check::checks::check_zone(&r.zone);
+        let pairs = |v: &[mailzone_config::Override]| {
+            v.iter()
+                .map(|o| (o.id.clone(), o.reason.clone()))
+                .collect::<Vec<_>>()
+        };
+        apply_policy(
+            &mut report.diagnostics,
+            &pairs(&job.policy.allow),
+            &pairs(&job.policy.raise),
+        );
     }
-    report
+    (report, r.zone.records.len())
+}
+
+/// Turns the argument into the zones to check; `Err(report)` for a config that does not load.
+fn jobs(args: &CheckArgs) -> Result<Result<Vec<Job>, Report>, String> {
+    let origin = args
+        .origin
+        .as_deref()
+        .map(parse_origin)
+        .transpose()
+        .map_err(|e| format!("--origin {e}"))?;
+    let p = &args.path;
+    if p.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "zone" || x == "toml"))
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            if f.extension().is_some_and(|x| x == "toml")
+                && mailzone_config::looks_like_config(&text)
+            {
+                continue;
+            }
+            out.push(Job {
+                path: f,
+                origin: origin.clone(),
+                policy: CheckPolicy::default(),
+            });
+        }
+        if out.is_empty() {
+            return Err(format!("{}: no *.zone or *.toml zone files", p.display()));
+        }
+        return Ok(Ok(out));
+    }
+    if !p.is_file() {
+        return Err(format!("{}: no such file or directory", p.display()));
+    }
+    let is_config = p.extension().is_some_and(|x| x == "toml")
+        && std::fs::read_to_string(p).is_ok_and(|t| mailzone_config::looks_like_config(&t));
+    if !is_config {
+        return Ok(Ok(vec![Job {
+            path: p.clone(),
+            origin,
+            policy: CheckPolicy::default(),
+        }]));
+    }
+    match mailzone_config::load(p, mailzone_check::known_id) {
+        Ok(cfg) => Ok(Ok(cfg
+            .zones
+            .into_iter()
+            .map(|z| Job {
+                path: z.file,
+                origin: parse_origin(&z.name).ok(),
+                policy: z.check,
+            })
+            .collect())),
+        Err((errors, sources)) => Ok(Err(Report {
+            subject: p.display().to_string(),
+            diagnostics: errors.iter().map(Diagnostic::from).collect(),
+            sources,
+        })),
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -154,54 +220,82 @@ fn main() -> ExitCode {
     }
 }
 
+fn check(args: CheckArgs) -> Result<ExitCode, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut reports = Vec::new();
+    let mut counts = Vec::new();
+    let mut denied = Vec::new();
+    match jobs(&args)? {
+        Ok(jobs) => {
+            for job in &jobs {
+                let (report, n) = check_job(job);
+                reports.push(report);
+                counts.push(n);
+                denied.push(job.policy.deny_warnings);
+            }
+        }
+        Err(config_report) => {
+            reports.push(config_report);
+            counts.push(0);
+            denied.push(false);
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(stdout, "{}", render::json(&reports)).map_err(io)?,
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stdout().is_terminal(),
+            };
+            for (report, n) in reports.iter().zip(&counts) {
+                render::human(report, color, &mut stdout).map_err(io)?;
+                let (e, w, i) = (
+                    report.count(Severity::Error),
+                    report.count(Severity::Warning),
+                    report.count(Severity::Info),
+                );
+                writeln!(
+                    stdout,
+                    "{}: {n} records: {e} error{}, {w} warning{}, {i} info",
+                    report.subject,
+                    plural(e),
+                    plural(w)
+                )
+                .map_err(io)?;
+            }
+        }
+    }
+    let failing = reports.iter().zip(&denied).any(|(r, &deny)| {
+        r.count(Severity::Error) > 0
+            || ((deny || args.deny.is_some()) && r.count(Severity::Warning) > 0)
+    });
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Check(args) => {
-            let input = Input::try_from(&args.zone)?;
-            let result = load(&input);
-            let report = check_report(&input.path, &result);
-            let mut stdout = std::io::stdout().lock();
-            match args.format {
-                Format::Json => {
-                    writeln!(stdout, "{}", render::json(&report)).map_err(|e| e.to_string())?;
-                }
-                Format::Human => {
-                    let color = match args.color {
-                        Color::Always => true,
-                        Color::Never => false,
-                        Color::Auto => std::io::stdout().is_terminal(),
-                    };
-                    render::human(&report, color, &mut stdout).map_err(|e| e.to_string())?;
-                    let (e, w, i) = (
-                        report.count(Severity::Error),
-                        report.count(Severity::Warning),
-                        report.count(Severity::Info),
-                    );
-                    writeln!(
-                        stdout,
-                        "{}: {} records, origin {}: {e} error{}, {w} warning{}, {i} info",
-                        input.path.display(),
-                        result.zone.records.len(),
-                        result.zone.origin,
-                        plural(e),
-                        plural(w)
-                    )
-                    .map_err(|e| e.to_string())?;
-                }
-            }
-            Ok(if report.count(Severity::Error) > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Check(args) => check(args),
         Command::Zone {
             command: ZoneCommand::Dump(args),
         } => {
-            let input = Input::try_from(&args)?;
-            let result = load(&input);
+            let origin = args
+                .origin
+                .as_deref()
+                .map(parse_origin)
+                .transpose()
+                .map_err(|e| format!("--origin {e}"))?;
+            if !args.file.is_file() {
+                return Err(format!("{}: no such file", args.file.display()));
+            }
+            let result = load(&args.file, origin);
             if !result.is_ok() {
-                let report = report_of(&input.path, &result);
+                let report = read_report(&args.file, &result);
                 render::human(
                     &report,
                     std::io::stderr().is_terminal(),

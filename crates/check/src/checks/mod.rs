@@ -68,6 +68,7 @@ impl Out {
             help: None,
             term: None,
             related: Vec::new(),
+            policy: None,
         });
         self.diags.last_mut().unwrap()
     }

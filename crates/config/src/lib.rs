@@ -1,0 +1,228 @@
+//! The server configuration file: which zones to serve from which files, and
+//! the check policy of each (refuse or warn on errors, findings allowed or
+//! raised, each with a reason). The schema is versioned (`version = 1`) so a
+//! file written today still loads when the schema grows.
+
+use mailzone_zone::span::{SourceMap, Span, line_col};
+use mailzone_zone::{ErrorKind, ReadError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A loaded configuration. Paths are resolved against the config file's directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub zones: Vec<ZoneConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ZoneConfig {
+    /// The zone's origin, absolute.
+    pub name: String,
+    pub file: PathBuf,
+    pub check: CheckPolicy,
+}
+
+/// What to do with check findings for one zone.
+#[derive(Debug, Clone, Default)]
+pub struct CheckPolicy {
+    /// Serve a zone with errors anyway (`on_error = "warn"`); default refuses it.
+    pub serve_with_errors: bool,
+    pub deny_warnings: bool,
+    /// Findings accepted on purpose: id and reason.
+    pub allow: Vec<Override>,
+    /// Findings made errors: id and reason.
+    pub raise: Vec<Override>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+struct Versioned {
+    version: toml::Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct V1 {
+    #[allow(dead_code)]
+    version: u32,
+    #[serde(default)]
+    zone: Vec<toml::Spanned<ZoneV1>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZoneV1 {
+    name: String,
+    file: String,
+    #[serde(default)]
+    check: CheckV1,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CheckV1 {
+    on_error: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    deny_warnings: bool,
+    #[serde(default)]
+    allow: Vec<toml::Spanned<Override>>,
+    #[serde(default)]
+    raise: Vec<toml::Spanned<Override>>,
+}
+
+/// Whether TOML text is a server config (it lists `[[zone]]` tables) rather than a TOML zone.
+pub fn looks_like_config(text: &str) -> bool {
+    text.parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key("zone") && !t.contains_key("origin"))
+}
+
+/// Loads a config. `known_id` says whether a finding id exists, to refuse typos
+/// in `allow`/`raise`. Errors are located in the returned source map.
+pub fn load(
+    path: &Path,
+    known_id: impl Fn(&str) -> bool,
+) -> Result<Config, (Vec<ReadError>, SourceMap)> {
+    let mut sources = SourceMap::new();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let file = sources.add(path, "");
+            return Err((
+                vec![ReadError::new(
+                    ErrorKind::Io,
+                    Span {
+                        file,
+                        line: 1,
+                        col: 1,
+                        start: 0,
+                        end: 0,
+                    },
+                    format!("cannot read {}: {e}", path.display()),
+                )],
+                sources,
+            ));
+        }
+    };
+    let file = sources.add(path, text.clone());
+    let span = |r: std::ops::Range<usize>| {
+        let (line, col) = line_col(&text, r.start);
+        Span {
+            file,
+            line,
+            col,
+            start: r.start as u32,
+            end: r.end as u32,
+        }
+    };
+    let fail =
+        |r: std::ops::Range<usize>, msg: String| ReadError::new(ErrorKind::Toml, span(r), msg);
+    let version = match toml::from_str::<Versioned>(&text) {
+        Ok(v) => v.version,
+        Err(e) => {
+            return Err((
+                vec![fail(
+                    e.span().unwrap_or(0..0),
+                    format!(
+                        "{} (a config starts with `version = 1`)",
+                        e.message().trim()
+                    ),
+                )],
+                sources,
+            ));
+        }
+    };
+    if *version.get_ref() != 1 {
+        return Err((
+            vec![fail(
+                version.span(),
+                format!(
+                    "expected `version = 1`, found version {}; this mailzone reads version 1",
+                    version.get_ref()
+                ),
+            )],
+            sources,
+        ));
+    }
+    let v1: V1 = match toml::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err((
+                vec![fail(
+                    e.span().unwrap_or(0..0),
+                    e.message().trim().to_string(),
+                )],
+                sources,
+            ));
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut errors = Vec::new();
+    let mut zones = Vec::new();
+    for z in v1.zone {
+        let zspan = z.span();
+        let z = z.into_inner();
+        let mut policy = CheckPolicy {
+            deny_warnings: z.check.deny_warnings,
+            ..CheckPolicy::default()
+        };
+        if let Some(oe) = &z.check.on_error {
+            match oe.get_ref().as_str() {
+                "refuse" => {}
+                "warn" => policy.serve_with_errors = true,
+                other => errors.push(fail(
+                    oe.span(),
+                    format!("expected on_error = \"refuse\" or \"warn\", found \"{other}\""),
+                )),
+            }
+        }
+        for (list, dst) in [
+            (z.check.allow, &mut policy.allow),
+            (z.check.raise, &mut policy.raise),
+        ] {
+            for o in list {
+                let r = o.span();
+                let o = o.into_inner();
+                if !known_id(&o.id) {
+                    errors.push(fail(r, format!("`{}` is not a check id", o.id)));
+                } else if o.reason.trim().is_empty() {
+                    errors.push(fail(r, format!("give a reason for overriding `{}`", o.id)));
+                } else {
+                    dst.push(o);
+                }
+            }
+        }
+        let name = if z.name.ends_with('.') {
+            z.name.clone()
+        } else {
+            format!("{}.", z.name)
+        };
+        if zones
+            .iter()
+            .any(|x: &ZoneConfig| x.name.eq_ignore_ascii_case(&name))
+        {
+            errors.push(fail(
+                zspan.clone(),
+                format!("zone `{name}` is listed twice"),
+            ));
+        }
+        zones.push(ZoneConfig {
+            name,
+            file: dir.join(&z.file),
+            check: policy,
+        });
+    }
+    if !errors.is_empty() {
+        return Err((errors, sources));
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        zones,
+    })
+}
