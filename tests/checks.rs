@@ -46,14 +46,14 @@ fn every_fixture_reports_exactly_what_it_says() {
                         ));
                     }
                 }
-            } else if let Some(id) = line.strip_prefix("; expect-not: ") {
-                if let Some(d) = diags.iter().find(|d| d.id == id.trim()) {
-                    failures.push(format!(
-                        "{}: must not report {id}, but did: {}",
-                        path.display(),
-                        d.message
-                    ));
-                }
+            } else if let Some(id) = line.strip_prefix("; expect-not: ")
+                && let Some(d) = diags.iter().find(|d| d.id == id.trim())
+            {
+                failures.push(format!(
+                    "{}: must not report {id}, but did: {}",
+                    path.display(),
+                    d.message
+                ));
             }
         }
     }

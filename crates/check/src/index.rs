@@ -2,18 +2,76 @@
 //! compare case-insensitively), zone cuts, empty non-terminals, wildcard
 //! matching, and joined TXT texts. Built once per check run.
 
+use foldhash::{HashMap, HashSet};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::{Span, Zone, ZoneRecord};
-use std::collections::{HashMap, HashSet};
+
+/// A name as lowercase wire bytes in a stack buffer: hashing and comparing it
+/// is a memcmp, and its ancestors are suffixes at label boundaries, so walking
+/// up the tree allocates nothing. (Comparing hickory `Name`s case-insensitively
+/// label by label dominated the profile on large zones.)
+pub struct Key {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl Key {
+    pub fn of(n: &Name) -> Key {
+        let mut k = Key {
+            buf: [0; 256],
+            len: 0,
+        };
+        for l in n.iter() {
+            if k.len + l.len() + 2 > 256 {
+                break;
+            }
+            k.buf[k.len] = l.len() as u8;
+            for (i, b) in l.iter().enumerate() {
+                k.buf[k.len + 1 + i] = b.to_ascii_lowercase();
+            }
+            k.len += 1 + l.len();
+        }
+        k.buf[k.len] = 0;
+        k.len += 1;
+        k
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Offsets of the name and each ancestor, nearest first.
+    fn suffixes(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut off = Some(0);
+        std::iter::from_fn(move || {
+            let o = off?;
+            let l = self.buf[o] as usize;
+            off = (l > 0).then_some(o + 1 + l);
+            Some(o)
+        })
+    }
+}
+
+type Bytes = Box<[u8]>;
 
 pub struct Index<'z> {
     pub zone: &'z Zone,
     pub origin: Name,
-    by_owner: HashMap<Name, Vec<usize>>,
+    origin_len: usize,
+    /// Owner key → position in `order`.
+    by_owner: HashMap<Bytes, usize>,
+    /// Owners in order of first appearance with their record indices: checks
+    /// walk this, never sort it.
+    order: Vec<(Name, Vec<usize>)>,
     /// Every name that exists: owners and their ancestors up to the origin.
-    nodes: HashSet<Name>,
+    nodes: HashSet<Bytes>,
     /// Owners below the apex with NS records.
-    cuts: HashSet<Name>,
+    cuts: HashSet<Bytes>,
+    /// Every MX exchange named anywhere in the zone.
+    mx_targets: HashSet<Bytes>,
+    /// DKIM selector owners (`<sel>._domainkey.<domain>`) by domain.
+    selectors: HashMap<Bytes, Vec<Name>>,
+    has_tlsa: bool,
 }
 
 /// A TXT record's text: its strings and the strings joined with no separator.
@@ -25,43 +83,110 @@ pub struct Text<'z> {
 
 impl<'z> Index<'z> {
     pub fn new(zone: &'z Zone) -> Self {
-        let mut by_owner: HashMap<Name, Vec<usize>> = HashMap::with_capacity(zone.records.len());
-        let mut cuts = HashSet::new();
-        let mut nodes = HashSet::with_capacity(zone.records.len());
+        let n = zone.records.len();
+        let mut by_owner: HashMap<Bytes, usize> =
+            HashMap::with_capacity_and_hasher(n, Default::default());
+        let mut order: Vec<(Name, Vec<usize>)> = Vec::new();
+        let mut nodes: HashSet<Bytes> = HashSet::with_capacity_and_hasher(n, Default::default());
+        let mut cuts = HashSet::default();
+        let mut mx_targets = HashSet::default();
+        let mut selectors: HashMap<Bytes, Vec<Name>> = HashMap::default();
+        let mut has_tlsa = false;
+        let origin_key = Key::of(&zone.origin);
+        let origin_len = origin_key.len;
+        nodes.insert(origin_key.bytes().into());
         for (i, r) in zone.records.iter().enumerate() {
-            if r.rtype() == RecordType::NS && !r.owner.eq_ignore_root(&zone.origin) {
-                cuts.insert(r.owner.clone());
-            }
-            if !by_owner.contains_key(&r.owner) {
-                let mut n = r.owner.clone();
-                while n.num_labels() > zone.origin.num_labels() && nodes.insert(n.clone()) {
-                    n = n.base_name();
+            let key = Key::of(&r.owner);
+            match &r.rdata {
+                RData::NS(_) if key.bytes() != origin_key.bytes() => {
+                    cuts.insert(key.bytes().into());
                 }
-                nodes.insert(zone.origin.clone());
+                RData::MX(mx) => {
+                    mx_targets.insert(Key::of(&mx.exchange).bytes().into());
+                }
+                RData::TLSA(_) => has_tlsa = true,
+                _ => {}
             }
-            by_owner.entry(r.owner.clone()).or_default().push(i);
+            if let Some(&pos) = by_owner.get(key.bytes()) {
+                order[pos].1.push(i);
+                continue;
+            }
+            by_owner.insert(key.bytes().into(), order.len());
+            order.push((r.owner.clone(), vec![i]));
+            if let Some(p) = r
+                .owner
+                .iter()
+                .position(|l| l.eq_ignore_ascii_case(b"_domainkey"))
+                && p > 0
+            {
+                let domain = r.owner.trim_to(r.owner.num_labels() as usize - p - 1);
+                selectors
+                    .entry(Key::of(&domain).bytes().into())
+                    .or_default()
+                    .push(r.owner.clone());
+            }
+            for off in key.suffixes() {
+                if key.len - off < origin_len || !nodes.insert(key.bytes()[off..].into()) {
+                    break;
+                }
+            }
         }
         Index {
             zone,
             origin: zone.origin.clone(),
+            origin_len,
             by_owner,
+            order,
             nodes,
             cuts,
+            mx_targets,
+            selectors,
+            has_tlsa,
         }
     }
 
+    /// Owners with their record indices, in order of first appearance.
     pub fn owners(&self) -> impl Iterator<Item = (&Name, &Vec<usize>)> {
-        self.by_owner.iter()
+        self.order.iter().map(|(n, v)| (n, v))
+    }
+
+    pub fn is_mx_target(&self, n: &Name) -> bool {
+        self.mx_targets.contains(Key::of(n).bytes())
+    }
+
+    /// DKIM selector owners under `_domainkey.<domain>`.
+    pub fn selectors(&self, domain: &Name) -> &[Name] {
+        self.selectors
+            .get(Key::of(domain).bytes())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn has_tlsa(&self) -> bool {
+        self.has_tlsa
+    }
+
+    fn records_of(&self, key: &[u8]) -> &[usize] {
+        self.by_owner
+            .get(key)
+            .map(|&p| self.order[p].1.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Records owned by exactly this name (no wildcard synthesis).
     pub fn at(&self, name: &Name) -> impl Iterator<Item = &'z ZoneRecord> + '_ {
         let zone = self.zone;
-        self.by_owner
-            .get(name)
-            .into_iter()
-            .flatten()
+        self.records_of(Key::of(name).bytes())
+            .iter()
             .map(move |&i| &zone.records[i])
+    }
+
+    /// The records of a type among an owner's record indices (from [`Index::owners`]).
+    pub fn of_type(&self, idx: &[usize], t: RecordType) -> Vec<&'z ZoneRecord> {
+        idx.iter()
+            .map(|&i| &self.zone.records[i])
+            .filter(|r| r.rtype() == t)
+            .collect()
     }
 
     pub fn rrset(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
@@ -77,12 +202,15 @@ impl<'z> Index<'z> {
         if self.cuts.is_empty() || !self.in_zone(name) {
             return None;
         }
-        let mut n = name.clone();
-        while n.num_labels() > self.origin.num_labels() {
-            if self.cuts.contains(&n) {
-                return Some(n);
+        let key = Key::of(name);
+        let labels = name.num_labels() as usize;
+        for (depth, off) in key.suffixes().enumerate() {
+            if key.len - off <= self.origin_len {
+                break;
             }
-            n = n.base_name();
+            if self.cuts.contains(&key.bytes()[off..]) {
+                return Some(name.trim_to(labels - depth));
+            }
         }
         None
     }
@@ -93,48 +221,70 @@ impl<'z> Index<'z> {
     }
 
     pub fn is_cut(&self, name: &Name) -> bool {
-        self.cuts.contains(name)
+        self.cuts.contains(Key::of(name).bytes())
+    }
+
+    /// Whether `<label>.<name>` exists (labels as written, e.g. `_smtp._tls`),
+    /// without building a `Name`.
+    pub fn child_exists(&self, name: &Name, label: &str) -> bool {
+        let k = Key::of(name);
+        let mut buf = [0u8; 512];
+        let mut len = 0;
+        for l in label.split('.') {
+            buf[len] = l.len() as u8;
+            for (i, b) in l.bytes().enumerate() {
+                buf[len + 1 + i] = b.to_ascii_lowercase();
+            }
+            len += 1 + l.len();
+        }
+        buf[len..len + k.len].copy_from_slice(k.bytes());
+        self.nodes.contains(&buf[..len + k.len])
     }
 
     /// The name exists: it owns records or has names below it.
     pub fn exists(&self, name: &Name) -> bool {
-        self.nodes.contains(name)
+        self.nodes.contains(Key::of(name).bytes())
+    }
+
+    /// The key of the wildcard that covers a name that does not exist: `*.`
+    /// plus its closest encloser (RFC 4592 §3.3.1).
+    fn wildcard_key(&self, key: &Key) -> Option<Vec<u8>> {
+        let enc = key.suffixes().skip(1).find(|&off| {
+            key.len - off < self.origin_len || self.nodes.contains(&key.bytes()[off..])
+        })?;
+        if key.len - enc < self.origin_len {
+            return None;
+        }
+        let mut w = vec![1, b'*'];
+        w.extend_from_slice(&key.bytes()[enc..]);
+        Some(w)
     }
 
     /// Records of a type that a query for `name` would get, with wildcard
     /// synthesis (RFC 4592) when the name does not exist.
     pub fn lookup(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
-        if self.exists(name) {
-            return self.rrset(name, t);
-        }
-        let mut enc = name.base_name();
-        while enc.num_labels() >= self.origin.num_labels() && !self.exists(&enc) {
-            if enc.num_labels() == 0 {
-                break;
+        let key = Key::of(name);
+        let idx = if self.nodes.contains(key.bytes()) {
+            self.records_of(key.bytes())
+        } else {
+            match self.wildcard_key(&key) {
+                Some(w) => self.records_of(&w),
+                None => &[],
             }
-            enc = enc.base_name();
-        }
-        match Name::from_ascii("*")
-            .ok()
-            .and_then(|w| w.append_domain(&enc).ok())
-        {
-            Some(wild) => self.rrset(&wild, t),
-            None => Vec::new(),
-        }
+        };
+        idx.iter()
+            .map(|&i| &self.zone.records[i])
+            .filter(|r| r.rtype() == t)
+            .collect()
     }
 
     /// Whether a lookup of `name` would find anything at all (name exists, or a wildcard covers it).
     pub fn resolves(&self, name: &Name) -> bool {
-        self.exists(name) || {
-            let mut enc = name.base_name();
-            while enc.num_labels() > self.origin.num_labels() && !self.exists(&enc) {
-                enc = enc.base_name();
-            }
-            Name::from_ascii("*")
-                .ok()
-                .and_then(|w| w.append_domain(&enc).ok())
-                .is_some_and(|w| self.by_owner.contains_key(&w))
-        }
+        let key = Key::of(name);
+        self.nodes.contains(key.bytes())
+            || self
+                .wildcard_key(&key)
+                .is_some_and(|w| self.by_owner.contains_key(w.as_slice()))
     }
 
     pub fn addresses(&self, name: &Name) -> Vec<&'z ZoneRecord> {

@@ -64,6 +64,9 @@ struct CheckArgs {
     /// Make warnings fail the check too (`--deny warnings`).
     #[arg(long, value_enum)]
     deny: Option<Deny>,
+    /// Only read the zone (syntax and RDATA), skip the DNS and mail checks.
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,10 +124,10 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
 /// Read errors, or, when the zone reads cleanly, every check finding with the
 /// zone's policy applied. Checks do not run over a partial zone: missing
 /// records would show up as findings that only echo the read errors.
-fn check_job(job: &Job) -> (Report, usize) {
+fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
     let r = load(&job.path, job.origin.clone());
     let mut report = read_report(&job.path, &r);
-    if r.is_ok() {
+    if r.is_ok() && !read_only {
         report.diagnostics = mailzone_check::checks::check_zone(&r.zone);
         let pairs = |v: &[mailzone_config::Override]| {
             v.iter()
@@ -228,7 +231,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     match jobs(&args)? {
         Ok(jobs) => {
             for job in &jobs {
-                let (report, n) = check_job(job);
+                let (report, n) = check_job(job, args.read_only);
                 reports.push(report);
                 counts.push(n);
                 denied.push(job.policy.deny_warnings);

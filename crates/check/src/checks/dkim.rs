@@ -121,11 +121,9 @@ fn is_pkcs8_private(der: &[u8]) -> bool {
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    owners.sort();
-    for owner in owners {
+    for (owner, idx) in ix.owners() {
         let texts: Vec<Text<'_>> = ix
-            .rrset(owner, RecordType::TXT)
+            .of_type(idx, RecordType::TXT)
             .into_iter()
             .filter_map(text_of)
             .collect();
@@ -159,7 +157,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
             continue;
         }
-        if let Some(c) = ix.rrset(owner, RecordType::CNAME).first()
+        if let Some(c) = ix.of_type(idx, RecordType::CNAME).first()
             && let RData::CNAME(target) = &c.rdata
             && !ix.authoritative_for(&target.0)
         {

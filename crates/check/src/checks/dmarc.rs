@@ -71,12 +71,10 @@ fn uri_domain(uri: &str) -> Option<String> {
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    owners.sort();
-    for owner in owners {
+    for (owner, idx) in ix.owners() {
         let fl = first_label(owner);
         let texts: Vec<Text<'_>> = ix
-            .rrset(owner, RecordType::TXT)
+            .of_type(idx, RecordType::TXT)
             .into_iter()
             .filter_map(text_of)
             .collect();
@@ -103,7 +101,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
             continue;
         }
-        if let Some(c) = ix.rrset(owner, RecordType::CNAME).first()
+        if let Some(c) = ix.of_type(idx, RecordType::CNAME).first()
             && let RData::CNAME(target) = &c.rdata
             && !ix.authoritative_for(&target.0)
         {
@@ -155,15 +153,19 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
     }
     // Every mail domain needs a policy, its own or the apex's.
-    let mut names: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    names.sort();
-    for n in names {
+    for (n, idx) in ix.owners() {
         if n.iter().next() == Some(b"*".as_slice()) || first_label(n).starts_with(b"_") {
+            continue;
+        }
+        let apex = n.eq_ignore_root(&ix.origin);
+        let has_mx = idx
+            .iter()
+            .any(|&i| ix.zone.records[i].rtype() == RecordType::MX);
+        if !has_mx && !apex {
             continue;
         }
         let mx = ix.mx(n);
         let non_null = mx.iter().any(|m| !m.2.is_root());
-        let apex = n.eq_ignore_root(&ix.origin);
         let has_spf = ix.texts(n).iter().any(|t| is_spf(&t.joined));
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
             && policy_for(ix, n).is_none()

@@ -5,7 +5,6 @@
 use super::{Out, fqdn};
 use crate::index::Index;
 use hickory_proto::rr::{Name, RData, RecordType};
-use std::collections::HashMap;
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     let zone = ix.zone;
@@ -22,38 +21,43 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         )
         .help("add the zone's name servers: `@ NS ns1.example.net.`");
     }
-    let mut rrsets: HashMap<(Name, RecordType), Vec<usize>> = HashMap::new();
-    for (i, r) in zone.records.iter().enumerate() {
-        if !ix.in_zone(&r.owner) {
-            out.emit(
-                "DNS006",
-                r.span,
-                &r.owner,
-                &r.rtype().to_string(),
-                format!(
-                    "`{}` is outside the zone `{}`; servers ignore it",
-                    fqdn(&r.owner),
-                    fqdn(origin)
-                ),
-            )
-            .help("remove it, or move it to the zone it belongs to");
+    // RRsets grouped per owner: one pass, no zone-wide map.
+    let mut rrsets: Vec<(&Name, RecordType, Vec<usize>)> = Vec::new();
+    for (owner, idx) in ix.owners() {
+        if !ix.in_zone(owner) {
+            for &i in idx {
+                let r = &zone.records[i];
+                out.emit(
+                    "DNS006",
+                    r.span,
+                    &r.owner,
+                    &r.rtype().to_string(),
+                    format!(
+                        "`{}` is outside the zone `{}`; servers ignore it",
+                        fqdn(&r.owner),
+                        fqdn(origin)
+                    ),
+                )
+                .help("remove it, or move it to the zone it belongs to");
+            }
             continue;
         }
-        rrsets
-            .entry((r.owner.clone(), r.rtype()))
-            .or_default()
-            .push(i);
+        let first = rrsets.len();
+        for &i in idx {
+            let t = zone.records[i].rtype();
+            match rrsets[first..].iter_mut().find(|g| g.1 == t) {
+                Some(g) => g.2.push(i),
+                None => rrsets.push((owner, t, vec![i])),
+            }
+        }
     }
-    let mut keys: Vec<&(Name, RecordType)> = rrsets.keys().collect();
-    keys.sort_by(|a, b| a.0.cmp(&b.0).then(u16::from(a.1).cmp(&u16::from(b.1))));
-    for key in keys {
-        let idx = &rrsets[key];
-        let (owner, t) = key;
+    for (owner, t, idx) in &rrsets {
+        let (owner, t) = (*owner, t);
         let recs: Vec<_> = idx.iter().map(|&i| &zone.records[i]).collect();
         let tname = t.to_string();
         // Duplicates and TTL differences within the RRset.
         let mut wires: Vec<Vec<u8>> = Vec::new();
-        for r in &recs {
+        for r in recs.iter().filter(|_| recs.len() > 1) {
             let w = r.rdata_wire();
             if let Some(k) = wires.iter().position(|x| *x == w) {
                 out.emit(

@@ -78,10 +78,8 @@ fn ldh_problem(n: &Name) -> Option<String> {
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    owners.sort();
-    for owner in owners {
-        let mx: Vec<_> = ix.rrset(owner, RecordType::MX);
+    for (owner, idx) in ix.owners() {
+        let mx: Vec<_> = ix.of_type(idx, RecordType::MX);
         let entries: Vec<(&mailzone_zone::ZoneRecord, u16, &Name)> = mx
             .iter()
             .filter_map(|r| match &r.rdata {
@@ -90,7 +88,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             })
             .collect();
         if entries.is_empty() {
-            mx016(ix, out, owner);
+            mx016(ix, out, owner, idx);
             continue;
         }
         let nulls: Vec<_> = entries.iter().filter(|e| e.2.is_root()).collect();
@@ -272,20 +270,25 @@ fn target(ix: &Index<'_>, out: &mut Out, owner: &Name, r: &mailzone_zone::ZoneRe
     }
 }
 
-fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name) {
+fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
     let addr = ix
-        .rrset(owner, RecordType::A)
+        .of_type(idx, RecordType::A)
         .into_iter()
-        .chain(ix.rrset(owner, RecordType::AAAA))
+        .chain(ix.of_type(idx, RecordType::AAAA))
         .next();
     let Some(a) = addr else { return };
     let apex = owner.eq_ignore_root(&ix.origin);
-    let spf = ix.texts(owner).iter().any(|t| is_spf(&t.joined));
-    let dmarc = super::child("_dmarc", owner).is_some_and(|d| ix.exists(&d));
+    let spf = ix
+        .of_type(idx, RecordType::TXT)
+        .into_iter()
+        .filter_map(crate::index::text_of)
+        .any(|t| is_spf(&t.joined));
+    let dmarc = ix.child_exists(owner, "_dmarc");
+    if !apex && !spf && !dmarc {
+        return;
+    }
     // An MX host's own SPF record is for HELO checks (SPF039), not a sign it takes mail.
-    let mx_host = ix
-        .owners()
-        .any(|(n, _)| ix.mx(n).iter().any(|m| m.2.eq_ignore_root(owner)));
+    let mx_host = ix.is_mx_target(owner);
     if (apex || (spf && !mx_host) || dmarc) && ix.cname(owner).is_none() {
         out.emit(
             "MX016",

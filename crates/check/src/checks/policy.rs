@@ -30,11 +30,9 @@ fn is_bimi(n: &Name) -> bool {
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    owners.sort();
-    for owner in owners {
+    for (owner, idx) in ix.owners() {
         let texts: Vec<Text<'_>> = ix
-            .rrset(owner, RecordType::TXT)
+            .of_type(idx, RecordType::TXT)
             .into_iter()
             .filter_map(text_of)
             .collect();
@@ -262,9 +260,7 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
                 .iter()
                 .any(|t| t.joined.starts_with(b"v=STSv1"))
         });
-        let tlsa = ix
-            .owners()
-            .any(|(n, _)| !ix.rrset(n, RecordType::TLSA).is_empty());
+        let tlsa = ix.has_tlsa();
         if !sts && !tlsa {
             out.emit("TLSRPT005", t.record.span, owner, "TXT", "TLS-RPT reports on MTA-STS and DANE failures, but neither is published in this zone");
         }

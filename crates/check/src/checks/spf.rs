@@ -505,17 +505,17 @@ pub fn parse_record(text: &Text<'_>) -> Vec<Term> {
         .into_iter()
         .map(|(start, raw)| {
             let mut kind = parse_term(raw);
-            if !is_valid(&kind) {
-                if let Some(&b) = boundaries.iter().find(|&&b| b > start && b < start + raw.len()) {
-                    let (l, r) = raw.split_at(b - start);
-                    if is_valid(&parse_term(l)) && is_valid(&parse_term(r)) {
-                        let (si, _) = crate::index::string_at(&text.strings, b - 1);
-                        kind = bad(
-                            "SPF019",
-                            format!("strings {} and {} join as `{}`: the space between two terms is missing", si + 1, si + 2, show(raw)),
-                            Some(format!("add a space at the end of string {}", si + 1)),
-                        );
-                    }
+            if !is_valid(&kind)
+                && let Some(&b) = boundaries.iter().find(|&&b| b > start && b < start + raw.len())
+            {
+                let (l, r) = raw.split_at(b - start);
+                if is_valid(&parse_term(l)) && is_valid(&parse_term(r)) {
+                    let (si, _) = crate::index::string_at(&text.strings, b - 1);
+                    kind = bad(
+                        "SPF019",
+                        format!("strings {} and {} join as `{}`: the space between two terms is missing", si + 1, si + 2, show(raw)),
+                        Some(format!("add a space at the end of string {}", si + 1)),
+                    );
                 }
             }
             if !is_valid(&kind) && raw.iter().any(|b| b"\t,;".contains(b)) {
@@ -643,15 +643,13 @@ const POLICY_LABELS: &[&[u8]] = &[b"_dmarc", b"_domainkey", b"_mta-sts", b"_bimi
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     let mut spf_names: HashSet<Name> = HashSet::new();
-    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    owners.sort();
-    for owner in owners {
+    for (owner, idx) in ix.owners() {
         let texts: Vec<Text<'_>> = ix
-            .rrset(owner, RecordType::TXT)
+            .of_type(idx, RecordType::TXT)
             .into_iter()
             .filter_map(text_of)
             .collect();
-        let type99 = ix.rrset(owner, RecordType::from(99u16));
+        let type99 = ix.of_type(idx, RecordType::from(99u16));
         let spf: Vec<&Text<'_>> = texts.iter().filter(|t| is_spf(&t.joined)).collect();
         if !spf.is_empty() {
             spf_names.insert(owner.clone());
@@ -740,13 +738,13 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
     }
     // Domains that receive mail should say who sends for them.
-    let mut mx_owners: Vec<&Name> = ix
+    let mx_owners: Vec<&Name> = ix
         .owners()
         .filter(|(n, _)| !ix.mx(n).is_empty())
         .map(|(n, _)| n)
         .collect();
-    mx_owners.sort();
     let mut mx_hosts: Vec<Name> = Vec::new();
+    let mut seen_hosts: HashSet<Name> = HashSet::new();
     for owner in mx_owners {
         let mx = ix.mx(owner);
         let null = mx.iter().all(|m| m.2.is_root());
@@ -755,7 +753,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
         }
         for (_, _, host) in mx {
-            if !host.is_root() && ix.authoritative_for(host) && !mx_hosts.contains(host) {
+            if !host.is_root() && ix.authoritative_for(host) && seen_hosts.insert((*host).clone()) {
                 mx_hosts.push((*host).clone());
             }
         }
@@ -788,8 +786,8 @@ fn looks_like_spf_continuation(t: &[u8]) -> bool {
     }
     match parse_term(first) {
         Kind::Dir { mech, .. } => {
-            first.len() > 2
-                || matches!(mech, Mech::Mx | Mech::A) && first.len() >= 1 && t.contains(&b' ')
+            // A bare `mx` or `a` followed by more terms; longer terms speak for themselves.
+            first.len() > 2 || matches!(mech, Mech::Mx | Mech::A) && t.contains(&b' ')
         }
         Kind::Mod { name, .. } => name == "redirect",
         _ => false,

@@ -3,22 +3,15 @@
 
 use super::{Out, fqdn};
 use crate::index::Index;
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::RecordType;
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let mut owners: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    owners.sort();
-    let mx_targets: Vec<Name> = ix
-        .owners()
-        .flat_map(|(n, _)| ix.rrset(n, RecordType::MX))
-        .filter_map(|r| match &r.rdata {
-            RData::MX(m) => Some(m.exchange.clone()),
-            _ => None,
-        })
-        .collect();
+    if !ix.has_tlsa() {
+        return;
+    }
     let signed = ix.signed();
-    for owner in owners {
-        let tlsa = ix.rrset(owner, RecordType::TLSA);
+    for (owner, idx) in ix.owners() {
+        let tlsa = ix.of_type(idx, RecordType::TLSA);
         if tlsa.is_empty() {
             continue;
         }
@@ -39,7 +32,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         if smtp {
             let host = owner.base_name().base_name();
-            if !mx_targets.iter().any(|t| t.eq_ignore_root(&host)) {
+            if !ix.is_mx_target(&host) {
                 out.emit("TLSA005", tlsa[0].span, owner, "TLSA", format!("`{}` is not an MX host in this zone: this TLSA is not used for SMTP delivery", fqdn(&host)));
             }
         }

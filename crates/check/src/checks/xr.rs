@@ -23,27 +23,30 @@ fn authorises(t: &crate::index::Text<'_>) -> bool {
 }
 
 fn has_dkim(ix: &Index<'_>, d: &Name) -> bool {
-    let Some(dk) = child("_domainkey", d) else {
-        return false;
-    };
-    ix.owners().any(|(n, _)| {
-        dk.zone_of(n)
-            && !n.eq_ignore_root(&dk)
-            && (ix
-                .texts(n)
-                .iter()
-                .any(|t| tag_list(&t.joined).get("p").is_some())
-                || !ix.rrset(n, RecordType::CNAME).is_empty())
+    ix.selectors(d).iter().any(|n| {
+        ix.texts(n)
+            .iter()
+            .any(|t| tag_list(&t.joined).get("p").is_some())
+            || !ix.rrset(n, RecordType::CNAME).is_empty()
     })
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let mut names: Vec<&Name> = ix.owners().map(|(n, _)| n).collect();
-    names.sort();
-    for d in names {
+    for (d, idx) in ix.owners() {
         if d.iter()
             .next()
             .is_some_and(|l| l.starts_with(b"_") || l == b"*")
+        {
+            continue;
+        }
+        // Only domains with mail records of their own or below them matter here.
+        let own = idx
+            .iter()
+            .any(|&i| matches!(ix.zone.records[i].rtype(), RecordType::MX | RecordType::TXT));
+        if !own
+            && !ix.child_exists(d, "_dmarc")
+            && !ix.child_exists(d, "_mta-sts")
+            && !ix.child_exists(d, "_smtp._tls")
         {
             continue;
         }
@@ -89,10 +92,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 )
                 .related(mx.iter().map(|m| m.0.span));
             }
-            if p.enforces()
-                && let Some(dk) = child("_domainkey", d)
-            {
-                for (n, _) in ix.owners().filter(|(n, _)| dk.zone_of(n)) {
+            if p.enforces() {
+                for n in ix.selectors(d) {
                     for k in ix.texts(n) {
                         let tl = tag_list(&k.joined);
                         if tl.get("p").is_some()
