@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. First installs the Debian packages the tests use
-# as outside judges when they are missing (named-compilezone from bind9-utils).
+# Runs the whole test suite. First installs what the tests use as outside
+# judges when it is missing: named-compilezone (Debian bind9-utils) and the
+# Python SPF/DKIM/DMARC implementations of tests/judge/requirements.txt (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,14 @@ if [ "${#need[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# The independent SPF/DKIM/DMARC judges (tests/agreement.rs), from PyPI.
+venv=target/judge-venv
+if ! "$venv/bin/python" -c 'import spf, dkim, dmarc, nacl' >/dev/null 2>&1; then
+  echo "installing the Python judges into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r tests/judge/requirements.txt
 fi
 
 cargo fmt --all -- --check
