@@ -17,7 +17,8 @@ w(f"$ORIGIN {origin}\n$TTL 3600\n")
 w("@ IN SOA ns1 hostmaster ( 2026112301 7200 900 1209600 300 )\n")
 w("@ IN NS ns1\n@ IN NS ns2\nns1 IN A 192.0.2.1\nns2 IN A 192.0.2.2\n")
 count = 5
-key = "".join(rnd.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") for _ in range(392))
+# A real 2048-bit RSA public key (SubjectPublicKeyInfo), so DKIM checks see a valid key.
+key = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAn5keJxQ2snE3Eg2qwNPcZPa4ZEk9FXZTKmmx2JVNLGOPvZBgndl4+k5dTG+o03FMT0bH43koagL7kURf0stC0mW5USQS00XUC2WYED5fjvC9PVsbrXkV12SJzL2Ckt2BPwQJkk1MswVQbCVw4uICg7Eh1GpUCIJLRCbP7S+Gna24mRBzXpPgG3x2OmRWDqaylEhCNFBx0MnR0kZm3VtDn7+memLh33YbxLM96Wa5hNG0D+WCRFPBAKuEfT62CPCcRT5FMn/cwC3E9ly4ktX9P+eXMoXl3qoTdHIEA8xqY2j1qoyqfxNlJJPKdNQaz5s9hW+hoEmmo/NoEVg05pjMXwIDAQAB"
 i = 0
 while count < n:
     i += 1

@@ -40,7 +40,11 @@ pub fn human(report: &Report, color: bool, out: &mut dyn std::io::Write) -> std:
                 };
             }
             let mut labels = vec![label];
-            for r in &d.related {
+            for r in d
+                .related
+                .iter()
+                .filter(|r| r.start != d.span.start || r.file != d.span.file)
+            {
                 if let Some(&rid) = ids.get(r.file.0 as usize) {
                     let len = files.get(rid).map(|f| f.source().len()).unwrap_or(0);
                     let s = (r.start as usize).min(len);

@@ -389,7 +389,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 out,
                 "DKIM005",
                 ppos,
-                2 + p.len(),
+                2,
                 format!(
                     "`p=` is not valid base64: `{bad}` at offset {} of the key",
                     e.position
@@ -400,13 +400,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
     };
     match classify_key(&der, k) {
         KeyKind::Private => {
-            at(
-                out,
-                "DKIM021",
-                ppos,
-                2 + p.len(),
-                "`p=` holds a PRIVATE key".into(),
-            );
+            at(out, "DKIM021", ppos, 2, "`p=` holds a PRIVATE key".into());
             out.diags
                 .last_mut()
                 .unwrap()
@@ -417,7 +411,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 out,
                 "DKIM006",
                 ppos,
-                2 + p.len(),
+                2,
                 format!(
                     "`p=` is not a valid {what} public key (decodes to {len} bytes{})",
                     if what == "ed25519" {
@@ -440,7 +434,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     out,
                     "DKIM007",
                     ppos,
-                    2 + p.len(),
+                    2,
                     format!(
                         "this RSA key is {bits} bits; verifiers reject keys under 1024 bits (RFC 8301)"
                     ),
@@ -451,7 +445,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     out,
                     "DKIM008",
                     ppos,
-                    2 + p.len(),
+                    2,
                     format!("{bits}-bit RSA key; signers SHOULD use at least 2048 bits (RFC 8301)"),
                 );
                 out.diags
@@ -463,7 +457,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     out,
                     "DKIM009",
                     ppos,
-                    2 + p.len(),
+                    2,
                     format!("{bits}-bit RSA key; verifiers need only handle up to 4096 bits"),
                 );
             }

@@ -180,7 +180,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 "DMARC025",
                 span,
                 n,
-                "TXT",
+                "MX",
                 format!(
                     "`{}` publishes no DMARC record and has none at the zone apex to inherit",
                     fqdn(n)
