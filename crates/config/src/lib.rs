@@ -50,6 +50,7 @@ struct Versioned {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct V1 {
+    // Read by `Versioned` first; declared so `deny_unknown_fields` accepts it.
     #[allow(dead_code)]
     version: u32,
     #[serde(default)]

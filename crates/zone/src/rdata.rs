@@ -322,7 +322,7 @@ pub fn parse_rdata(
         }
         if rest_field {
             let rest = &toks[i..];
-            parse_rest(f, src, rest, i, origin, out, &tname)?;
+            parse_rest(f, src, rest, i, out, &tname)?;
             i = toks.len();
             continue;
         }
@@ -500,11 +500,9 @@ fn parse_rest(
     src: &[u8],
     toks: &[Tok],
     base: usize,
-    origin: Option<&[u8]>,
     out: &mut Vec<u8>,
     tname: &str,
 ) -> Result<(), FieldError> {
-    let _ = origin;
     match f {
         F::CharStrs => {
             let mut scratch = Vec::new();

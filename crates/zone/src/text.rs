@@ -212,7 +212,6 @@ pub fn parse_ttl(raw: &[u8]) -> Result<u32, String> {
     let mut total: u64 = 0;
     let mut cur: u64 = 0;
     let mut digits = 0;
-    let mut units = false;
     for &b in raw {
         match b {
             b'0'..=b'9' => {
@@ -245,14 +244,12 @@ pub fn parse_ttl(raw: &[u8]) -> Result<u32, String> {
                         String::from_utf8_lossy(raw)
                     ));
                 }
-                units = true;
                 total += cur * mult;
                 cur = 0;
                 digits = 0;
             }
         }
     }
-    let _ = units;
     total += cur;
     if total > i32::MAX as u64 {
         return Err(format!(

@@ -409,7 +409,6 @@ impl Gen<'_> {
         };
         self.soa(&z.soa, default_ttl, &o);
         for rec in &z.record {
-            let rec_span = rec.span();
             let rec = rec.get_ref();
             let Some(owner) = self.name(&rec.name) else {
                 continue;
@@ -438,7 +437,6 @@ impl Gen<'_> {
                 continue;
             };
             if let Some(ttl) = ttl {
-                let _ = rec_span;
                 self.push(&owner, ttl, rdata, rec.data.span());
             }
         }
@@ -531,10 +529,10 @@ impl Gen<'_> {
             self.spf(spf, ttl, apex);
         }
         for d in &m.dkim {
-            self.dkim(d, ttl, apex);
+            self.dkim(d, ttl);
         }
         if let Some(d) = &m.dmarc {
-            self.dmarc(d, ttl, apex);
+            self.dmarc(d, ttl);
         }
         if let Some(s) = &m.mta_sts {
             let id = s.get_ref().id.get_ref();
@@ -648,7 +646,7 @@ impl Gen<'_> {
         }
     }
 
-    fn dkim(&mut self, d: &Spanned<Dkim>, ttl: u32, _apex: &[u8]) {
+    fn dkim(&mut self, d: &Spanned<Dkim>, ttl: u32) {
         let k = d.get_ref();
         let sel = k.selector.get_ref();
         let alg = k
@@ -792,7 +790,7 @@ impl Gen<'_> {
         }
     }
 
-    fn dmarc(&mut self, d: &Spanned<Dmarc>, ttl: u32, _apex: &[u8]) {
+    fn dmarc(&mut self, d: &Spanned<Dmarc>, ttl: u32) {
         let m = d.get_ref();
         let mut ok = true;
         let mut text = String::from("v=DMARC1");

@@ -4,7 +4,7 @@
 
 use super::dkim::tag_list;
 use super::spf::is_spf;
-use super::{Out, closest, first_label, fqdn};
+use super::{Out, closest, first_label, fqdn, more_than_one};
 use crate::index::{Index, Text, text_of};
 use hickory_proto::rr::{Name, RData, RecordType};
 
@@ -132,21 +132,14 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                     .help("start the record with `v=DMARC1;`");
             }
         }
-        if records.len() > 1 {
-            out.emit(
-                "DMARC002",
-                records[1].record.span,
-                owner,
-                "TXT",
-                format!(
-                    "{} DMARC records at `{}`: receivers then apply no DMARC",
-                    records.len(),
-                    fqdn(owner)
-                ),
-            )
-            .help("keep exactly one")
-            .related(records.iter().map(|t| t.record.span));
-        }
+        more_than_one(
+            out,
+            "DMARC002",
+            owner,
+            &records,
+            "DMARC",
+            "receivers then apply no DMARC",
+        );
         let domain = owner.base_name();
         for t in records {
             check_record(ix, out, owner, &domain, t);

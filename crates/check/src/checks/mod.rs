@@ -102,6 +102,34 @@ impl Diagnostic {
     }
 }
 
+/// Reports a name that holds more than one record of a kind that must be
+/// unique there (DMARC002, STS003, TLSRPT003, BIMI005): `what` names the kind,
+/// `consequence` says what receivers then do.
+pub fn more_than_one(
+    out: &mut Out,
+    id: &'static str,
+    owner: &Name,
+    recs: &[&crate::index::Text<'_>],
+    what: &str,
+    consequence: &str,
+) {
+    if recs.len() > 1 {
+        out.emit(
+            id,
+            recs[1].record.span,
+            owner,
+            "TXT",
+            format!(
+                "{} {what} records at `{}`: {consequence}",
+                recs.len(),
+                fqdn(owner)
+            ),
+        )
+        .help("keep exactly one")
+        .related(recs.iter().map(|t| t.record.span));
+    }
+}
+
 /// The closest word by edit distance, for "did you mean" hints.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let w = word.to_ascii_lowercase();

@@ -4,7 +4,7 @@
 
 use super::dkim::tag_list;
 use super::dmarc::policy_for;
-use super::{Out, first_label, fqdn};
+use super::{Out, first_label, fqdn, more_than_one};
 use crate::index::{Index, Text, text_of};
 use hickory_proto::rr::{Name, RecordType};
 
@@ -83,20 +83,14 @@ fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
         )
         .help("remove it");
     }
-    if sts.len() > 1 {
-        out.emit(
-            "STS003",
-            sts[1].record.span,
-            owner,
-            "TXT",
-            format!(
-                "{} MTA-STS records: senders then assume no MTA-STS",
-                sts.len()
-            ),
-        )
-        .help("keep exactly one")
-        .related(sts.iter().map(|t| t.record.span));
-    }
+    more_than_one(
+        out,
+        "STS003",
+        owner,
+        &sts,
+        "MTA-STS",
+        "senders then assume no MTA-STS",
+    );
     let domain = owner.base_name();
     for t in &sts {
         let tl = tag_list(&t.joined);
@@ -207,20 +201,14 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
         }
         return;
     }
-    if rpt.len() > 1 {
-        out.emit(
-            "TLSRPT003",
-            rpt[1].record.span,
-            owner,
-            "TXT",
-            format!(
-                "{} TLS-RPT records: senders then assume no TLS-RPT",
-                rpt.len()
-            ),
-        )
-        .help("keep exactly one")
-        .related(rpt.iter().map(|t| t.record.span));
-    }
+    more_than_one(
+        out,
+        "TLSRPT003",
+        owner,
+        &rpt,
+        "TLS-RPT",
+        "senders then assume no TLS-RPT",
+    );
     let domain = owner.base_name().base_name();
     for t in &rpt {
         let tl = tag_list(&t.joined);
@@ -276,17 +264,14 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
         .iter()
         .filter(|t| t.joined.starts_with(b"v=BIMI1") || tag_list(&t.joined).get("l").is_some())
         .collect();
-    if recs.len() > 1 {
-        out.emit(
-            "BIMI005",
-            recs[1].record.span,
-            owner,
-            "TXT",
-            format!("{} BIMI records at selector `{}`", recs.len(), fqdn(owner)),
-        )
-        .help("keep exactly one")
-        .related(recs.iter().map(|t| t.record.span));
-    }
+    more_than_one(
+        out,
+        "BIMI005",
+        owner,
+        &recs,
+        "BIMI",
+        "receivers cannot tell which applies",
+    );
     for t in recs {
         let tl = tag_list(&t.joined);
         let Some(l) = tl.get("l").filter(|_| starts(&t.joined, b"v=BIMI1")) else {

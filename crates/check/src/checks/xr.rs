@@ -63,7 +63,6 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .as_ref()
             .and_then(|n| ix.texts(n).into_iter().find(|t| is_dmarc(&t.joined)));
         let policy = dmarc.as_ref().and_then(|t| policy_of(&t.joined));
-        let spf_span = spf.first().map(|t| t.record.span);
         if let Some(s) = spf.first() {
             let sends = authorises(s);
             if sends && mx.is_empty() && ix.addresses(d).is_empty() {
@@ -170,6 +169,5 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 );
             }
         }
-        let _ = spf_span;
     }
 }
