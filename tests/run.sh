@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. First installs what the tests use as outside
-# judges when it is missing: named-compilezone (Debian bind9-utils) and the
+# judges when it is missing: named-compilezone (Debian bind9-utils), knotd
+# (Debian knot, for the differential answers) and the
 # Python SPF/DKIM/DMARC implementations of tests/judge/requirements.txt (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v named-compilezone >/dev/null 2>&1 || need+=(bind9-utils)
+command -v knotd >/dev/null 2>&1 || need+=(knot)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   sudo=""

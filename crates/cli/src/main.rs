@@ -1,6 +1,8 @@
 //! The `mailzone` binary: parses flags, calls the libraries, sets the exit code.
 //! Exit codes: 0 clean, 1 problems found in a zone or config, 2 usage or I/O error.
 
+mod serve;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use hickory_proto::rr::Name;
 use mailzone_check::{Diagnostic, Report, Severity, apply_policy, render};
@@ -26,6 +28,14 @@ struct Cli {
 enum Command {
     /// Check zones: a zone file (master file or .toml), a directory of them, or a server config.
     Check(CheckArgs),
+    /// Serve the zones of a config over UDP and TCP until SIGINT or SIGTERM.
+    Serve {
+        /// The server config (see config/mailzone.toml).
+        #[arg(long, default_value = "config/mailzone.toml")]
+        config: PathBuf,
+    },
+    /// Ask a DNS server one question and print the answer (a small dig).
+    Query(serve::QueryArgs),
     /// Zone file tools.
     Zone {
         #[command(subcommand)]
@@ -88,13 +98,13 @@ enum Deny {
 }
 
 /// One zone to check, with the policy that applies to it.
-struct Job {
-    path: PathBuf,
-    origin: Option<Name>,
-    policy: CheckPolicy,
+pub(crate) struct Job {
+    pub(crate) path: PathBuf,
+    pub(crate) origin: Option<Name>,
+    pub(crate) policy: CheckPolicy,
 }
 
-fn parse_origin(o: &str) -> Result<Name, String> {
+pub(crate) fn parse_origin(o: &str) -> Result<Name, String> {
     let fq = if o.ends_with('.') {
         o.to_string()
     } else {
@@ -103,7 +113,7 @@ fn parse_origin(o: &str) -> Result<Name, String> {
     Name::from_str(&fq).map_err(|e| format!("`{o}` is not a domain name ({e})"))
 }
 
-fn load(path: &Path, origin: Option<Name>) -> ReadResult {
+pub(crate) fn load(path: &Path, origin: Option<Name>) -> ReadResult {
     mailzone_zone::read_zone_file(
         path,
         &MasterOptions {
@@ -124,7 +134,7 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
 /// Read errors, or, when the zone reads cleanly, every check finding with the
 /// zone's policy applied. Checks do not run over a partial zone: missing
 /// records would show up as findings that only echo the read errors.
-fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
+pub(crate) fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
     let r = load(&job.path, job.origin.clone());
     let mut report = read_report(&job.path, &r);
     if r.is_ok() && !read_only {
@@ -284,6 +294,8 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Serve { config } => serve::serve(&config),
+        Command::Query(args) => serve::query(&args),
         Command::Zone {
             command: ZoneCommand::Dump(args),
         } => {

@@ -13,6 +13,54 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     pub path: PathBuf,
     pub zones: Vec<ZoneConfig>,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+}
+
+/// Listeners and their limits.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Addresses to answer on, UDP and TCP each (`127.0.0.1:5353`, `[::1]:5353`).
+    pub listen: Vec<String>,
+    /// Our EDNS UDP payload size (RFC 8900 suggests 1232).
+    pub udp_payload: u16,
+    /// Seconds a TCP connection may stay silent before it is closed (RFC 7766 §6.2.3).
+    pub tcp_idle_timeout: u64,
+    /// Open TCP connections at most; more are closed at once.
+    pub max_tcp_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: vec!["127.0.0.1:5353".into()],
+            udp_payload: 1232,
+            tcp_idle_timeout: 10,
+            max_tcp_connections: 256,
+        }
+    }
+}
+
+/// Logging: one line per event, never one per query at INFO.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `plain` or `json`.
+    pub format: String,
+    /// `error`, `warn`, `info`, `debug`, `trace`.
+    pub level: String,
+    /// Log every query at debug level.
+    pub queries: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "plain".into(),
+            level: "info".into(),
+            queries: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +103,19 @@ struct V1 {
     version: u32,
     #[serde(default)]
     zone: Vec<toml::Spanned<ZoneV1>>,
+    #[serde(default)]
+    server: ServerV1,
+    log: Option<toml::Spanned<LogConfig>>,
+}
+
+/// `[server]` as written: addresses keep their location for errors.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ServerV1 {
+    listen: Option<Vec<toml::Spanned<String>>>,
+    udp_payload: Option<u16>,
+    tcp_idle_timeout: Option<u64>,
+    max_tcp_connections: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -219,11 +280,62 @@ pub fn load(
             check: policy,
         });
     }
+    let (log_span, log) = match v1.log {
+        Some(l) => (l.span(), l.into_inner()),
+        None => (0..0, LogConfig::default()),
+    };
+    if log.format != "plain" && log.format != "json" {
+        errors.push(fail(
+            log_span.clone(),
+            format!(
+                "expected log format \"plain\" or \"json\", found \"{}\"",
+                log.format
+            ),
+        ));
+    }
+    if !["error", "warn", "info", "debug", "trace"].contains(&log.level.as_str()) {
+        errors.push(fail(
+            log_span,
+            format!(
+                "expected log level error, warn, info, debug or trace, found \"{}\"",
+                log.level
+            ),
+        ));
+    }
+    let d = ServerConfig::default();
+    let mut server = ServerConfig {
+        listen: Vec::new(),
+        udp_payload: v1.server.udp_payload.unwrap_or(d.udp_payload).max(512),
+        tcp_idle_timeout: v1.server.tcp_idle_timeout.unwrap_or(d.tcp_idle_timeout),
+        max_tcp_connections: v1
+            .server
+            .max_tcp_connections
+            .unwrap_or(d.max_tcp_connections),
+    };
+    match v1.server.listen {
+        None => server.listen = d.listen,
+        Some(list) => {
+            for a in list {
+                if a.get_ref().parse::<std::net::SocketAddr>().is_err() {
+                    errors.push(fail(
+                        a.span(),
+                        format!(
+                            "listen address `{}` is not `ip:port` (write IPv6 as `[::1]:5353`)",
+                            a.get_ref()
+                        ),
+                    ));
+                }
+                server.listen.push(a.into_inner());
+            }
+        }
+    }
     if !errors.is_empty() {
         return Err((errors, sources));
     }
     Ok(Config {
         path: path.to_path_buf(),
         zones,
+        server,
+        log,
     })
 }

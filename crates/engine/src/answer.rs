@@ -1,0 +1,542 @@
+//! The authoritative answer: query bytes and a catalog in, response bytes out.
+//! No sockets, no clocks, no threads. RFC 1034 §4.3.2 with RFC 2181, 2308
+//! (negative answers), 4592 (wildcards), 6672 (DNAME), 6891 (EDNS), 8482 (ANY).
+
+use crate::snapshot::*;
+use std::borrow::Cow;
+
+/// What the listener tells the engine about the client.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCtx {
+    pub tcp: bool,
+    /// Our EDNS UDP payload size (RFC 8900 suggests 1232).
+    pub udp_payload: u16,
+}
+
+impl Default for ClientCtx {
+    fn default() -> Self {
+        ClientCtx {
+            tcp: false,
+            udp_payload: 1232,
+        }
+    }
+}
+
+const FORMERR: u8 = 1;
+const NXDOMAIN: u8 = 3;
+const NOTIMP: u8 = 4;
+const REFUSED: u8 = 5;
+const BADVERS: u16 = 16;
+const CLASS_IN: u16 = 1;
+
+struct Query<'q> {
+    id: u16,
+    flags: u16,
+    /// The question's bytes as sent (name, type, class), when there is one.
+    question: Option<&'q [u8]>,
+    qname: &'q [u8],
+    qtype: u16,
+    qclass: u16,
+    edns: Option<Edns>,
+}
+
+#[derive(Clone, Copy)]
+struct Edns {
+    payload: u16,
+    version: u8,
+    dnssec_ok: bool,
+}
+
+/// Reads a wire name without compression (queries need none); returns its end.
+fn read_name(b: &[u8], mut p: usize) -> Option<usize> {
+    let start = p;
+    loop {
+        let l = *b.get(p)? as usize;
+        if l == 0 {
+            return (p + 1 - start <= 255).then_some(p + 1);
+        }
+        if l > 63 {
+            return None;
+        }
+        p += 1 + l;
+    }
+}
+
+fn u16_at(b: &[u8], p: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]))
+}
+
+enum Parsed<'q> {
+    Ok(Query<'q>),
+    /// Reply with this rcode, echoing what could be read.
+    Fail(u8, Option<Query<'q>>),
+}
+
+fn parse(q: &[u8]) -> Parsed<'_> {
+    let id = u16::from_be_bytes([q[0], q[1]]);
+    let flags = u16::from_be_bytes([q[2], q[3]]);
+    let counts = [
+        u16_at(q, 4).unwrap(),
+        u16_at(q, 6).unwrap(),
+        u16_at(q, 8).unwrap(),
+        u16_at(q, 10).unwrap(),
+    ];
+    let bare = |rcode| {
+        Parsed::Fail(
+            rcode,
+            Some(Query {
+                id,
+                flags,
+                question: None,
+                qname: &[],
+                qtype: 0,
+                qclass: 0,
+                edns: None,
+            }),
+        )
+    };
+    if counts[0] != 1 {
+        return bare(FORMERR);
+    }
+    let Some(qend) = read_name(q, 12) else {
+        return bare(FORMERR);
+    };
+    let (Some(qtype), Some(qclass)) = (u16_at(q, qend), u16_at(q, qend + 2)) else {
+        return bare(FORMERR);
+    };
+    let mut query = Query {
+        id,
+        flags,
+        question: Some(&q[12..qend + 4]),
+        qname: &q[12..qend],
+        qtype,
+        qclass,
+        edns: None,
+    };
+    if counts[1] != 0 || counts[2] != 0 {
+        return Parsed::Fail(FORMERR, Some(query));
+    }
+    let mut p = qend + 4;
+    for _ in 0..counts[3] {
+        let Some(nend) = read_name(q, p) else {
+            return Parsed::Fail(FORMERR, Some(query));
+        };
+        let (Some(t), Some(class), Some(rdlen)) =
+            (u16_at(q, nend), u16_at(q, nend + 2), u16_at(q, nend + 8))
+        else {
+            return Parsed::Fail(FORMERR, Some(query));
+        };
+        let rd_start = nend + 10;
+        let rd_end = rd_start + rdlen as usize;
+        if rd_end > q.len() {
+            return Parsed::Fail(FORMERR, Some(query));
+        }
+        if t == T_OPT {
+            // One OPT, owned by the root (RFC 6891 §6.1.1), options well formed.
+            if query.edns.is_some() || nend != p + 1 {
+                return Parsed::Fail(FORMERR, Some(query));
+            }
+            let mut o = rd_start;
+            while o < rd_end {
+                let Some(olen) = u16_at(q, o + 2) else {
+                    return Parsed::Fail(FORMERR, Some(query));
+                };
+                o += 4 + olen as usize;
+            }
+            if o != rd_end {
+                return Parsed::Fail(FORMERR, Some(query));
+            }
+            query.edns = Some(Edns {
+                payload: class.max(512),
+                version: q[nend + 5],
+                dnssec_ok: q[nend + 6] & 0x80 != 0,
+            });
+        }
+        p = rd_end;
+    }
+    if p != q.len() {
+        return Parsed::Fail(FORMERR, Some(query));
+    }
+    Parsed::Ok(query)
+}
+
+/// One RRset to write: owner (wire, case as it should appear), type, TTL, RDATAs.
+struct Item<'s> {
+    owner: Cow<'s, [u8]>,
+    rtype: u16,
+    ttl: u32,
+    rdata: Vec<Cow<'s, [u8]>>,
+}
+
+impl<'s> Item<'s> {
+    fn of(owner: Cow<'s, [u8]>, set: &'s RRset) -> Item<'s> {
+        Item {
+            owner,
+            rtype: set.rtype,
+            ttl: set.ttl,
+            rdata: set.rdata.iter().map(|d| Cow::Borrowed(&*d.wire)).collect(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Plan<'s> {
+    rcode: u8,
+    aa: bool,
+    answer: Vec<Item<'s>>,
+    authority: Vec<Item<'s>>,
+    /// Names whose A/AAAA go in the additional section.
+    targets: Vec<&'s [u8]>,
+}
+
+fn soa_item<'s>(z: &'s Snapshot) -> Option<Item<'s>> {
+    let node = z.node(&z.origin)?;
+    let set = node.rrset(T_SOA)?;
+    let mut it = Item::of(Cow::Borrowed(&node.name), set);
+    it.ttl = z.neg_ttl;
+    Some(it)
+}
+
+fn add_targets<'s>(plan: &mut Plan<'s>, set: &'s RRset) {
+    for d in &set.rdata {
+        if let Some(t) = &d.target
+            && !plan.targets.contains(&&**t)
+        {
+            plan.targets.push(t);
+        }
+    }
+}
+
+/// Replaces the `old` suffix of `name` with `new` (DNAME substitution).
+fn substitute(name: &[u8], old_len: usize, new: &[u8]) -> Option<Vec<u8>> {
+    let mut v = name[..name.len() - old_len].to_vec();
+    v.extend_from_slice(new);
+    (v.len() <= 255).then_some(v)
+}
+
+fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16) -> Plan<'s> {
+    let mut plan = Plan {
+        aa: true,
+        ..Plan::default()
+    };
+    let mut name: Vec<u8> = qname.to_vec();
+    let mut seen: Vec<Box<[u8]>> = Vec::new();
+    'chase: for _ in 0..16 {
+        let key = lower(&name);
+        if !key.ends_with(&z.origin) || seen.contains(&key) {
+            break;
+        }
+        seen.push(key.clone());
+        let offs: Vec<usize> = suffixes(&key)
+            .filter(|&o| key.len() - o >= z.origin.len())
+            .collect();
+        // Walk down from the apex: a cut or a DNAME above the name decides first.
+        let mut encloser = z.origin.len();
+        for &off in offs.iter().rev().filter(|&&o| o > 0) {
+            let Some(node) = z.node(&key[off..]) else {
+                break;
+            };
+            encloser = key.len() - off;
+            if off + z.origin.len() != key.len() && node.cut {
+                referral(node, &mut plan);
+                return plan;
+            }
+            if let Some(dname) = node.rrset(T_DNAME) {
+                let target = &dname.rdata[0].wire;
+                plan.answer.push(Item::of(Cow::Borrowed(&node.name), dname));
+                let Some(new) = substitute(&name, key.len() - off, target) else {
+                    plan.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
+                    return plan;
+                };
+                plan.answer.push(Item {
+                    owner: Cow::Owned(name.clone()),
+                    rtype: T_CNAME,
+                    ttl: dname.ttl,
+                    rdata: vec![Cow::Owned(new.clone())],
+                });
+                if qtype == T_CNAME {
+                    // The synthesised CNAME is the answer (RFC 6672 §3.2).
+                    return plan;
+                }
+                name = new;
+                continue 'chase;
+            }
+        }
+        let owner: Cow<'s, [u8]> = Cow::Owned(name.clone());
+        let node = match z.node(&key) {
+            Some(n) => n,
+            None => {
+                // RFC 4592: the source of synthesis is `*.` plus the closest encloser.
+                let ce = &key[key.len() - encloser..];
+                let mut wild = vec![1u8, b'*'];
+                wild.extend_from_slice(ce);
+                match z.node(&wild) {
+                    Some(w) => w,
+                    None => {
+                        plan.rcode = NXDOMAIN;
+                        plan.authority.extend(soa_item(z));
+                        return plan;
+                    }
+                }
+            }
+        };
+        if node.cut && qtype != T_DS && *key != *z.origin {
+            referral(node, &mut plan);
+            return plan;
+        }
+        if let Some(c) = node.rrset(T_CNAME).filter(|_| qtype != T_CNAME) {
+            plan.answer.push(Item::of(owner, c));
+            name = c.rdata[0].wire.to_vec();
+            continue 'chase;
+        }
+        if qtype == T_ANY {
+            // RFC 8482: one RRset is enough.
+            match node.rrsets.first() {
+                Some(set) => {
+                    add_targets(&mut plan, set);
+                    plan.answer.push(Item::of(owner, set));
+                }
+                None => plan.authority.extend(soa_item(z)),
+            }
+            return plan;
+        }
+        match node.rrset(qtype) {
+            Some(set) => {
+                add_targets(&mut plan, set);
+                plan.answer.push(Item::of(owner, set));
+            }
+            None => plan.authority.extend(soa_item(z)),
+        }
+        return plan;
+    }
+    plan
+}
+
+fn referral<'s>(cut: &'s Node, plan: &mut Plan<'s>) {
+    if let Some(ns) = cut.rrset(T_NS) {
+        plan.aa = false;
+        add_targets(plan, ns);
+        plan.authority.push(Item::of(Cow::Borrowed(&cut.name), ns));
+    }
+}
+
+/// Writes a response message with name compression and truncation at RRset
+/// boundaries.
+struct Writer<'o> {
+    out: &'o mut Vec<u8>,
+    limit: usize,
+    /// Suffixes already written, exactly as written (case kept: pointing at a
+    /// differently cased copy would change a name's case, RFC 4343), with offsets.
+    names: Vec<(Vec<u8>, u16)>,
+}
+
+impl Writer<'_> {
+    fn name(&mut self, wire: &[u8]) {
+        let key = wire;
+        for off in suffixes(key) {
+            if key[off] == 0 {
+                self.out.push(0);
+                return;
+            }
+            if let Some(&(_, ptr)) = self.names.iter().find(|(n, _)| n[..] == key[off..]) {
+                self.out.extend_from_slice(&(0xC000 | ptr).to_be_bytes());
+                return;
+            }
+            let here = self.out.len();
+            if here < 0x3FFF {
+                self.names.push((key[off..].to_vec(), here as u16));
+            }
+            let l = wire[off] as usize;
+            self.out.extend_from_slice(&wire[off..off + 1 + l]);
+        }
+    }
+
+    fn rdata(&mut self, t: u16, rd: &[u8]) {
+        let len_at = self.out.len();
+        self.out.extend_from_slice(&[0, 0]);
+        let name_len = |b: &[u8]| read_name(b, 0).unwrap_or(b.len());
+        if compressible(t) {
+            match t {
+                T_NS | T_CNAME | T_PTR => self.name(rd),
+                T_MX => {
+                    self.out.extend_from_slice(&rd[..2]);
+                    self.name(&rd[2..]);
+                }
+                T_SOA => {
+                    let a = name_len(rd);
+                    let b = a + name_len(&rd[a..]);
+                    self.name(&rd[..a]);
+                    self.name(&rd[a..b]);
+                    self.out.extend_from_slice(&rd[b..]);
+                }
+                _ => self.out.extend_from_slice(rd),
+            }
+        } else {
+            self.out.extend_from_slice(rd);
+        }
+        let n = (self.out.len() - len_at - 2) as u16;
+        self.out[len_at..len_at + 2].copy_from_slice(&n.to_be_bytes());
+    }
+
+    /// Writes a whole RRset, or nothing if it does not fit. Returns records written.
+    fn rrset(&mut self, it: &Item<'_>) -> Option<u16> {
+        let mark = (self.out.len(), self.names.len());
+        for rd in &it.rdata {
+            self.name(&it.owner);
+            self.out.extend_from_slice(&it.rtype.to_be_bytes());
+            self.out.extend_from_slice(&CLASS_IN.to_be_bytes());
+            self.out.extend_from_slice(&it.ttl.to_be_bytes());
+            self.rdata(it.rtype, rd);
+        }
+        if self.out.len() > self.limit {
+            self.out.truncate(mark.0);
+            self.names.truncate(mark.1);
+            return None;
+        }
+        Some(it.rdata.len() as u16)
+    }
+}
+
+fn header(out: &mut Vec<u8>, id: u16, qflags: u16, aa: bool, rcode: u8) {
+    out.clear();
+    out.extend_from_slice(&id.to_be_bytes());
+    // QR, opcode and RD copied, AA as decided, CD copied; RA never set.
+    let flags = 0x8000
+        | (qflags & 0x7800)
+        | (qflags & 0x0100)
+        | if aa { 0x0400 } else { 0 }
+        | (qflags & 0x0010)
+        | rcode as u16 & 0xF;
+    out.extend_from_slice(&flags.to_be_bytes());
+    out.extend_from_slice(&[0; 8]);
+}
+
+fn set_count(out: &mut [u8], section: usize, n: u16) {
+    out[4 + 2 * section..6 + 2 * section].copy_from_slice(&n.to_be_bytes());
+}
+
+fn opt(out: &mut Vec<u8>, ctx: &ClientCtx, edns: &Edns, ext_rcode: u8) {
+    out.push(0);
+    out.extend_from_slice(&T_OPT.to_be_bytes());
+    out.extend_from_slice(&ctx.udp_payload.to_be_bytes());
+    out.push(ext_rcode);
+    out.push(0);
+    out.extend_from_slice(&(if edns.dnssec_ok { 0x8000u16 } else { 0 }).to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+}
+
+const OPT_LEN: usize = 11;
+
+/// Answers one query. Returns false when nothing must be sent (a packet too
+/// short for a header, or a response rather than a query).
+pub fn answer(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>) -> bool {
+    if q.len() < 12 || q[2] & 0x80 != 0 {
+        return false;
+    }
+    let opcode = (q[2] >> 3) & 0xF;
+    let (query, rcode) = match parse(q) {
+        Parsed::Ok(query) => (query, None),
+        Parsed::Fail(rc, Some(query)) => (query, Some(rc)),
+        Parsed::Fail(_, None) => return false,
+    };
+    let rcode = if opcode != 0 { Some(NOTIMP) } else { rcode };
+    let edns = query.edns;
+    if let Some(rc) = rcode {
+        header(out, query.id, query.flags, false, rc);
+        if let Some(qs) = query.question {
+            out.extend_from_slice(qs);
+            set_count(out, 0, 1);
+        }
+        if let (Some(e), true) = (edns, rc != FORMERR) {
+            opt(out, ctx, &e, 0);
+            set_count(out, 3, 1);
+        }
+        return true;
+    }
+    let question = query.question.expect("parsed queries have a question");
+    if let Some(e) = edns
+        && e.version > 0
+    {
+        header(out, query.id, query.flags, false, (BADVERS & 0xF) as u8);
+        out.extend_from_slice(question);
+        set_count(out, 0, 1);
+        opt(out, ctx, &e, (BADVERS >> 4) as u8);
+        set_count(out, 3, 1);
+        return true;
+    }
+    let limit = if ctx.tcp {
+        65535
+    } else {
+        match edns {
+            Some(e) => e.payload.min(ctx.udp_payload).max(512) as usize,
+            None => 512,
+        }
+    };
+    let qkey = lower(query.qname);
+    let zone = (query.qclass == CLASS_IN)
+        .then(|| cat.find(&qkey))
+        .flatten();
+    let refused = zone.is_none() || matches!(query.qtype, T_AXFR | T_IXFR);
+    let plan = match zone {
+        Some(z) if !refused => lookup(z, query.qname, query.qtype),
+        _ => Plan {
+            rcode: REFUSED,
+            ..Plan::default()
+        },
+    };
+    header(out, query.id, query.flags, plan.aa, plan.rcode);
+    out.extend_from_slice(question);
+    set_count(out, 0, 1);
+    let reserve = if edns.is_some() { OPT_LEN } else { 0 };
+    let mut w = Writer {
+        out,
+        limit: limit - reserve,
+        names: Vec::new(),
+    };
+    // The question's own name and suffixes can be pointed at too.
+    for off in suffixes(query.qname) {
+        if query.qname[off] != 0 {
+            w.names
+                .push((query.qname[off..].to_vec(), (12 + off) as u16));
+        }
+    }
+    let mut tc = false;
+    let mut counts = [0u16; 3];
+    'sections: for (s, items) in [(0usize, &plan.answer), (1, &plan.authority)] {
+        for it in items.iter() {
+            match w.rrset(it) {
+                Some(n) => counts[s] += n,
+                None => {
+                    tc = true;
+                    break 'sections;
+                }
+            }
+        }
+    }
+    if !tc && let Some(z) = zone {
+        // Addresses of MX, NS and SRV targets held in this zone, as many as fit.
+        'targets: for t in &plan.targets {
+            if let Some(node) = z.node(t) {
+                for ty in [T_A, T_AAAA] {
+                    if let Some(set) = node.rrset(ty) {
+                        match w.rrset(&Item::of(Cow::Borrowed(&node.name), set)) {
+                            Some(n) => counts[2] += n,
+                            None => break 'targets,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(e) = edns {
+        opt(w.out, ctx, &e, 0);
+        counts[2] += 1;
+    }
+    set_count(out, 1, counts[0]);
+    set_count(out, 2, counts[1]);
+    set_count(out, 3, counts[2]);
+    if tc {
+        out[2] |= 0x02;
+    }
+    true
+}

@@ -1,0 +1,221 @@
+//! Compiling a read (and checked) zone into an immutable snapshot built for
+//! lookup: names keyed by their lowercase wire form, RRsets with their RDATA
+//! already in wire form, empty non-terminals present, zone cuts and DNAMEs
+//! marked, and the names whose addresses go in the additional section noted.
+
+use foldhash::HashMap;
+use hickory_proto::rr::{RData, RecordType};
+use mailzone_zone::Zone;
+use mailzone_zone::record::name_to_wire_bytes;
+
+pub type Key = Box<[u8]>;
+
+/// Lowercase wire form of a wire-form name.
+pub fn lower(wire: &[u8]) -> Key {
+    let mut v = wire.to_vec();
+    let mut i = 0;
+    while i < v.len() {
+        let l = v[i] as usize;
+        if l == 0 {
+            break;
+        }
+        v[i + 1..i + 1 + l].make_ascii_lowercase();
+        i += 1 + l;
+    }
+    v.into_boxed_slice()
+}
+
+/// Offsets of each suffix (the name, then its ancestors) of a wire-form name.
+pub fn suffixes(wire: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut off = Some(0usize);
+    std::iter::from_fn(move || {
+        let o = off?;
+        let l = *wire.get(o)? as usize;
+        off = (l > 0).then_some(o + 1 + l);
+        Some(o)
+    })
+}
+
+/// One RDATA in wire form, with the lowercase key of the name whose
+/// addresses belong in the additional section (MX, NS, SRV targets).
+#[derive(Debug, Clone)]
+pub struct Rdata {
+    pub wire: Box<[u8]>,
+    pub target: Option<Key>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RRset {
+    pub rtype: u16,
+    pub ttl: u32,
+    pub rdata: Vec<Rdata>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    /// The owner as first written (case kept), wire form.
+    pub name: Box<[u8]>,
+    pub rrsets: Vec<RRset>,
+    /// A delegation point: NS below the apex.
+    pub cut: bool,
+}
+
+impl Node {
+    pub fn rrset(&self, t: u16) -> Option<&RRset> {
+        self.rrsets.iter().find(|r| r.rtype == t)
+    }
+}
+
+/// A compiled zone. Never changes after it is built.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub origin: Key,
+    /// Every name in the zone, including empty non-terminals.
+    pub nodes: HashMap<Key, Node>,
+    pub serial: u32,
+    pub records: usize,
+    /// TTL for negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5).
+    pub neg_ttl: u32,
+}
+
+pub const T_A: u16 = 1;
+pub const T_NS: u16 = 2;
+pub const T_CNAME: u16 = 5;
+pub const T_SOA: u16 = 6;
+pub const T_PTR: u16 = 12;
+pub const T_HINFO: u16 = 13;
+pub const T_MX: u16 = 15;
+pub const T_AAAA: u16 = 28;
+pub const T_SRV: u16 = 33;
+pub const T_DNAME: u16 = 39;
+pub const T_OPT: u16 = 41;
+pub const T_DS: u16 = 43;
+pub const T_IXFR: u16 = 251;
+pub const T_AXFR: u16 = 252;
+pub const T_ANY: u16 = 255;
+
+impl Snapshot {
+    /// Compiles a zone that read without errors. Records outside the origin are
+    /// not served (the checks report them).
+    pub fn compile(zone: &Zone) -> Snapshot {
+        let origin = lower(&name_to_wire_bytes(&zone.origin));
+        let mut nodes: HashMap<Key, Node> = HashMap::default();
+        let mut serial = 0;
+        let mut soa_ttl_min = u32::MAX;
+        let mut records = 0;
+        for r in &zone.records {
+            let wire = name_to_wire_bytes(&r.owner);
+            let key = lower(&wire);
+            if !key.ends_with(&origin) {
+                continue;
+            }
+            records += 1;
+            let t = u16::from(r.rtype());
+            let target = match &r.rdata {
+                RData::MX(m) => Some(lower(&name_to_wire_bytes(&m.exchange))),
+                RData::NS(n) => Some(lower(&name_to_wire_bytes(&n.0))),
+                RData::SRV(s) => Some(lower(&name_to_wire_bytes(&s.target))),
+                _ => None,
+            };
+            let rd_wire = r.rdata_wire();
+            if let RData::SOA(soa) = &r.rdata {
+                serial = soa.serial;
+                soa_ttl_min = r.ttl.min(soa.minimum);
+            }
+            let node = nodes.entry(key.clone()).or_insert_with(|| Node {
+                name: wire.into_boxed_slice(),
+                ..Node::default()
+            });
+            match node.rrsets.iter_mut().find(|s| s.rtype == t) {
+                Some(set) => {
+                    // RFC 2181 §5.2: one TTL per RRset; the checks report differences.
+                    set.ttl = set.ttl.min(r.ttl);
+                    if !set.rdata.iter().any(|d| *d.wire == *rd_wire) {
+                        set.rdata.push(Rdata {
+                            wire: rd_wire.into_boxed_slice(),
+                            target,
+                        });
+                    }
+                }
+                None => node.rrsets.push(RRset {
+                    rtype: t,
+                    ttl: r.ttl,
+                    rdata: vec![Rdata {
+                        wire: rd_wire.into_boxed_slice(),
+                        target,
+                    }],
+                }),
+            }
+            if t == T_NS && *key != *origin {
+                node.cut = true;
+            }
+        }
+        // Empty non-terminals: every ancestor up to the origin exists.
+        let keys: Vec<Key> = nodes.keys().cloned().collect();
+        for k in keys {
+            for off in suffixes(&k).skip(1) {
+                let anc = &k[off..];
+                if anc.len() < origin.len() || nodes.contains_key(anc) {
+                    break;
+                }
+                nodes.insert(
+                    anc.into(),
+                    Node {
+                        name: anc.into(),
+                        ..Node::default()
+                    },
+                );
+            }
+        }
+        Snapshot {
+            origin,
+            nodes,
+            serial,
+            records,
+            neg_ttl: if soa_ttl_min == u32::MAX {
+                0
+            } else {
+                soa_ttl_min
+            },
+        }
+    }
+
+    pub fn node(&self, key: &[u8]) -> Option<&Node> {
+        self.nodes.get(key)
+    }
+
+    pub fn soa(&self) -> Option<&RRset> {
+        self.nodes.get(&self.origin).and_then(|n| n.rrset(T_SOA))
+    }
+}
+
+/// The zones served, routed by longest matching origin.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    zones: HashMap<Key, Snapshot>,
+}
+
+impl Catalog {
+    pub fn new(snapshots: Vec<Snapshot>) -> Catalog {
+        Catalog {
+            zones: snapshots
+                .into_iter()
+                .map(|s| (s.origin.clone(), s))
+                .collect(),
+        }
+    }
+
+    pub fn zones(&self) -> impl Iterator<Item = &Snapshot> {
+        self.zones.values()
+    }
+
+    /// The zone with the longest origin that contains `key` (lowercase wire).
+    pub fn find(&self, key: &[u8]) -> Option<&Snapshot> {
+        suffixes(key).find_map(|off| self.zones.get(&key[off..]))
+    }
+}
+
+/// Record types whose RDATA names may be compressed (RFC 3597 §4: the RFC 1035 ones).
+pub fn compressible(t: u16) -> bool {
+    matches!(t, T_NS | T_CNAME | T_SOA | T_PTR | T_MX) || t == u16::from(RecordType::MX)
+}
