@@ -33,8 +33,11 @@ fn init_logging(cfg: &mailzone_config::LogConfig) {
 /// Logs a zone's findings once: errors and warnings one line each (the first
 /// hundred), info findings as counts per id.
 fn log_findings(zone: &str, diags: &[Diagnostic], sources: &mailzone_zone::SourceMap) {
-    let mut shown = 0;
-    for d in diags.iter().filter(|d| d.severity >= Severity::Warning) {
+    for (shown, d) in diags
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .enumerate()
+    {
         if shown == 100 {
             tracing::warn!(
                 zone,
@@ -42,7 +45,6 @@ fn log_findings(zone: &str, diags: &[Diagnostic], sources: &mailzone_zone::Sourc
             );
             break;
         }
-        shown += 1;
         let at = sources.location(d.span);
         match d.severity {
             Severity::Error => tracing::error!(zone, id = d.id, at = %at, "{}", d.message),
