@@ -212,3 +212,107 @@ fn shipped_examples_and_config_are_clean() {
         assert!(!out.contains("warning["), "{target}: {out}");
     }
 }
+
+fn free_port() -> u16 {
+    loop {
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+#[test]
+fn serve_refuses_zones_with_errors_serves_the_rest_and_stops_on_sigterm() {
+    let dir = common::scratch_dir("cli-serve");
+    write(&dir, "good.zone", ZONE);
+    write(
+        &dir,
+        "bad.zone",
+        &ZONE
+            .replace("example.test", "bad.test")
+            .replace("v=spf1 mx ptr -all", "v=spf1 inlcude:x.example -all"),
+    );
+    write(
+        &dir,
+        "warn.zone",
+        &ZONE
+            .replace("example.test", "warn.test")
+            .replace("v=spf1 mx ptr -all", "v=spf1 +all"),
+    );
+    let port = free_port();
+    let cfg = write(
+        &dir,
+        "serve.toml",
+        &format!(
+            "version = 1\n[[zone]]\nname = \"example.test\"\nfile = \"good.zone\"\n[[zone]]\nname = \"bad.test\"\nfile = \"bad.zone\"\n[[zone]]\nname = \"warn.test\"\nfile = \"warn.zone\"\n[zone.check]\non_error = \"warn\"\n[server]\nlisten = [\"127.0.0.1:{port}\"]\n"
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailzone"))
+        .args(["serve", "--config", cfg.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ask = |name: &str| -> Option<String> {
+        let o = mailzone(&[
+            "query",
+            "-p",
+            &port.to_string(),
+            "--timeout",
+            "1",
+            name,
+            "SOA",
+        ]);
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let good = loop {
+        if let Some(out) = ask("example.test.") {
+            break out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not answer within 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        good.contains("No Error") && good.contains("flags: aa"),
+        "{good}"
+    );
+    let bad = ask("bad.test.").unwrap();
+    assert!(
+        bad.contains("Refused"),
+        "a zone with check errors is not served: {bad}"
+    );
+    let warned = ask("warn.test.").unwrap();
+    assert!(
+        warned.contains("No Error"),
+        "on_error = \"warn\" serves it anyway: {warned}"
+    );
+    // SIGTERM: a clean stop with status 0.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("zone not served") && log.contains("SPF002"),
+        "{log}"
+    );
+    assert!(
+        log.contains("SPF010") && log.contains("zone loaded"),
+        "{log}"
+    );
+    assert!(log.contains("SIGTERM"), "{log}");
+}
