@@ -28,6 +28,10 @@ pub struct ServerConfig {
     pub tcp_idle_timeout: u64,
     /// Open TCP connections at most; more are closed at once.
     pub max_tcp_connections: usize,
+    /// Answer to CHAOS TXT `id.server.`/`hostname.bind.`; REFUSED when unset.
+    pub identity: Option<String>,
+    /// Answer to CHAOS TXT `version.server.`/`version.bind.`; REFUSED when unset.
+    pub version: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +41,8 @@ impl Default for ServerConfig {
             udp_payload: 1232,
             tcp_idle_timeout: 10,
             max_tcp_connections: 256,
+            identity: None,
+            version: None,
         }
     }
 }
@@ -116,6 +122,8 @@ struct ServerV1 {
     udp_payload: Option<u16>,
     tcp_idle_timeout: Option<u64>,
     max_tcp_connections: Option<usize>,
+    identity: Option<String>,
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -311,6 +319,8 @@ pub fn load(
             .server
             .max_tcp_connections
             .unwrap_or(d.max_tcp_connections),
+        identity: v1.server.identity,
+        version: v1.server.version,
     };
     match v1.server.listen {
         None => server.listen = d.listen,

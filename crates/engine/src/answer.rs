@@ -28,6 +28,19 @@ const NOTIMP: u8 = 4;
 const REFUSED: u8 = 5;
 const BADVERS: u16 = 16;
 const CLASS_IN: u16 = 1;
+const CLASS_CH: u16 = 3;
+
+/// The configured text for a CHAOS identity or version question, if any.
+fn chaos_text<'c>(cat: &'c Catalog, key: &[u8], qtype: u16) -> Option<&'c str> {
+    if qtype != 16 && qtype != T_ANY {
+        return None;
+    }
+    match key {
+        b"\x02id\x06server\x00" | b"\x08hostname\x04bind\x00" => cat.identity.as_deref(),
+        b"\x07version\x06server\x00" | b"\x07version\x04bind\x00" => cat.version.as_deref(),
+        _ => None,
+    }
+}
 
 struct Query<'q> {
     id: u16,
@@ -473,6 +486,28 @@ pub fn answer(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>) -> bo
         }
     };
     let qkey = lower(query.qname);
+    if query.qclass == CLASS_CH
+        && let Some(text) = chaos_text(cat, &qkey, query.qtype)
+    {
+        header(out, query.id, query.flags, true, 0);
+        out.extend_from_slice(question);
+        set_count(out, 0, 1);
+        // The answer's owner points at the question (offset 12).
+        out.extend_from_slice(&[0xC0, 12]);
+        out.extend_from_slice(&16u16.to_be_bytes());
+        out.extend_from_slice(&CLASS_CH.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        let t = &text.as_bytes()[..text.len().min(255)];
+        out.extend_from_slice(&((t.len() + 1) as u16).to_be_bytes());
+        out.push(t.len() as u8);
+        out.extend_from_slice(t);
+        set_count(out, 1, 1);
+        if let Some(e) = edns {
+            opt(out, ctx, &e, 0);
+            set_count(out, 3, 1);
+        }
+        return true;
+    }
     let zone = (query.qclass == CLASS_IN)
         .then(|| cat.find(&qkey))
         .flatten();

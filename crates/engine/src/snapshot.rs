@@ -193,6 +193,10 @@ impl Snapshot {
 #[derive(Debug, Default)]
 pub struct Catalog {
     zones: HashMap<Key, Snapshot>,
+    /// Answers to CHAOS TXT `id.server.`/`hostname.bind.` and
+    /// `version.server.`/`version.bind.`; REFUSED when not configured.
+    pub identity: Option<String>,
+    pub version: Option<String>,
 }
 
 impl Catalog {
@@ -202,6 +206,8 @@ impl Catalog {
                 .into_iter()
                 .map(|s| (s.origin.clone(), s))
                 .collect(),
+            identity: None,
+            version: None,
         }
     }
 

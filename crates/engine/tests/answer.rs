@@ -286,3 +286,27 @@ fn malformed_and_unsupported_queries() {
         ResponseCode::Refused
     );
 }
+
+#[test]
+fn chaos_identity_and_version_only_when_configured() {
+    let mut chaos = Message::new(7, MessageType::Query, OpCode::Query);
+    let mut cq = Query::query(Name::from_ascii("id.server.").unwrap(), RecordType::TXT);
+    cq.set_query_class(hickory_proto::rr::DNSClass::CH);
+    chaos.add_query(cq);
+    let q = chaos.to_vec().unwrap();
+    let mut out = Vec::new();
+    let mut cat = catalog();
+    assert!(answer(&cat, &q, &ClientCtx::default(), &mut out));
+    assert_eq!(
+        Message::from_vec(&out).unwrap().metadata.response_code,
+        ResponseCode::Refused
+    );
+    cat.identity = Some("ns1.example.test".into());
+    assert!(answer(&cat, &q, &ClientCtx::default(), &mut out));
+    let m = Message::from_vec(&out).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    match &m.answers[0].data {
+        RData::TXT(t) => assert_eq!(&t.txt_data[0][..], b"ns1.example.test"),
+        other => panic!("{other:?}"),
+    }
+}
