@@ -164,20 +164,7 @@ pub fn load(
         Ok(t) => t,
         Err(e) => {
             let file = sources.add(path, "");
-            return Err((
-                vec![ReadError::new(
-                    ErrorKind::Io,
-                    Span {
-                        file,
-                        line: 1,
-                        col: 1,
-                        start: 0,
-                        end: 0,
-                    },
-                    format!("cannot read {}: {e}", path.display()),
-                )],
-                sources,
-            ));
+            return Err((vec![ReadError::unreadable(file, path, &e)], sources));
         }
     };
     let file = sources.add(path, text.clone());

@@ -82,6 +82,26 @@ impl ReadError {
         }
     }
 
+    /// A file that cannot be read, located at its start.
+    pub fn unreadable(
+        file: crate::span::FileId,
+        path: &std::path::Path,
+        err: &std::io::Error,
+    ) -> Self {
+        let span = Span {
+            file,
+            line: 1,
+            col: 1,
+            start: 0,
+            end: 0,
+        };
+        ReadError::new(
+            ErrorKind::Io,
+            span,
+            format!("cannot read {}: {err}", path.display()),
+        )
+    }
+
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

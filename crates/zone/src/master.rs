@@ -61,17 +61,7 @@ pub fn read_master_file(path: &Path, opts: &MasterOptions) -> ReadResult {
         }
         Err(e) => {
             let file = r.sources.add(path, "");
-            r.errors.push(ReadError::new(
-                ErrorKind::Io,
-                Span {
-                    file,
-                    line: 1,
-                    col: 1,
-                    start: 0,
-                    end: 0,
-                },
-                format!("cannot read {}: {e}", path.display()),
-            ));
+            r.errors.push(ReadError::unreadable(file, path, &e));
         }
     }
     r.finish()

@@ -153,13 +153,6 @@ pub fn read_toml_file(path: &Path) -> ReadResult {
         Err(e) => {
             let mut sources = SourceMap::new();
             let file = sources.add(path, "");
-            let span = Span {
-                file,
-                line: 1,
-                col: 1,
-                start: 0,
-                end: 0,
-            };
             ReadResult {
                 zone: Zone {
                     origin: Name::root(),
@@ -167,11 +160,7 @@ pub fn read_toml_file(path: &Path) -> ReadResult {
                     records: Vec::new(),
                     sources,
                 },
-                errors: vec![ReadError::new(
-                    ErrorKind::Io,
-                    span,
-                    format!("cannot read {}: {e}", path.display()),
-                )],
+                errors: vec![ReadError::unreadable(file, path, &e)],
             }
         }
     }
