@@ -1,7 +1,8 @@
 //! The `mailzone` binary: parses flags, calls the libraries, sets the exit code.
 //! Exit codes: 0 clean, 1 problems found in a zone or config, 2 usage or I/O error.
 
-mod serve;
+mod control;
+mod query;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use hickory_proto::rr::Name;
@@ -11,7 +12,6 @@ use mailzone_zone::{MasterOptions, ReadResult};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::str::FromStr;
 
 #[derive(Parser)]
 #[command(
@@ -28,14 +28,18 @@ struct Cli {
 enum Command {
     /// Check zones: a zone file (master file or .toml), a directory of them, or a server config.
     Check(CheckArgs),
-    /// Serve the zones of a config over UDP and TCP until SIGINT or SIGTERM.
+    /// Serve the zones of a config over UDP and TCP until SIGINT or SIGTERM; SIGHUP reloads.
     Serve {
         /// The server config (see config/mailzone.toml).
         #[arg(long, default_value = "config/mailzone.toml")]
         config: PathBuf,
     },
+    /// Ask a running server to reload its config and changed zones (or one zone).
+    Reload(control::ReloadArgs),
+    /// Show what a running server serves: per zone serial, load time, findings, last failure.
+    Status(control::StatusArgs),
     /// Ask a DNS server one question and print the answer (a small dig).
-    Query(serve::QueryArgs),
+    Query(query::QueryArgs),
     /// Zone file tools.
     Zone {
         #[command(subcommand)]
@@ -104,14 +108,7 @@ pub(crate) struct Job {
     pub(crate) policy: CheckPolicy,
 }
 
-pub(crate) fn parse_origin(o: &str) -> Result<Name, String> {
-    let fq = if o.ends_with('.') {
-        o.to_string()
-    } else {
-        format!("{o}.")
-    };
-    Name::from_str(&fq).map_err(|e| format!("`{o}` is not a domain name ({e})"))
-}
+use mailzone_server::parse_origin;
 
 pub(crate) fn load(path: &Path, origin: Option<Name>) -> ReadResult {
     mailzone_zone::read_zone_file(
@@ -294,8 +291,10 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Check(args) => check(args),
-        Command::Serve { config } => serve::serve(&config),
-        Command::Query(args) => serve::query(&args),
+        Command::Serve { config } => mailzone_server::daemon::run(&config),
+        Command::Reload(args) => control::reload(&args),
+        Command::Status(args) => control::status(&args),
+        Command::Query(args) => query::query(&args),
         Command::Zone {
             command: ZoneCommand::Dump(args),
         } => {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// A loaded configuration. Paths are resolved against the config file's directory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub path: PathBuf,
     pub zones: Vec<ZoneConfig>,
@@ -18,7 +18,7 @@ pub struct Config {
 }
 
 /// Listeners and their limits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Addresses to answer on, UDP and TCP each (`127.0.0.1:5353`, `[::1]:5353`).
     pub listen: Vec<String>,
@@ -32,6 +32,11 @@ pub struct ServerConfig {
     pub identity: Option<String>,
     /// Answer to CHAOS TXT `version.server.`/`version.bind.`; REFUSED when unset.
     pub version: Option<String>,
+    /// The Unix socket `mailzone reload` and `mailzone status` talk to
+    /// (created with mode 0600); no control channel when unset.
+    pub control_socket: Option<PathBuf>,
+    /// Reload when the config or a zone file changes on disk.
+    pub watch: bool,
 }
 
 impl Default for ServerConfig {
@@ -43,12 +48,14 @@ impl Default for ServerConfig {
             max_tcp_connections: 256,
             identity: None,
             version: None,
+            control_socket: None,
+            watch: false,
         }
     }
 }
 
 /// Logging: one line per event, never one per query at INFO.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `plain` or `json`.
@@ -69,16 +76,30 @@ impl Default for LogConfig {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneConfig {
     /// The zone's origin, absolute.
     pub name: String,
     pub file: PathBuf,
     pub check: CheckPolicy,
+    pub serial: SerialPolicy,
+}
+
+/// Where the SOA serial that is served comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SerialPolicy {
+    /// The serial written in the zone file (default).
+    #[default]
+    File,
+    /// Set by the server on every published change: seconds since 1970
+    /// (`"unixtime"`, also `"auto"`), or `YYYYMMDDnn` (`"date"`); always
+    /// greater than the serial served before.
+    Unixtime,
+    Date,
 }
 
 /// What to do with check findings for one zone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckPolicy {
     /// Serve a zone with errors anyway (`on_error = "warn"`); default refuses it.
     pub serve_with_errors: bool,
@@ -89,7 +110,7 @@ pub struct CheckPolicy {
     pub raise: Vec<Override>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
     pub id: String,
@@ -124,6 +145,8 @@ struct ServerV1 {
     max_tcp_connections: Option<usize>,
     identity: Option<String>,
     version: Option<String>,
+    control_socket: Option<String>,
+    watch: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +156,7 @@ struct ZoneV1 {
     file: String,
     #[serde(default)]
     check: CheckV1,
+    serial: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -255,6 +279,20 @@ pub fn load(
                 }
             }
         }
+        let serial = match z.serial.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+            None | Some(("file", _)) => SerialPolicy::File,
+            Some(("unixtime" | "auto", _)) => SerialPolicy::Unixtime,
+            Some(("date", _)) => SerialPolicy::Date,
+            Some((other, r)) => {
+                errors.push(fail(
+                    r,
+                    format!(
+                        "expected serial = \"file\", \"unixtime\" (or \"auto\") or \"date\", found \"{other}\""
+                    ),
+                ));
+                SerialPolicy::File
+            }
+        };
         let name = if z.name.ends_with('.') {
             z.name.clone()
         } else {
@@ -273,6 +311,7 @@ pub fn load(
             name,
             file: dir.join(&z.file),
             check: policy,
+            serial,
         });
     }
     let (log_span, log) = match v1.log {
@@ -308,6 +347,8 @@ pub fn load(
             .unwrap_or(d.max_tcp_connections),
         identity: v1.server.identity,
         version: v1.server.version,
+        control_socket: v1.server.control_socket.map(|p| dir.join(p)),
+        watch: v1.server.watch.unwrap_or(false),
     };
     match v1.server.listen {
         None => server.listen = d.listen,
@@ -335,4 +376,28 @@ pub fn load(
         server,
         log,
     })
+}
+
+/// The control socket a config names, read leniently: `mailzone reload` must
+/// find the running server even when the config now has a mistake in it.
+pub fn control_socket_of(path: &Path) -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        format!(
+            "{}: not TOML ({}); pass the socket with --socket",
+            path.display(),
+            e.message().trim()
+        )
+    })?;
+    let sock = table
+        .get("server")
+        .and_then(|s| s.get("control_socket"))
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            format!(
+                "{}: no [server] control_socket; set one (and restart the server), or send SIGHUP to reload",
+                path.display()
+            )
+        })?;
+    Ok(path.parent().unwrap_or(Path::new(".")).join(sock))
 }

@@ -7,6 +7,7 @@ use foldhash::HashMap;
 use hickory_proto::rr::{RData, RecordType};
 use mailzone_zone::Zone;
 use mailzone_zone::record::name_to_wire_bytes;
+use std::sync::Arc;
 
 pub type Key = Box<[u8]>;
 
@@ -189,10 +190,12 @@ impl Snapshot {
     }
 }
 
-/// The zones served, routed by longest matching origin.
+/// The zones served, routed by longest matching origin. Snapshots are shared
+/// (`Arc`) so a reload that changes one zone rebuilds the catalog without
+/// copying or recompiling the others.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    zones: HashMap<Key, Snapshot>,
+    zones: HashMap<Key, Arc<Snapshot>>,
     /// Answers to CHAOS TXT `id.server.`/`hostname.bind.` and
     /// `version.server.`/`version.bind.`; REFUSED when not configured.
     pub identity: Option<String>,
@@ -200,11 +203,14 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(snapshots: Vec<Snapshot>) -> Catalog {
+    pub fn new<S: Into<Arc<Snapshot>>>(snapshots: impl IntoIterator<Item = S>) -> Catalog {
         Catalog {
             zones: snapshots
                 .into_iter()
-                .map(|s| (s.origin.clone(), s))
+                .map(|s| {
+                    let s = s.into();
+                    (s.origin.clone(), s)
+                })
                 .collect(),
             identity: None,
             version: None,
@@ -212,12 +218,12 @@ impl Catalog {
     }
 
     pub fn zones(&self) -> impl Iterator<Item = &Snapshot> {
-        self.zones.values()
+        self.zones.values().map(|s| &**s)
     }
 
     /// The zone with the longest origin that contains `key` (lowercase wire).
     pub fn find(&self, key: &[u8]) -> Option<&Snapshot> {
-        suffixes(key).find_map(|off| self.zones.get(&key[off..]))
+        suffixes(key).find_map(|off| self.zones.get(&key[off..]).map(|s| &**s))
     }
 }
 

@@ -1,149 +1,32 @@
-//! The listeners: UDP and TCP sockets that move bytes between clients and the
-//! engine, nothing else. Sockets are bound by the caller (tests bind port 0).
-//! The catalog is read through an atomic pointer, so a reload can publish a
-//! new one while queries are answered; readers never wait.
+//! The running server: listeners that move bytes between clients and the
+//! engine, the reload thread that takes config and zones through read →
+//! check → compile off the serving path and publishes by one atomic swap,
+//! and the ways to ask for a reload (SIGHUP, the control socket, file watch).
+
+pub mod control;
+pub mod daemon;
+pub mod listen;
+pub mod load;
+pub mod reload;
+pub mod watch;
+
+pub use listen::{Limits, serve_tcp, serve_udp};
 
 use arc_swap::ArcSwap;
-use mailzone_engine::{Catalog, ClientCtx, answer};
+use hickory_proto::rr::Name;
+use mailzone_engine::Catalog;
+use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{Semaphore, watch};
 
 /// The published catalog, swapped whole on reload.
 pub type Published = Arc<ArcSwap<Catalog>>;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub udp_payload: u16,
-    pub tcp_idle: Duration,
-    pub max_tcp_connections: usize,
-    pub log_queries: bool,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            udp_payload: 1232,
-            tcp_idle: Duration::from_secs(10),
-            max_tcp_connections: 256,
-            log_queries: false,
-        }
-    }
-}
-
-/// Answers UDP queries until `shutdown` turns true.
-pub async fn serve_udp(
-    sock: Arc<UdpSocket>,
-    catalog: Published,
-    limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let ctx = ClientCtx {
-        tcp: false,
-        udp_payload: limits.udp_payload,
+/// A zone name as written in the config, made absolute.
+pub fn parse_origin(o: &str) -> Result<Name, String> {
+    let fq = if o.ends_with('.') {
+        o.to_string()
+    } else {
+        format!("{o}.")
     };
-    let mut buf = vec![0u8; 65535];
-    let mut out = Vec::with_capacity(4096);
-    loop {
-        let (n, peer) = tokio::select! {
-            r = sock.recv_from(&mut buf) => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // ICMP errors surface here on some systems; they are not ours to stop on.
-                    tracing::debug!(error = %e, "udp receive");
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        if limits.log_queries {
-            tracing::debug!(%peer, bytes = n, "udp query");
-        }
-        let cat = catalog.load();
-        if answer(&cat, &buf[..n], &ctx, &mut out)
-            && let Err(e) = sock.send_to(&out, peer).await
-        {
-            tracing::debug!(%peer, error = %e, "udp send");
-        }
-    }
-}
-
-/// Accepts TCP connections until `shutdown` turns true. Each connection may
-/// send many queries (RFC 7766 pipelining); a connection silent for longer
-/// than the idle limit is closed; beyond the connection cap new ones are
-/// closed at once, so a slow client never blocks others.
-pub async fn serve_tcp(
-    listener: TcpListener,
-    catalog: Published,
-    limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(limits.max_tcp_connections));
-    loop {
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "tcp accept");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::debug!(%peer, "tcp connection cap reached; closing");
-            drop(stream);
-            continue;
-        };
-        let catalog = catalog.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            if let Err(e) = connection(stream, catalog, limits, shutdown).await {
-                tracing::debug!(%peer, error = %e, "tcp connection");
-            }
-            drop(permit);
-        });
-    }
-}
-
-async fn connection(
-    mut stream: TcpStream,
-    catalog: Published,
-    limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    let ctx = ClientCtx {
-        tcp: true,
-        udp_payload: limits.udp_payload,
-    };
-    let mut out = Vec::with_capacity(4096);
-    let mut msg = vec![0u8; 65535];
-    loop {
-        let mut len = [0u8; 2];
-        tokio::select! {
-            r = tokio::time::timeout(limits.tcp_idle, stream.read_exact(&mut len)) => match r {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(()),
-            },
-            _ = shutdown.changed() => return Ok(()),
-        }
-        let n = u16::from_be_bytes(len) as usize;
-        match tokio::time::timeout(limits.tcp_idle, stream.read_exact(&mut msg[..n])).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Ok(()),
-        }
-        let cat = catalog.load();
-        if answer(&cat, &msg[..n], &ctx, &mut out) {
-            let mut frame = Vec::with_capacity(out.len() + 2);
-            frame.extend_from_slice(&(out.len() as u16).to_be_bytes());
-            frame.extend_from_slice(&out);
-            stream.write_all(&frame).await?;
-        }
-    }
+    Name::from_str(&fq).map_err(|e| format!("`{o}` is not a domain name ({e})"))
 }

@@ -1,0 +1,177 @@
+//! `mailzone serve`: loads the config and its zones, binds the listeners, and
+//! runs until SIGTERM or SIGINT. Reloads (SIGHUP, the control socket, file
+//! changes) are queued to one reload thread, which runs at a lower CPU
+//! priority than the listeners so a large zone loading never slows answers.
+
+use crate::control::{self, Job};
+use crate::reload::{Reloader, Scope};
+use crate::{Limits, serve_tcp, serve_udp};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Nice value of the reload thread (and the check threads it starts):
+/// low enough that listeners win the CPU, not so low that a busy server
+/// never finishes a reload.
+const RELOAD_NICE: i32 = 10;
+
+fn init_logging(cfg: &mailzone_config::LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.level));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if cfg.format == "json" {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+/// Runs the server. A config that does not load is reported with locations
+/// on stderr and exits 1; listeners that cannot bind are an `Err`.
+pub fn run(config_path: &Path) -> Result<ExitCode, String> {
+    let cfg = match mailzone_config::load(config_path, mailzone_check::known_id) {
+        Ok(c) => c,
+        Err((errors, sources)) => {
+            let report = mailzone_check::Report {
+                subject: config_path.display().to_string(),
+                diagnostics: errors
+                    .iter()
+                    .map(mailzone_check::Diagnostic::from)
+                    .collect(),
+                sources,
+            };
+            mailzone_check::render::human(&report, false, &mut std::io::stderr().lock())
+                .map_err(|e| e.to_string())?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    init_logging(&cfg.log);
+    let (reloader, catalog) = Reloader::start(config_path, cfg.clone());
+    let status = reloader.status_handle();
+    let watched: crate::watch::WatchList = Arc::new(Mutex::new(reloader.watched_files()));
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel::<Job>();
+    let reload_thread = {
+        let watched = watched.clone();
+        std::thread::Builder::new()
+            .name("reload".into())
+            .spawn(move || reload_loop(reloader, jobs_rx, watched))
+            .map_err(|e| e.to_string())?
+    };
+    let limits = Limits {
+        udp_payload: cfg.server.udp_payload,
+        tcp_idle: Duration::from_secs(cfg.server.tcp_idle_timeout),
+        max_tcp_connections: cfg.server.max_tcp_connections,
+        log_queries: cfg.log.queries,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let control_path = cfg.server.control_socket.clone();
+    let result = rt.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for a in &cfg.server.listen {
+            let addr: SocketAddr = a
+                .parse()
+                .map_err(|_| format!("listen address `{a}` is not ip:port"))?;
+            let udp = tokio::net::UdpSocket::bind(addr)
+                .await
+                .map_err(|e| format!("cannot bind UDP {addr}: {e}"))?;
+            let tcp = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot bind TCP {addr}: {e}"))?;
+            tracing::info!(%addr, "listening on UDP and TCP");
+            tasks.push(tokio::spawn(serve_udp(
+                Arc::new(udp),
+                catalog.clone(),
+                limits,
+                stop_rx.clone(),
+            )));
+            tasks.push(tokio::spawn(serve_tcp(
+                tcp,
+                catalog.clone(),
+                limits,
+                stop_rx.clone(),
+            )));
+        }
+        if let Some(p) = &control_path {
+            let l = control::bind(p)?;
+            tracing::info!(socket = %p.display(), "control socket (mailzone reload, mailzone status)");
+            tasks.push(tokio::spawn(control::serve(
+                l,
+                jobs_tx.clone(),
+                status.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        if cfg.server.watch {
+            crate::watch::spawn(watched.clone(), jobs_tx.clone())?;
+            tracing::info!("watching the config and zone files for changes");
+        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => { tracing::info!("SIGINT: stopping"); break; }
+                _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
+                _ = hup.recv() => {
+                    let _ = jobs_tx.send(Job { zone: None, force: false, trigger: "SIGHUP", reply: None });
+                }
+            }
+        }
+        let _ = stop_tx.send(true);
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(6), t).await;
+        }
+        Ok::<(), String>(())
+    });
+    if let Some(p) = &control_path {
+        let _ = std::fs::remove_file(p);
+    }
+    // Closing the queue ends the reload thread (and with it the watcher)
+    // after the reload under way, if any; the process does not wait for it.
+    drop(jobs_tx);
+    drop(reload_thread);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn reload_loop(
+    mut reloader: Reloader,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    watched: crate::watch::WatchList,
+) {
+    lower_priority();
+    while let Some(job) = jobs.blocking_recv() {
+        reloader.set_reloading(true);
+        let scope = match job.zone {
+            Some(z) => Scope::Zone(z),
+            None => Scope::All,
+        };
+        let outcome = reloader.reload(scope, job.force, job.trigger);
+        reloader.set_reloading(false);
+        *watched.lock().unwrap() = reloader.watched_files();
+        if let Some(reply) = job.reply {
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// Lowers this thread's CPU priority; threads it starts inherit it.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on our own thread id; no memory is touched.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, RELOAD_NICE) != 0 {
+            tracing::debug!("could not lower the reload thread's priority");
+        }
+    }
+}

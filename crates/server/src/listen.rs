@@ -1,0 +1,182 @@
+//! The listeners: UDP and TCP sockets that move bytes between clients and the
+//! engine, nothing else. Sockets are bound by the caller (tests bind port 0).
+//! The catalog is read through an atomic pointer, so a reload can publish a
+//! new one while queries are answered; readers never wait.
+
+use crate::Published;
+use mailzone_engine::{ClientCtx, answer};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+
+/// After a stop is asked for, a TCP connection still answers queries that
+/// arrive this close to each other (those already sent), then closes.
+const DRAIN_IDLE: Duration = Duration::from_millis(250);
+/// How long a stop waits for TCP connections to drain.
+const DRAIN_MAX: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub udp_payload: u16,
+    pub tcp_idle: Duration,
+    pub max_tcp_connections: usize,
+    pub log_queries: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            udp_payload: 1232,
+            tcp_idle: Duration::from_secs(10),
+            max_tcp_connections: 256,
+            log_queries: false,
+        }
+    }
+}
+
+/// Answers UDP queries until `shutdown` turns true.
+pub async fn serve_udp(
+    sock: Arc<UdpSocket>,
+    catalog: Published,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let ctx = ClientCtx {
+        tcp: false,
+        udp_payload: limits.udp_payload,
+    };
+    let mut buf = vec![0u8; 65535];
+    let mut out = Vec::with_capacity(4096);
+    loop {
+        let (n, peer) = tokio::select! {
+            r = sock.recv_from(&mut buf) => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // ICMP errors surface here on some systems; they are not ours to stop on.
+                    tracing::debug!(error = %e, "udp receive");
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        if limits.log_queries {
+            tracing::debug!(%peer, bytes = n, "udp query");
+        }
+        let cat = catalog.load();
+        if answer(&cat, &buf[..n], &ctx, &mut out)
+            && let Err(e) = sock.send_to(&out, peer).await
+        {
+            tracing::debug!(%peer, error = %e, "udp send");
+        }
+    }
+}
+
+/// Accepts TCP connections until `shutdown` turns true, then waits (up to
+/// five seconds) for open connections to answer what they were sent. Each
+/// connection may send many queries (RFC 7766 pipelining); a connection
+/// silent for longer than the idle limit is closed; beyond the connection
+/// cap new ones are closed at once, so a slow client never blocks others.
+pub async fn serve_tcp(
+    listener: TcpListener,
+    catalog: Published,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_tcp_connections));
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "tcp accept");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "tcp connection cap reached; closing");
+            drop(stream);
+            continue;
+        };
+        let catalog = catalog.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, catalog, limits, shutdown).await {
+                tracing::debug!(%peer, error = %e, "tcp connection");
+            }
+            drop(permit);
+        });
+    }
+    let all = limits.max_tcp_connections.min(u32::MAX as usize) as u32;
+    if tokio::time::timeout(DRAIN_MAX, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("TCP connections still open after the drain time; closing them");
+    }
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    catalog: Published,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let ctx = ClientCtx {
+        tcp: true,
+        udp_payload: limits.udp_payload,
+    };
+    let mut out = Vec::with_capacity(4096);
+    let mut msg = vec![0u8; 65535];
+    let mut frame = Vec::with_capacity(4096);
+    let mut draining = *shutdown.borrow();
+    loop {
+        let mut len = [0u8; 2];
+        // A stop never cancels a read half-way (that would lose bytes of a
+        // frame): it only shortens how long the read may still wait.
+        let mut deadline = Instant::now()
+            + if draining {
+                DRAIN_IDLE
+            } else {
+                limits.tcp_idle
+            };
+        let got = {
+            let read = stream.read_exact(&mut len);
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    r = &mut read => break Some(r),
+                    _ = tokio::time::sleep_until(deadline) => break None,
+                    _ = shutdown.changed(), if !draining => {
+                        draining = true;
+                        deadline = deadline.min(Instant::now() + DRAIN_IDLE);
+                    }
+                }
+            }
+        };
+        match got {
+            None => return Ok(()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Some(Err(e)) => return Err(e),
+        }
+        let n = u16::from_be_bytes(len) as usize;
+        match tokio::time::timeout(limits.tcp_idle, stream.read_exact(&mut msg[..n])).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Ok(()),
+        }
+        let cat = catalog.load();
+        if answer(&cat, &msg[..n], &ctx, &mut out) {
+            frame.clear();
+            frame.extend_from_slice(&(out.len() as u16).to_be_bytes());
+            frame.extend_from_slice(&out);
+            stream.write_all(&frame).await?;
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! One zone through the load pipeline, off the serving path: read, check,
+//! apply the zone's policy, settle the SOA serial, compile. A zone that fails
+//! any stage yields a [`Failure`] with every diagnostic located; nothing here
+//! publishes, so the caller decides what keeps serving.
+
+use hickory_proto::rr::RData;
+use mailzone_check::{Diagnostic, Severity, apply_policy, checks::check_zone};
+use mailzone_config::{SerialPolicy, ZoneConfig};
+use mailzone_engine::Snapshot;
+use mailzone_zone::record::name_to_wire_bytes;
+use mailzone_zone::{ErrorKind, MasterOptions, SourceMap, Zone};
+use serde::{Deserialize, Serialize};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// Findings kept for `status` and the reload reply, per load.
+const KEPT_DIAGNOSTICS: usize = 100;
+
+/// A failed load or reload: why, and every error and warning with its location.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Failure {
+    /// RFC 3339 time of the attempt.
+    pub at: String,
+    pub reason: String,
+    /// `file:line:col: severity[ID]: message`, errors first (at most 100).
+    pub diagnostics: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(reason: impl Into<String>, diagnostics: Vec<String>) -> Failure {
+        Failure {
+            at: rfc3339(SystemTime::now()),
+            reason: reason.into(),
+            diagnostics,
+        }
+    }
+}
+
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// The files a zone was read from, and a hash of the text that was read, so a
+/// reload can tell whether anything changed without reading the zone again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    pub files: Vec<PathBuf>,
+    fingerprint: u64,
+}
+
+/// Stands for a file that could not be read, so its reappearance is a change.
+const UNREADABLE: &str = "\0unreadable";
+
+impl Inputs {
+    fn of(sources: &SourceMap, unreadable: &[PathBuf]) -> Inputs {
+        let files: Vec<PathBuf> = sources.files().map(|(_, f)| f.path.clone()).collect();
+        let texts = sources.files().map(|(_, f)| {
+            if unreadable.contains(&f.path) {
+                UNREADABLE
+            } else {
+                &*f.text
+            }
+        });
+        Inputs {
+            fingerprint: fingerprint(files.iter().zip(texts)),
+            files,
+        }
+    }
+
+    /// Whether any file now differs from what was read (or can now be read,
+    /// or no longer can). Reads the files, but parses nothing.
+    pub fn changed_on_disk(&self) -> bool {
+        let texts: Vec<String> = self
+            .files
+            .iter()
+            .map(|p| match std::fs::read(p) {
+                // The readers decode the same way, so equal files hash equal.
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(_) => UNREADABLE.to_string(),
+            })
+            .collect();
+        fingerprint(self.files.iter().zip(texts.iter().map(String::as_str))) != self.fingerprint
+    }
+}
+
+fn fingerprint<'a>(files: impl Iterator<Item = (&'a PathBuf, &'a str)>) -> u64 {
+    let mut h = foldhash::quality::FixedState::with_seed(0x6d61_696c).build_hasher();
+    for (p, t) in files {
+        p.hash(&mut h);
+        t.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// A zone that loaded and may be published.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub snapshot: Arc<Snapshot>,
+    pub inputs: Inputs,
+    /// Hash of the records with the SOA serial left out: tells a real change
+    /// from a comment edit, for the serial rules.
+    pub content: u64,
+    pub serial: u32,
+    pub loaded_at: SystemTime,
+    pub records: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Things about this load the operator should know (serial not raised …).
+    pub notes: Vec<String>,
+}
+
+/// Why a load failed; `Unreadable` matters to the caller (a config change
+/// naming an unreadable zone is refused as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailKind {
+    Unreadable,
+    Read,
+    Check,
+    Serial,
+}
+
+/// The result of one attempt: what was read (to skip an unchanged retry)
+/// and either a zone to publish or the failure.
+pub struct Attempt {
+    pub inputs: Inputs,
+    pub result: Result<Served, (FailKind, Failure)>,
+}
+
+/// Runs the pipeline for one zone. `prev` is what is served now (for the
+/// serial rules); `force` accepts a serial that goes backwards.
+pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt {
+    let started = Instant::now();
+    let origin = crate::parse_origin(&z.name).ok();
+    let mut r = mailzone_zone::read_zone_file(
+        &z.file,
+        &MasterOptions {
+            origin,
+            ..MasterOptions::default()
+        },
+    );
+    let name = z.name.as_str();
+    let unreadable: Vec<PathBuf> = r
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::Io)
+        .map(|e| r.zone.sources.path(e.span.file).to_path_buf())
+        .collect();
+    let inputs = Inputs::of(&r.zone.sources, &unreadable);
+    let fail = |kind, reason: String, diags: &[Diagnostic], sources: &SourceMap| Attempt {
+        inputs: inputs.clone(),
+        result: Err((kind, Failure::new(reason, kept(diags, sources)))),
+    };
+    if !r.is_ok() {
+        let diags: Vec<Diagnostic> = r.errors.iter().map(Diagnostic::from).collect();
+        log_findings(name, &diags, &r.zone.sources);
+        let (kind, reason) = if unreadable.is_empty() {
+            (
+                FailKind::Read,
+                format!(
+                    "{} read error{} in {}",
+                    diags.len(),
+                    plural(diags.len()),
+                    z.file.display()
+                ),
+            )
+        } else {
+            let first = r.errors.iter().find(|e| e.kind == ErrorKind::Io);
+            (
+                FailKind::Unreadable,
+                first.map_or_else(String::new, |e| e.message.clone()),
+            )
+        };
+        return fail(kind, reason, &diags, &r.zone.sources);
+    }
+    let mut diags = check_zone(&r.zone);
+    let pairs = |v: &[mailzone_config::Override]| {
+        v.iter()
+            .map(|o| (o.id.clone(), o.reason.clone()))
+            .collect::<Vec<_>>()
+    };
+    apply_policy(&mut diags, &pairs(&z.check.allow), &pairs(&z.check.raise));
+    // Errors first, so the kept diagnostics are the ones that matter.
+    diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    log_findings(name, &diags, &r.zone.sources);
+    let count = |s| diags.iter().filter(|d| d.severity == s).count();
+    let (errors, warnings, infos) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    if errors > 0 && !z.check.serve_with_errors {
+        return fail(
+            FailKind::Check,
+            format!(
+                "{errors} check error{} (fix them, or set on_error = \"warn\" to serve the zone anyway)",
+                plural(errors)
+            ),
+            &diags,
+            &r.zone.sources,
+        );
+    }
+    let content = content_hash(&r.zone);
+    let file_serial = soa_serial(&r.zone).unwrap_or(0);
+    let mut notes = Vec::new();
+    let serial = match (z.serial, prev) {
+        (SerialPolicy::File, None) => file_serial,
+        (SerialPolicy::File, Some(p)) => {
+            if serial_lt(file_serial, p.serial) && !force {
+                return fail(
+                    FailKind::Serial,
+                    format!(
+                        "the SOA serial goes backwards, from {} to {file_serial}: secondaries would keep the old zone; raise it, or reload with --force",
+                        p.serial
+                    ),
+                    &[],
+                    &r.zone.sources,
+                );
+            }
+            if file_serial == p.serial && content != p.content {
+                notes.push(format!(
+                    "the records changed but the SOA serial ({file_serial}) did not: secondaries will not notice; raise it, or set serial = \"unixtime\" for this zone"
+                ));
+            }
+            file_serial
+        }
+        (policy, prev) => auto_serial(policy, prev, content, SystemTime::now()),
+    };
+    if serial != file_serial {
+        set_soa_serial(&mut r.zone, serial);
+    }
+    let snapshot = Snapshot::compile(&r.zone);
+    for n in &notes {
+        tracing::warn!(zone = name, "{n}");
+    }
+    tracing::info!(
+        zone = name,
+        records = snapshot.records,
+        serial,
+        errors,
+        warnings,
+        info = infos,
+        ms = started.elapsed().as_millis() as u64,
+        "zone loaded"
+    );
+    Attempt {
+        inputs,
+        result: Ok(Served {
+            records: snapshot.records,
+            snapshot: Arc::new(snapshot),
+            inputs: Inputs::of(&r.zone.sources, &[]),
+            content,
+            serial,
+            loaded_at: SystemTime::now(),
+            errors,
+            warnings,
+            infos,
+            notes,
+        }),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Errors and warnings as one line each, located: what `status` and the
+/// reload reply show.
+fn kept(diags: &[Diagnostic], sources: &SourceMap) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .take(KEPT_DIAGNOSTICS)
+        .map(|d| {
+            format!(
+                "{}: {}[{}]: {}",
+                sources.location(d.span),
+                d.severity.as_str(),
+                d.id,
+                d.message
+            )
+        })
+        .collect()
+}
+
+/// Logs a zone's findings once: errors and warnings one line each (the first
+/// hundred), info findings as counts per id.
+pub fn log_findings(zone: &str, diags: &[Diagnostic], sources: &SourceMap) {
+    for (shown, d) in diags
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .enumerate()
+    {
+        if shown == KEPT_DIAGNOSTICS {
+            tracing::warn!(
+                zone,
+                "… and more findings; run `mailzone check` for all of them"
+            );
+            break;
+        }
+        let at = sources.location(d.span);
+        match d.severity {
+            Severity::Error => tracing::error!(zone, id = d.id, at = %at, "{}", d.message),
+            _ => tracing::warn!(zone, id = d.id, at = %at, "{}", d.message),
+        }
+    }
+    let mut infos: Vec<(&str, usize)> = Vec::new();
+    for d in diags.iter().filter(|d| d.severity == Severity::Info) {
+        match infos.iter_mut().find(|(id, _)| *id == d.id) {
+            Some(e) => e.1 += 1,
+            None => infos.push((d.id, 1)),
+        }
+    }
+    if !infos.is_empty() {
+        let list: Vec<String> = infos.iter().map(|(id, n)| format!("{id}×{n}")).collect();
+        tracing::info!(zone, "info findings: {}", list.join(" "));
+    }
+}
+
+/// Order-independent hash of the records, the SOA serial left out.
+fn content_hash(zone: &Zone) -> u64 {
+    let state = foldhash::quality::FixedState::with_seed(0x7a6f_6e65);
+    let mut hashes: Vec<u64> = zone
+        .records
+        .iter()
+        .map(|r| {
+            let mut h = state.build_hasher();
+            name_to_wire_bytes(&r.owner.to_lowercase()).hash(&mut h);
+            u16::from(r.class).hash(&mut h);
+            r.ttl.hash(&mut h);
+            match &r.rdata {
+                RData::SOA(soa) => {
+                    let mut soa = soa.clone();
+                    soa.serial = 0;
+                    mailzone_zone::record::rdata_to_wire(&RData::SOA(soa)).hash(&mut h)
+                }
+                other => {
+                    u16::from(other.record_type()).hash(&mut h);
+                    r.rdata_wire().hash(&mut h)
+                }
+            }
+            h.finish()
+        })
+        .collect();
+    hashes.sort_unstable();
+    state.hash_one(&hashes)
+}
+
+fn soa_serial(zone: &Zone) -> Option<u32> {
+    zone.records.iter().find_map(|r| match &r.rdata {
+        RData::SOA(s) => Some(s.serial),
+        _ => None,
+    })
+}
+
+fn set_soa_serial(zone: &mut Zone, serial: u32) {
+    for r in &mut zone.records {
+        if let RData::SOA(s) = &mut r.rdata {
+            s.serial = serial;
+        }
+    }
+}
+
+/// RFC 1982 serial arithmetic: whether `a` comes before `b`.
+pub fn serial_lt(a: u32, b: u32) -> bool {
+    a != b && b.wrapping_sub(a) < 0x8000_0000
+}
+
+/// The serial the server sets: from the clock, but always after the one
+/// served before, and unchanged when only comments or layout changed.
+pub fn auto_serial(
+    policy: SerialPolicy,
+    prev: Option<&Served>,
+    content: u64,
+    now: SystemTime,
+) -> u32 {
+    if let Some(p) = prev
+        && p.content == content
+    {
+        return p.serial;
+    }
+    let candidate = match policy {
+        SerialPolicy::Date => {
+            // "2026-12-03T13:21:17Z" → 2026120300
+            let day: String = rfc3339(now)
+                .chars()
+                .take(10)
+                .filter(char::is_ascii_digit)
+                .collect();
+            day.parse::<u32>().unwrap_or(0).saturating_mul(100)
+        }
+        _ => now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as u32)
+            .unwrap_or(0),
+    };
+    match prev {
+        Some(p) if !serial_lt(p.serial, candidate) => p.serial.wrapping_add(1),
+        _ => candidate,
+    }
+}
