@@ -1,0 +1,64 @@
+//! Sends one UDP query at a time at a fixed pace and writes, per query, the
+//! send time (ns since the Unix epoch) and the latency in ns (-1: no answer
+//! within 1 s). The bench scripts cut these lines into windows (idle, during
+//! a reload) and compute percentiles; measuring in Rust keeps the client's
+//! own overhead out of the figures.
+//!
+//! usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RecordType};
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::str::FromStr;
+use std::time::{Duration, Instant, SystemTime};
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() != 7 {
+        eprintln!("usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT");
+        std::process::exit(2);
+    }
+    let addr: SocketAddr = a[1].parse().expect("ADDR is ip:port");
+    let name = Name::from_str(&a[2]).expect("NAME");
+    let rtype = RecordType::from_str(&a[3]).expect("TYPE");
+    let rate: f64 = a[4].parse().expect("RATE is queries per second");
+    let seconds: f64 = a[5].parse().expect("SECONDS");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&a[6]).expect("OUT"));
+
+    let mut m = Message::new(0, MessageType::Query, OpCode::Query);
+    m.add_query(Query::query(name, rtype));
+    let mut q = m.to_vec().expect("query");
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.connect(addr).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut buf = vec![0u8; 65535];
+    let gap = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(seconds);
+    let mut next = start;
+    let mut id: u16 = 0;
+    while next < end {
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+        next += gap;
+        id = id.wrapping_add(1);
+        q[..2].copy_from_slice(&id.to_be_bytes());
+        let wall = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let t0 = Instant::now();
+        sock.send(&q).expect("send");
+        let lat = loop {
+            match sock.recv(&mut buf) {
+                Ok(n) if n >= 2 && buf[..2] == id.to_be_bytes() => break t0.elapsed().as_nanos() as i64,
+                Ok(_) => continue, // a late answer to an earlier query
+                Err(_) => break -1,
+            }
+        };
+        writeln!(out, "{wall} {lat}").unwrap();
+    }
+}
