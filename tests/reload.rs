@@ -541,6 +541,16 @@ fn sighup_reloads_the_config_adding_and_removing_zones() {
             .join(" ")
     };
     assert_eq!(soa("other.test."), ResponseCode::Refused);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.join("ctl.sock"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the control socket is for its owner only"
+    );
     let hup = |d: &Daemon| unsafe { libc::kill(d.child.id() as i32, libc::SIGHUP) };
     let wait_for = |what: &str, f: &dyn Fn() -> bool| {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -633,6 +643,44 @@ fn sigterm_lets_tcp_answers_already_asked_for_finish() {
         let got = read(&mut s).unwrap_or_else(|e| panic!("answer {i} of 50 lost: {e}"));
         assert_eq!(version_of(*id, &got), Ok(1));
     }
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[test]
+fn a_toml_zone_reloads_when_only_its_key_file_changes() {
+    let dir = common::scratch_dir("reload-toml-key");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::copy(
+        root.join("zones/example.com.toml"),
+        dir.join("example.com.toml"),
+    )
+    .unwrap();
+    let key = std::fs::read_to_string(root.join("zones/keys/mail2026.pub.pem")).unwrap();
+    write(&dir.join("keys/mail2026.pub.pem"), &key);
+    let d = Daemon::start(
+        &dir,
+        "",
+        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.toml\"\n",
+    );
+    let o = d.mailzone(&["reload"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("example.com.: unchanged"),
+        "{out}"
+    );
+    // The same key, wrapped differently: the file changed, so the zone is read again.
+    write(
+        &dir.join("keys/mail2026.pub.pem"),
+        &key.replace('\n', "\r\n"),
+    );
+    let o = d.mailzone(&["reload"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("example.com.: loaded"),
+        "{out}"
+    );
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
 }

@@ -54,7 +54,9 @@ fn main() {
         sock.send(&q).expect("send");
         let lat = loop {
             match sock.recv(&mut buf) {
-                Ok(n) if n >= 2 && buf[..2] == id.to_be_bytes() => break t0.elapsed().as_nanos() as i64,
+                Ok(n) if n >= 2 && buf[..2] == id.to_be_bytes() => {
+                    break t0.elapsed().as_nanos() as i64;
+                }
                 Ok(_) => continue, // a late answer to an earlier query
                 Err(_) => break -1,
             }

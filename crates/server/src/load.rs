@@ -50,19 +50,10 @@ pub struct Inputs {
     fingerprint: u64,
 }
 
-/// Stands for a file that could not be read, so its reappearance is a change.
-const UNREADABLE: &str = "\0unreadable";
-
 impl Inputs {
-    fn of(sources: &SourceMap, unreadable: &[PathBuf]) -> Inputs {
+    fn of(sources: &SourceMap) -> Inputs {
         let files: Vec<PathBuf> = sources.files().map(|(_, f)| f.path.clone()).collect();
-        let texts = sources.files().map(|(_, f)| {
-            if unreadable.contains(&f.path) {
-                UNREADABLE
-            } else {
-                &*f.text
-            }
-        });
+        let texts = sources.files().map(|(_, f)| &*f.text);
         Inputs {
             fingerprint: fingerprint(files.iter().zip(texts)),
             files,
@@ -76,9 +67,10 @@ impl Inputs {
             .files
             .iter()
             .map(|p| match std::fs::read(p) {
-                // The readers decode the same way, so equal files hash equal.
+                // The readers decode the same way, and keep "" for a file
+                // they could not read, so equal states hash equal.
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(_) => UNREADABLE.to_string(),
+                Err(_) => String::new(),
             })
             .collect();
         fingerprint(self.files.iter().zip(texts.iter().map(String::as_str))) != self.fingerprint
@@ -98,7 +90,6 @@ fn fingerprint<'a>(files: impl Iterator<Item = (&'a PathBuf, &'a str)>) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Served {
     pub snapshot: Arc<Snapshot>,
-    pub inputs: Inputs,
     /// Hash of the records with the SOA serial left out: tells a real change
     /// from a comment edit, for the serial rules.
     pub content: u64,
@@ -142,13 +133,7 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
         },
     );
     let name = z.name.as_str();
-    let unreadable: Vec<PathBuf> = r
-        .errors
-        .iter()
-        .filter(|e| e.kind == ErrorKind::Io)
-        .map(|e| r.zone.sources.path(e.span.file).to_path_buf())
-        .collect();
-    let inputs = Inputs::of(&r.zone.sources, &unreadable);
+    let inputs = Inputs::of(&r.zone.sources);
     let fail = |kind, reason: String, diags: &[Diagnostic], sources: &SourceMap| Attempt {
         inputs: inputs.clone(),
         result: Err((kind, Failure::new(reason, kept(diags, sources)))),
@@ -156,8 +141,9 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
     if !r.is_ok() {
         let diags: Vec<Diagnostic> = r.errors.iter().map(Diagnostic::from).collect();
         log_findings(name, &diags, &r.zone.sources);
-        let (kind, reason) = if unreadable.is_empty() {
-            (
+        let unreadable = r.errors.iter().find(|e| e.kind == ErrorKind::Io);
+        let (kind, reason) = match unreadable {
+            None => (
                 FailKind::Read,
                 format!(
                     "{} read error{} in {}",
@@ -165,13 +151,8 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
                     plural(diags.len()),
                     z.file.display()
                 ),
-            )
-        } else {
-            let first = r.errors.iter().find(|e| e.kind == ErrorKind::Io);
-            (
-                FailKind::Unreadable,
-                first.map_or_else(String::new, |e| e.message.clone()),
-            )
+            ),
+            Some(e) => (FailKind::Unreadable, e.message.clone()),
         };
         return fail(kind, reason, &diags, &r.zone.sources);
     }
@@ -250,7 +231,6 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
         result: Ok(Served {
             records: snapshot.records,
             snapshot: Arc::new(snapshot),
-            inputs: Inputs::of(&r.zone.sources, &[]),
             content,
             serial,
             loaded_at: SystemTime::now(),

@@ -177,6 +177,7 @@ pub fn read_toml_str(path: &Path, text: &str) -> ReadResult {
         origin: Vec::new(),
         records: Vec::new(),
         errors: Vec::new(),
+        read: Vec::new(),
     };
     let origin = match toml::from_str::<ZoneFile>(text) {
         Ok(z) => g.zone(z),
@@ -197,6 +198,9 @@ pub fn read_toml_str(path: &Path, text: &str) -> ReadResult {
             None
         }
     };
+    for (path, text) in g.read {
+        sources.add(path, text);
+    }
     ReadResult {
         zone: Zone {
             origin: origin.unwrap_or_else(Name::root),
@@ -215,6 +219,9 @@ struct Gen<'t> {
     origin: Vec<u8>,
     records: Vec<ZoneRecord>,
     errors: Vec<ReadError>,
+    /// Other files read (DKIM key files), with their text ("" when unreadable),
+    /// so whoever reloads the zone knows what it depends on.
+    read: Vec<(std::path::PathBuf, String)>,
 }
 
 fn rua_ok(uri: &str, https: bool) -> bool {
@@ -733,13 +740,15 @@ impl Gen<'_> {
             return None;
         };
         let path = dir.join(f.get_ref());
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let text = match std::fs::read(&path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
+                self.read.push((path.clone(), String::new()));
                 self.error(f.span(), format!("cannot read {}: {e}", path.display()));
                 return None;
             }
         };
+        self.read.push((path.clone(), text.clone()));
         if text.contains("PRIVATE KEY-----") {
             self.error(f.span(), format!("{} holds a PRIVATE key; a DKIM record publishes only the public key", path.display()))
                 .help = Some("derive the public key with `openssl pkey -in key.pem -pubout -out key.pub.pem` and point at that".into());
