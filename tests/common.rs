@@ -5,9 +5,12 @@
 use hickory_proto::rr::Name;
 use mailzone_zone::record::name_to_wire_bytes;
 use mailzone_zone::{MasterOptions, ReadResult, Zone};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output, Stdio};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 pub fn corpus(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -86,4 +89,105 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mailzone-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+pub fn free_port() -> u16 {
+    loop {
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+pub struct Daemon {
+    pub child: Child,
+    /// Everything the server logs, read as it comes so the pipe never fills.
+    log: Option<std::thread::JoinHandle<String>>,
+    pub dir: PathBuf,
+    pub port: u16,
+    pub config: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `mailzone serve` on a config with the given `[server]` extras
+    /// and `[[zone]]` tables; waits until its control socket answers.
+    pub fn start(dir: &Path, server_extra: &str, zones: &str) -> Daemon {
+        let port = free_port();
+        let config = dir.join("mailzone.toml");
+        write(&config, &config_text(port, server_extra, zones));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailzone"))
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let d = Daemon {
+            child,
+            log: Some(log),
+            dir: dir.to_path_buf(),
+            port,
+            config,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !d.mailzone(&["status"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Runs `mailzone <cmd> --socket <ours> <args>`.
+    pub fn mailzone(&self, args: &[&str]) -> Output {
+        let mut a: Vec<&str> = args.to_vec();
+        let sock = self.dir.join("ctl.sock");
+        a.extend(["--socket", sock.to_str().unwrap()]);
+        Command::new(env!("CARGO_BIN_EXE_mailzone"))
+            .args(&a)
+            .output()
+            .unwrap()
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        let o = self.mailzone(&["status", "--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+
+    /// SIGTERM, then the exit status and everything logged.
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        let log = self.log.take().unwrap().join().unwrap();
+        (status.code(), log)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+pub fn config_text(port: u16, server_extra: &str, zones: &str) -> String {
+    format!(
+        "version = 1\n{zones}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\ncontrol_socket = \"ctl.sock\"\n{server_extra}\n"
+    )
 }

@@ -6,31 +6,17 @@
 
 mod common;
 
+use common::{Daemon, config_text, write};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = u.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-}
 
 /// The test zone at version `v`: the serial and every string of the `set`
 /// TXT RRset carry it, so an answer that mixes versions is visible.
@@ -43,93 +29,6 @@ fn zone(v: u32) -> String {
 
 /// A version no valid edit ever writes: seeing it served is a failure.
 const BROKEN: u32 = 9999;
-
-struct Daemon {
-    child: Child,
-    /// Everything the server logs, read as it comes so the pipe never fills.
-    log: Option<std::thread::JoinHandle<String>>,
-    dir: PathBuf,
-    port: u16,
-    config: PathBuf,
-}
-
-impl Daemon {
-    /// Starts `mailzone serve` on a config with the given `[server]` extras
-    /// and `[[zone]]` tables; waits until its control socket answers.
-    fn start(dir: &Path, server_extra: &str, zones: &str) -> Daemon {
-        let port = free_port();
-        let config = dir.join("mailzone.toml");
-        write(&config, &config_text(port, server_extra, zones));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailzone"))
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = child.stderr.take().unwrap();
-        let log = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        let d = Daemon {
-            child,
-            log: Some(log),
-            dir: dir.to_path_buf(),
-            port,
-            config,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !d.mailzone(&["status"]).status.success() {
-            assert!(
-                Instant::now() < deadline,
-                "the server did not start within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        d
-    }
-
-    fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    /// Runs `mailzone <cmd> --socket <ours> <args>`.
-    fn mailzone(&self, args: &[&str]) -> Output {
-        let mut a: Vec<&str> = args.to_vec();
-        let sock = self.dir.join("ctl.sock");
-        a.extend(["--socket", sock.to_str().unwrap()]);
-        Command::new(env!("CARGO_BIN_EXE_mailzone"))
-            .args(&a)
-            .output()
-            .unwrap()
-    }
-
-    fn status(&self) -> serde_json::Value {
-        let o = self.mailzone(&["status", "--json"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
-    }
-
-    /// SIGTERM, then the exit status and everything logged.
-    fn stop(mut self) -> (Option<i32>, String) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let status = self.child.wait().unwrap();
-        let log = self.log.take().unwrap().join().unwrap();
-        (status.code(), log)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn config_text(port: u16, server_extra: &str, zones: &str) -> String {
-    format!(
-        "version = 1\n{zones}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\ncontrol_socket = \"ctl.sock\"\n{server_extra}\n"
-    )
-}
 
 const ZONE_TABLE: &str = "[[zone]]\nname = \"reload.test.\"\nfile = \"reload.zone\"\n";
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. First installs what the tests use as outside
-# judges when it is missing: named-compilezone (Debian bind9-utils), knotd
-# (Debian knot, for the differential answers) and the
-# Python SPF/DKIM/DMARC implementations of tests/judge/requirements.txt (PyPI).
+# judges when it is missing: named-compilezone, dnssec-verify and
+# dnssec-dsfromkey (Debian bind9-utils), knotd (knot, for the differential
+# answers), delv and dig (bind9-dnsutils), ldns-verify-zone (ldnsutils),
+# unbound (a validating resolver), and the Python SPF/DKIM/DMARC
+# implementations of tests/judge/requirements.txt (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v named-compilezone >/dev/null 2>&1 || need+=(bind9-utils)
 command -v knotd >/dev/null 2>&1 || need+=(knot)
+command -v delv >/dev/null 2>&1 || need+=(bind9-dnsutils)
+command -v ldns-verify-zone >/dev/null 2>&1 || need+=(ldnsutils)
+command -v unbound >/dev/null 2>&1 || need+=(unbound)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   sudo=""

@@ -2,6 +2,7 @@
 //! Exit codes: 0 clean, 1 problems found in a zone or config, 2 usage or I/O error.
 
 mod control;
+mod dnssec;
 mod query;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -40,6 +41,10 @@ enum Command {
     Status(control::StatusArgs),
     /// Ask a DNS server one question and print the answer (a small dig).
     Query(query::QueryArgs),
+    /// Make a DNSSEC key pair for a zone (a CSK, or KSK and ZSK with --split).
+    Keygen(dnssec::KeygenArgs),
+    /// Print the DS records (SHA-256) of a zone's keys, for the registrar.
+    Ds(dnssec::DsArgs),
     /// Zone file tools.
     Zone {
         #[command(subcommand)]
@@ -51,6 +56,8 @@ enum Command {
 enum ZoneCommand {
     /// Write a zone in canonical form: absolute names, explicit TTL and class, one record per line.
     Dump(ZoneArgs),
+    /// Write a zone of a config as the server serves it (signed, when configured), in canonical form.
+    Served(dnssec::ServedArgs),
 }
 
 #[derive(clap::Args)]
@@ -295,6 +302,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Reload(args) => control::reload(&args),
         Command::Status(args) => control::status(&args),
         Command::Query(args) => query::query(&args),
+        Command::Keygen(args) => dnssec::keygen(&args),
+        Command::Ds(args) => dnssec::ds(&args),
+        Command::Zone {
+            command: ZoneCommand::Served(args),
+        } => dnssec::served(&args),
         Command::Zone {
             command: ZoneCommand::Dump(args),
         } => {

@@ -83,6 +83,29 @@ pub struct ZoneConfig {
     pub file: PathBuf,
     pub check: CheckPolicy,
     pub serial: SerialPolicy,
+    /// Sign the zone when it loads; unsigned when absent.
+    pub dnssec: Option<DnssecPolicy>,
+}
+
+/// `[zone.dnssec]`: where the keys are and how to sign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnssecPolicy {
+    /// Directory holding the zone's private keys (`mailzone keygen` writes them).
+    pub keys: PathBuf,
+    pub denial: DenialKind,
+    /// Seconds a signature is valid for.
+    pub validity: u32,
+    /// Seconds before expiry at which the server signs again by itself.
+    pub refresh: u32,
+    /// When set, every key must be of this algorithm (`ecdsap256sha256`, `ed25519`, `rsasha256`).
+    pub algorithm: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenialKind {
+    Nsec,
+    /// RFC 9276 parameters: SHA-1, no extra iterations, empty salt, no opt-out.
+    Nsec3,
 }
 
 /// Where the SOA serial that is served comes from.
@@ -157,6 +180,17 @@ struct ZoneV1 {
     #[serde(default)]
     check: CheckV1,
     serial: Option<toml::Spanned<String>>,
+    dnssec: Option<toml::Spanned<DnssecV1>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DnssecV1 {
+    keys: String,
+    denial: Option<toml::Spanned<String>>,
+    validity: Option<toml::Spanned<String>>,
+    refresh: Option<toml::Spanned<String>>,
+    algorithm: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -293,6 +327,53 @@ pub fn load(
                 SerialPolicy::File
             }
         };
+        let dnssec = z.dnssec.map(|d| {
+            let dspan = d.span();
+            let d = d.into_inner();
+            let mut duration = |v: &Option<toml::Spanned<String>>, default: u32, what: &str| match v {
+                None => default,
+                Some(v) => match mailzone_zone::text::parse_ttl(v.get_ref().as_bytes()) {
+                    Ok(secs) if secs > 0 => secs,
+                    _ => {
+                        errors.push(fail(
+                            v.span(),
+                            format!("expected {what} as seconds or with units (\"14d\", \"36h\"), found \"{}\"", v.get_ref()),
+                        ));
+                        default
+                    }
+                },
+            };
+            let validity = duration(&d.validity, 14 * 86400, "validity");
+            let refresh = duration(&d.refresh, 7 * 86400, "refresh");
+            if refresh >= validity {
+                errors.push(fail(
+                    dspan.clone(),
+                    format!("refresh ({refresh} s) must be shorter than validity ({validity} s): signatures would be renewed constantly"),
+                ));
+            }
+            let denial = match d.denial.as_ref().map(|x| (x.get_ref().as_str(), x.span())) {
+                None | Some(("nsec", _)) => DenialKind::Nsec,
+                Some(("nsec3", _)) => DenialKind::Nsec3,
+                Some((other, r)) => {
+                    errors.push(fail(r, format!("expected denial = \"nsec\" or \"nsec3\", found \"{other}\"")));
+                    DenialKind::Nsec
+                }
+            };
+            let algorithm = d.algorithm.map(|a| {
+                let v = a.get_ref().to_ascii_lowercase();
+                if !["ecdsap256sha256", "ed25519", "rsasha256"].contains(&v.as_str()) {
+                    errors.push(fail(a.span(), format!("expected algorithm \"ecdsap256sha256\", \"ed25519\" or \"rsasha256\", found \"{v}\"")));
+                }
+                v
+            });
+            DnssecPolicy {
+                keys: dir.join(&d.keys),
+                denial,
+                validity,
+                refresh,
+                algorithm,
+            }
+        });
         let name = if z.name.ends_with('.') {
             z.name.clone()
         } else {
@@ -312,6 +393,7 @@ pub fn load(
             file: dir.join(&z.file),
             check: policy,
             serial,
+            dnssec,
         });
     }
     let (log_span, log) = match v1.log {

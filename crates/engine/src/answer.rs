@@ -1,6 +1,8 @@
 //! The authoritative answer: query bytes and a catalog in, response bytes out.
 //! No sockets, no clocks, no threads. RFC 1034 §4.3.2 with RFC 2181, 2308
-//! (negative answers), 4592 (wildcards), 6672 (DNAME), 6891 (EDNS), 8482 (ANY).
+//! (negative answers), 4592 (wildcards), 6672 (DNAME), 6891 (EDNS), 8482 (ANY),
+//! and for signed zones and DO queries RFC 4035 §3.1 (signatures with their
+//! RRsets, NSEC proofs) and RFC 5155 §7.2 (NSEC3 proofs).
 
 use crate::snapshot::*;
 use std::borrow::Cow;
@@ -173,12 +175,15 @@ fn parse(q: &[u8]) -> Parsed<'_> {
     Parsed::Ok(query)
 }
 
-/// One RRset to write: owner (wire, case as it should appear), type, TTL, RDATAs.
+/// One RRset to write: owner (wire, case as it should appear), type, TTL,
+/// RDATAs, and the RDATAs of the RRSIGs that cover it (DO queries only);
+/// the two are written, or dropped for truncation, together.
 struct Item<'s> {
     owner: Cow<'s, [u8]>,
     rtype: u16,
     ttl: u32,
     rdata: Vec<Cow<'s, [u8]>>,
+    sigs: Vec<&'s [u8]>,
 }
 
 impl<'s> Item<'s> {
@@ -188,8 +193,47 @@ impl<'s> Item<'s> {
             rtype: set.rtype,
             ttl: set.ttl,
             rdata: set.rdata.iter().map(|d| Cow::Borrowed(&*d.wire)).collect(),
+            sigs: Vec::new(),
         }
     }
+
+    /// The RRset with the node's signatures over it when `dnssec`.
+    fn signed(owner: Cow<'s, [u8]>, node: &'s Node, set: &'s RRset, dnssec: bool) -> Item<'s> {
+        let mut it = Item::of(owner, set);
+        if dnssec && let Some(sigs) = node.rrset(T_RRSIG) {
+            it.sigs = sigs
+                .rdata
+                .iter()
+                .filter(|d| d.wire.get(..2) == Some(&set.rtype.to_be_bytes()[..]))
+                .map(|d| &*d.wire)
+                .collect();
+        }
+        it
+    }
+}
+
+/// What a signed answer must prove, about the last name of a CNAME chain
+/// (keys are lowercase wire names; `ce` is the closest encloser's length).
+enum Proof {
+    NxDomain {
+        key: Key,
+        ce: usize,
+    },
+    NoData {
+        key: Key,
+    },
+    Wildcard {
+        key: Key,
+        ce: usize,
+    },
+    WildcardNoData {
+        key: Key,
+        ce: usize,
+    },
+    /// A delegation: its DS, or proof there is none.
+    Referral {
+        cut: Key,
+    },
 }
 
 #[derive(Default)]
@@ -200,12 +244,13 @@ struct Plan<'s> {
     authority: Vec<Item<'s>>,
     /// Names whose A/AAAA go in the additional section.
     targets: Vec<&'s [u8]>,
+    proofs: Vec<Proof>,
 }
 
-fn soa_item<'s>(z: &'s Snapshot) -> Option<Item<'s>> {
+fn soa_item<'s>(z: &'s Snapshot, dnssec: bool) -> Option<Item<'s>> {
     let node = z.node(&z.origin)?;
     let set = node.rrset(T_SOA)?;
-    let mut it = Item::of(Cow::Borrowed(&node.name), set);
+    let mut it = Item::signed(Cow::Borrowed(&node.name), node, set, dnssec);
     it.ttl = z.neg_ttl;
     Some(it)
 }
@@ -227,7 +272,7 @@ fn substitute(name: &[u8], old_len: usize, new: &[u8]) -> Option<Vec<u8>> {
     (v.len() <= 255).then_some(v)
 }
 
-fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16) -> Plan<'s> {
+fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'s> {
     let mut plan = Plan {
         aa: true,
         ..Plan::default()
@@ -251,12 +296,13 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16) -> Plan<'s> {
             };
             encloser = key.len() - off;
             if off + z.origin.len() != key.len() && node.cut {
-                referral(node, &mut plan);
+                referral(node, &key[off..], &mut plan);
                 return plan;
             }
             if let Some(dname) = node.rrset(T_DNAME) {
                 let target = &dname.rdata[0].wire;
-                plan.answer.push(Item::of(Cow::Borrowed(&node.name), dname));
+                plan.answer
+                    .push(Item::signed(Cow::Borrowed(&node.name), node, dname, dnssec));
                 let Some(new) = substitute(&name, key.len() - off, target) else {
                     plan.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
                     return plan;
@@ -266,6 +312,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16) -> Plan<'s> {
                     rtype: T_CNAME,
                     ttl: dname.ttl,
                     rdata: vec![Cow::Owned(new.clone())],
+                    sigs: Vec::new(),
                 });
                 if qtype == T_CNAME {
                     // The synthesised CNAME is the answer (RFC 6672 §3.2).
@@ -276,29 +323,44 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16) -> Plan<'s> {
             }
         }
         let owner: Cow<'s, [u8]> = Cow::Owned(name.clone());
-        let node = match z.node(&key) {
-            Some(n) => n,
+        let (node, wild) = match z.node(&key) {
+            Some(n) => (n, false),
             None => {
                 // RFC 4592: the source of synthesis is `*.` plus the closest encloser.
                 let ce = &key[key.len() - encloser..];
                 let mut wild = vec![1u8, b'*'];
                 wild.extend_from_slice(ce);
                 match z.node(&wild) {
-                    Some(w) => w,
+                    Some(w) => (w, true),
                     None => {
                         plan.rcode = NXDOMAIN;
-                        plan.authority.extend(soa_item(z));
+                        plan.authority.extend(soa_item(z, dnssec));
+                        plan.proofs.push(Proof::NxDomain { key, ce: encloser });
                         return plan;
                     }
                 }
             }
         };
         if node.cut && qtype != T_DS && *key != *z.origin {
-            referral(node, &mut plan);
+            referral(node, &key, &mut plan);
             return plan;
         }
+        let answered = |plan: &mut Plan<'s>, key: Key| {
+            if wild {
+                plan.proofs.push(Proof::Wildcard { key, ce: encloser });
+            }
+        };
+        let nodata = |plan: &mut Plan<'s>, key: Key| {
+            plan.authority.extend(soa_item(z, dnssec));
+            plan.proofs.push(if wild {
+                Proof::WildcardNoData { key, ce: encloser }
+            } else {
+                Proof::NoData { key }
+            });
+        };
         if let Some(c) = node.rrset(T_CNAME).filter(|_| qtype != T_CNAME) {
-            plan.answer.push(Item::of(owner, c));
+            plan.answer.push(Item::signed(owner, node, c, dnssec));
+            answered(&mut plan, key);
             name = c.rdata[0].wire.to_vec();
             continue 'chase;
         }
@@ -307,30 +369,163 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16) -> Plan<'s> {
             match node.rrsets.first() {
                 Some(set) => {
                     add_targets(&mut plan, set);
-                    plan.answer.push(Item::of(owner, set));
+                    plan.answer.push(Item::signed(owner, node, set, dnssec));
+                    answered(&mut plan, key);
                 }
-                None => plan.authority.extend(soa_item(z)),
+                None => nodata(&mut plan, key),
             }
             return plan;
         }
         match node.rrset(qtype) {
             Some(set) => {
                 add_targets(&mut plan, set);
-                plan.answer.push(Item::of(owner, set));
+                plan.answer.push(Item::signed(owner, node, set, dnssec));
+                answered(&mut plan, key);
             }
-            None => plan.authority.extend(soa_item(z)),
+            None => nodata(&mut plan, key),
         }
         return plan;
     }
     plan
 }
 
-fn referral<'s>(cut: &'s Node, plan: &mut Plan<'s>) {
+fn referral<'s>(cut: &'s Node, key: &[u8], plan: &mut Plan<'s>) {
     if let Some(ns) = cut.rrset(T_NS) {
         plan.aa = false;
         add_targets(plan, ns);
+        // Delegation NS are not signed (RFC 4035 §2.2).
         plan.authority.push(Item::of(Cow::Borrowed(&cut.name), ns));
+        plan.proofs.push(Proof::Referral { cut: key.into() });
     }
+}
+
+/// Adds to the authority section what proves the plan's denials, wildcard
+/// expansions and delegations: NSEC (RFC 4035 §3.1.3) or NSEC3 (RFC 5155
+/// §7.2) records with their signatures, and DS at a signed delegation.
+fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
+    let wildcard_of = |key: &[u8], ce: usize| {
+        let mut w = vec![1u8, b'*'];
+        w.extend_from_slice(&key[key.len() - ce..]);
+        w
+    };
+    // The suffix of `key` one label longer than its closest encloser.
+    let next_closer = |key: &[u8], ce: usize| -> Vec<u8> {
+        let off = suffixes(key)
+            .take_while(|&o| key.len() - o > ce)
+            .last()
+            .unwrap_or(0);
+        key[off..].to_vec()
+    };
+    let mut owners: Vec<Vec<u8>> = Vec::new();
+    let proofs = std::mem::take(&mut plan.proofs);
+    for p in &proofs {
+        if let Proof::Referral { cut } = p
+            && let Some(node) = z.node(cut)
+            && let Some(ds) = node.rrset(T_DS)
+        {
+            plan.authority
+                .push(Item::signed(Cow::Borrowed(&node.name), node, ds, true));
+            continue;
+        }
+        match &z.nsec3 {
+            Some(chain) => {
+                let mut add = |name: &[u8], exact: bool| {
+                    if let Some(o) = nsec3_for(chain, name, exact) {
+                        owners.push(o.to_vec());
+                    }
+                };
+                match p {
+                    Proof::NxDomain { key, ce } => {
+                        add(&key[key.len() - ce..], true);
+                        add(&next_closer(key, *ce), false);
+                        add(&wildcard_of(key, *ce), false);
+                    }
+                    Proof::NoData { key } => add(key, true),
+                    Proof::Wildcard { key, ce } => add(&next_closer(key, *ce), false),
+                    Proof::WildcardNoData { key, ce } => {
+                        add(&key[key.len() - ce..], true);
+                        add(&next_closer(key, *ce), false);
+                        add(&wildcard_of(key, *ce), true);
+                    }
+                    Proof::Referral { cut } => add(cut, true),
+                }
+            }
+            None => {
+                // With NSEC, the record at or before a name in canonical
+                // order proves it: its own NSEC lists its types; the one
+                // before covers a name that does not exist (or is an empty
+                // non-terminal, which has no NSEC of its own).
+                let mut add = |name: &[u8]| {
+                    if let Some(o) = nsec_for(z, name) {
+                        owners.push(o.to_vec());
+                    }
+                };
+                match p {
+                    Proof::NxDomain { key, ce } => {
+                        add(key);
+                        add(&wildcard_of(key, *ce));
+                    }
+                    Proof::NoData { key } | Proof::Referral { cut: key } => add(key),
+                    Proof::Wildcard { key, .. } => add(key),
+                    Proof::WildcardNoData { key, ce } => {
+                        add(key);
+                        add(&wildcard_of(key, *ce));
+                    }
+                }
+            }
+        }
+    }
+    let mut done: Vec<&[u8]> = Vec::new();
+    for o in &owners {
+        if done.contains(&o.as_slice()) {
+            continue;
+        }
+        let Some((k, node)) = z.nodes.get_key_value(o.as_slice()) else {
+            continue;
+        };
+        done.push(k);
+        for t in [T_NSEC, T_NSEC3] {
+            if let Some(set) = node.rrset(t) {
+                let mut it = Item::signed(Cow::Borrowed(&node.name), node, set, true);
+                // Negative TTLs (RFC 9077): no longer than the SOA's.
+                it.ttl = it.ttl.min(z.neg_ttl.max(1));
+                plan.authority.push(it);
+            }
+        }
+    }
+}
+
+/// The NSEC owner for a name: the name itself when it has an NSEC, else the
+/// one before it in canonical order (whose NSEC covers it).
+fn nsec_for<'s>(z: &'s Snapshot, key: &[u8]) -> Option<&'s [u8]> {
+    if z.nsec.is_empty() {
+        return None;
+    }
+    let c = canonical_key(key);
+    let i = match z.nsec.binary_search_by(|(k, _)| (**k).cmp(&*c)) {
+        Ok(i) => i,
+        Err(0) => z.nsec.len() - 1,
+        Err(i) => i - 1,
+    };
+    Some(&z.nsec[i].1)
+}
+
+/// The NSEC3 owner that matches a name's hash (`exact`) or covers it.
+fn nsec3_for<'s>(chain: &'s Nsec3Chain, key: &[u8], exact: bool) -> Option<&'s [u8]> {
+    let name = mailzone_zone::record::name_from_wire(key).ok()?;
+    let h = hickory_proto::dnssec::Nsec3HashAlgorithm::SHA1
+        .hash(&chain.salt, &name, chain.iterations)
+        .ok()?;
+    let i = match chain
+        .hashes
+        .binary_search_by(|(k, _)| k.as_slice().cmp(h.as_ref()))
+    {
+        Ok(i) => i,
+        Err(_) if exact => return None,
+        Err(0) => chain.hashes.len() - 1,
+        Err(i) => i - 1,
+    };
+    Some(&chain.hashes[i].1)
 }
 
 /// Writes a response message with name compression and truncation at RRset
@@ -391,22 +586,28 @@ impl Writer<'_> {
         self.out[len_at..len_at + 2].copy_from_slice(&n.to_be_bytes());
     }
 
-    /// Writes a whole RRset, or nothing if it does not fit. Returns records written.
+    /// Writes a whole RRset with its signatures, or nothing if they do not
+    /// fit. Returns records written.
     fn rrset(&mut self, it: &Item<'_>) -> Option<u16> {
         let mark = (self.out.len(), self.names.len());
-        for rd in &it.rdata {
+        let all = it
+            .rdata
+            .iter()
+            .map(|rd| (it.rtype, &**rd))
+            .chain(it.sigs.iter().map(|rd| (T_RRSIG, *rd)));
+        for (t, rd) in all {
             self.name(&it.owner);
-            self.out.extend_from_slice(&it.rtype.to_be_bytes());
+            self.out.extend_from_slice(&t.to_be_bytes());
             self.out.extend_from_slice(&CLASS_IN.to_be_bytes());
             self.out.extend_from_slice(&it.ttl.to_be_bytes());
-            self.rdata(it.rtype, rd);
+            self.rdata(t, rd);
         }
         if self.out.len() > self.limit {
             self.out.truncate(mark.0);
             self.names.truncate(mark.1);
             return None;
         }
-        Some(it.rdata.len() as u16)
+        Some((it.rdata.len() + it.sigs.len()) as u16)
     }
 }
 
@@ -512,8 +713,15 @@ pub fn answer(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>) -> bo
         .then(|| cat.find(&qkey))
         .flatten();
     let refused = zone.is_none() || matches!(query.qtype, T_AXFR | T_IXFR);
+    let dnssec = edns.is_some_and(|e| e.dnssec_ok) && zone.is_some_and(|z| z.signed());
     let plan = match zone {
-        Some(z) if !refused => lookup(z, query.qname, query.qtype),
+        Some(z) if !refused => {
+            let mut plan = lookup(z, query.qname, query.qtype, dnssec);
+            if dnssec {
+                add_proofs(z, &mut plan);
+            }
+            plan
+        }
         _ => Plan {
             rcode: REFUSED,
             ..Plan::default()
@@ -554,7 +762,8 @@ pub fn answer(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>) -> bo
             if let Some(node) = z.node(t) {
                 for ty in [T_A, T_AAAA] {
                     if let Some(set) = node.rrset(ty) {
-                        match w.rrset(&Item::of(Cow::Borrowed(&node.name), set)) {
+                        let it = Item::signed(Cow::Borrowed(&node.name), node, set, dnssec);
+                        match w.rrset(&it) {
                             Some(n) => counts[2] += n,
                             None => break 'targets,
                         }

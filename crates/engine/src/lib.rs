@@ -4,6 +4,7 @@
 //! fuzzed, and benchmarked without a network; listeners only move bytes.
 
 pub mod answer;
+pub mod sign;
 pub mod snapshot;
 
 pub use answer::{ClientCtx, answer};

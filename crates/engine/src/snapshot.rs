@@ -77,6 +77,40 @@ pub struct Snapshot {
     pub records: usize,
     /// TTL for negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5).
     pub neg_ttl: u32,
+    /// Owners of NSEC records, sorted in canonical order (RFC 4034 §6.1):
+    /// (canonical sort key, node key).
+    pub nsec: Vec<(Box<[u8]>, Key)>,
+    /// The NSEC3 chain, when the zone has one.
+    pub nsec3: Option<Nsec3Chain>,
+}
+
+/// NSEC3 owners by their hash, sorted, with the parameters to hash query names.
+#[derive(Debug)]
+pub struct Nsec3Chain {
+    pub iterations: u16,
+    pub salt: Vec<u8>,
+    /// (raw hash, node key of the NSEC3 owner).
+    pub hashes: Vec<(Vec<u8>, Key)>,
+}
+
+/// A sort key whose byte order is the canonical DNS name order (RFC 4034
+/// §6.1) of a lowercase wire name: labels from the root down, each ended by
+/// 0x00, with bytes 0x00 and 0x01 escaped so the end of a label sorts first.
+pub fn canonical_key(wire: &[u8]) -> Box<[u8]> {
+    let offs: Vec<usize> = suffixes(wire).filter(|&o| wire[o] != 0).collect();
+    let mut v = Vec::with_capacity(wire.len() + 4);
+    for &o in offs.iter().rev() {
+        let l = wire[o] as usize;
+        for &b in &wire[o + 1..o + 1 + l] {
+            match b {
+                0 => v.extend_from_slice(&[1, 1]),
+                1 => v.extend_from_slice(&[1, 2]),
+                b => v.push(b),
+            }
+        }
+        v.push(0);
+    }
+    v.into_boxed_slice()
 }
 
 pub const T_A: u16 = 1;
@@ -91,6 +125,11 @@ pub const T_SRV: u16 = 33;
 pub const T_DNAME: u16 = 39;
 pub const T_OPT: u16 = 41;
 pub const T_DS: u16 = 43;
+pub const T_RRSIG: u16 = 46;
+pub const T_NSEC: u16 = 47;
+pub const T_DNSKEY: u16 = 48;
+pub const T_NSEC3: u16 = 50;
+pub const T_NSEC3PARAM: u16 = 51;
 pub const T_IXFR: u16 = 251;
 pub const T_AXFR: u16 = 252;
 pub const T_ANY: u16 = 255;
@@ -168,17 +207,33 @@ impl Snapshot {
                 );
             }
         }
+        let mut nsec: Vec<(Box<[u8]>, Key)> = nodes
+            .iter()
+            .filter(|(_, n)| n.rrset(T_NSEC).is_some())
+            .map(|(k, _)| (canonical_key(k), k.clone()))
+            .collect();
+        nsec.sort_unstable();
+        let nsec3 = nsec3_chain(&nodes, &origin);
         Snapshot {
             origin,
             nodes,
             serial,
             records,
+            nsec,
+            nsec3,
             neg_ttl: if soa_ttl_min == u32::MAX {
                 0
             } else {
                 soa_ttl_min
             },
         }
+    }
+
+    /// Whether answers to DO queries carry signatures and proofs.
+    pub fn signed(&self) -> bool {
+        self.nodes
+            .get(&self.origin)
+            .is_some_and(|n| n.rrset(T_DNSKEY).is_some() && n.rrset(T_RRSIG).is_some())
     }
 
     pub fn node(&self, key: &[u8]) -> Option<&Node> {
@@ -230,4 +285,46 @@ impl Catalog {
 /// Record types whose RDATA names may be compressed (RFC 3597 §4: the RFC 1035 ones).
 pub fn compressible(t: u16) -> bool {
     matches!(t, T_NS | T_CNAME | T_SOA | T_PTR | T_MX) || t == u16::from(RecordType::MX)
+}
+
+/// The NSEC3 chain of a zone: parameters from the apex NSEC3PARAM (or the
+/// first NSEC3 record), owners decoded from base32hex.
+fn nsec3_chain(nodes: &HashMap<Key, Node>, origin: &[u8]) -> Option<Nsec3Chain> {
+    let mut hashes: Vec<(Vec<u8>, Key)> = Vec::new();
+    let mut params: Option<(u16, Vec<u8>)> = None;
+    let from_rdata = |rd: &[u8]| -> Option<(u16, Vec<u8>)> {
+        let it = u16::from_be_bytes([*rd.get(2)?, *rd.get(3)?]);
+        let sl = *rd.get(4)? as usize;
+        Some((it, rd.get(5..5 + sl)?.to_vec()))
+    };
+    if let Some(p) = nodes
+        .get(origin)
+        .and_then(|n| n.rrset(T_NSEC3PARAM))
+        .and_then(|s| s.rdata.first())
+    {
+        params = from_rdata(&p.wire);
+    }
+    for (k, n) in nodes {
+        let Some(set) = n.rrset(T_NSEC3) else {
+            continue;
+        };
+        if params.is_none() {
+            params = set.rdata.first().and_then(|d| from_rdata(&d.wire));
+        }
+        let l = k[0] as usize;
+        let label = k[1..1 + l].to_ascii_uppercase();
+        if let Ok(h) = data_encoding::BASE32HEX_NOPAD.decode(&label) {
+            hashes.push((h, k.clone()));
+        }
+    }
+    if hashes.is_empty() {
+        return None;
+    }
+    hashes.sort_unstable();
+    let (iterations, salt) = params.unwrap_or_default();
+    Some(Nsec3Chain {
+        iterations,
+        salt,
+        hashes,
+    })
 }

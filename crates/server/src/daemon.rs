@@ -9,9 +9,9 @@ use crate::{Limits, serve_tcp, serve_udp};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Nice value of the reload thread (and the check threads it starts):
 /// low enough that listeners win the CPU, not so low that a busy server
@@ -55,7 +55,7 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
     let (reloader, catalog) = Reloader::start(config_path, cfg.clone());
     let status = reloader.status_handle();
     let watched: crate::watch::WatchList = Arc::new(Mutex::new(reloader.watched_files()));
-    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel::<Job>();
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let reload_thread = {
         let watched = watched.clone();
         std::thread::Builder::new()
@@ -145,11 +145,33 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
 
 fn reload_loop(
     mut reloader: Reloader,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
+    jobs: mpsc::Receiver<Job>,
     watched: crate::watch::WatchList,
 ) {
     lower_priority();
-    while let Some(job) = jobs.blocking_recv() {
+    loop {
+        // Between requests, wake up to sign zones whose signatures age.
+        let job = match reloader.next_resign() {
+            None => match jobs.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+            Some(at) => {
+                let wait = at
+                    .duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default();
+                match jobs.recv_timeout(wait) {
+                    Ok(j) => j,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        reloader.set_reloading(true);
+                        reloader.resign_due();
+                        reloader.set_reloading(false);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        };
         reloader.set_reloading(true);
         let scope = match job.zone {
             Some(z) => Scope::Zone(z),

@@ -5,6 +5,7 @@
 
 pub mod control;
 pub mod daemon;
+pub mod keys;
 pub mod listen;
 pub mod load;
 pub mod reload;

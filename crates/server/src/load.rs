@@ -94,6 +94,11 @@ pub struct Served {
     /// from a comment edit, for the serial rules.
     pub content: u64,
     pub serial: u32,
+    /// The serial written in the file (for the backwards check, since the
+    /// served one may be the server's own).
+    pub file_serial: u32,
+    /// When the signatures must be made again (signed zones only).
+    pub resign_at: Option<SystemTime>,
     pub loaded_at: SystemTime,
     pub records: usize,
     pub errors: usize,
@@ -111,6 +116,8 @@ pub enum FailKind {
     Read,
     Check,
     Serial,
+    /// Keys missing, unreadable, or signing failed.
+    Keys,
 }
 
 /// The result of one attempt: what was read (to skip an unchanged retry)
@@ -121,8 +128,35 @@ pub struct Attempt {
 }
 
 /// Runs the pipeline for one zone. `prev` is what is served now (for the
-/// serial rules); `force` accepts a serial that goes backwards.
-pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt {
+/// serial rules); `force` accepts a serial that goes backwards; `resign`
+/// says the server signs again by itself (a new serial even if nothing changed).
+pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool, resign: bool) -> Attempt {
+    load(z, prev, force, resign, false).0
+}
+
+/// The zone as the server would serve it after a fresh start (signed when
+/// configured), for `mailzone zone dump --config`, so outside tools can
+/// verify exactly what is served.
+pub fn served_zone(z: &ZoneConfig) -> Result<Zone, Failure> {
+    match load(z, None, false, false, true) {
+        (
+            Attempt {
+                result: Err((_, f)),
+                ..
+            },
+            _,
+        ) => Err(f),
+        (_, zone) => zone.ok_or_else(|| Failure::new("no zone", Vec::new())),
+    }
+}
+
+fn load(
+    z: &ZoneConfig,
+    prev: Option<&Served>,
+    force: bool,
+    resign: bool,
+    keep: bool,
+) -> (Attempt, Option<Zone>) {
     let started = Instant::now();
     let origin = crate::parse_origin(&z.name).ok();
     let mut r = mailzone_zone::read_zone_file(
@@ -134,9 +168,12 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
     );
     let name = z.name.as_str();
     let inputs = Inputs::of(&r.zone.sources);
-    let fail = |kind, reason: String, diags: &[Diagnostic], sources: &SourceMap| Attempt {
-        inputs: inputs.clone(),
-        result: Err((kind, Failure::new(reason, kept(diags, sources)))),
+    let fail = |kind, reason: String, diags: &[Diagnostic], sources: &SourceMap| {
+        let a = Attempt {
+            inputs: inputs.clone(),
+            result: Err((kind, Failure::new(reason, kept(diags, sources)))),
+        };
+        (a, None)
     };
     if !r.is_ok() {
         let diags: Vec<Diagnostic> = r.errors.iter().map(Diagnostic::from).collect();
@@ -186,33 +223,65 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
     let content = content_hash(&r.zone);
     let file_serial = soa_serial(&r.zone).unwrap_or(0);
     let mut notes = Vec::new();
+    let signed = z.dnssec.is_some();
     let serial = match (z.serial, prev) {
         (SerialPolicy::File, None) => file_serial,
         (SerialPolicy::File, Some(p)) => {
-            if serial_lt(file_serial, p.serial) && !force {
+            if serial_lt(file_serial, p.file_serial) && !force {
                 return fail(
                     FailKind::Serial,
                     format!(
                         "the SOA serial goes backwards, from {} to {file_serial}: secondaries would keep the old zone; raise it, or reload with --force",
-                        p.serial
+                        p.file_serial
                     ),
                     &[],
                     &r.zone.sources,
                 );
             }
-            if file_serial == p.serial && content != p.content {
-                notes.push(format!(
-                    "the records changed but the SOA serial ({file_serial}) did not: secondaries will not notice; raise it, or set serial = \"unixtime\" for this zone"
-                ));
+            if signed {
+                // Every new set of signatures is a new version of the zone.
+                if serial_lt(p.serial, file_serial) {
+                    file_serial
+                } else {
+                    p.serial.wrapping_add(1)
+                }
+            } else {
+                if file_serial == p.serial && content != p.content {
+                    notes.push(format!(
+                        "the records changed but the SOA serial ({file_serial}) did not: secondaries will not notice; raise it, or set serial = \"unixtime\" for this zone"
+                    ));
+                }
+                file_serial
             }
-            file_serial
         }
-        (policy, prev) => auto_serial(policy, prev, content, SystemTime::now()),
+        (policy, prev) => {
+            let s = auto_serial(policy, prev, content, SystemTime::now());
+            match prev {
+                Some(p) if (resign || signed) && !serial_lt(p.serial, s) => {
+                    p.serial.wrapping_add(1)
+                }
+                _ => s,
+            }
+        }
     };
     if serial != file_serial {
         set_soa_serial(&mut r.zone, serial);
     }
-    let snapshot = Snapshot::compile(&r.zone);
+    let mut resign_at = None;
+    let zone = match &z.dnssec {
+        None => r.zone,
+        Some(d) => match sign(&r.zone, d) {
+            Ok((signed, at)) => {
+                resign_at = Some(at);
+                signed
+            }
+            Err(e) => {
+                tracing::error!(zone = name, "{e}");
+                return fail(FailKind::Keys, e, &[], &r.zone.sources);
+            }
+        },
+    };
+    let snapshot = Snapshot::compile(&zone);
     for n in &notes {
         tracing::warn!(zone = name, "{n}");
     }
@@ -226,20 +295,48 @@ pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool) -> Attempt 
         ms = started.elapsed().as_millis() as u64,
         "zone loaded"
     );
-    Attempt {
+    let a = Attempt {
         inputs,
         result: Ok(Served {
             records: snapshot.records,
             snapshot: Arc::new(snapshot),
             content,
             serial,
+            file_serial,
+            resign_at,
             loaded_at: SystemTime::now(),
             errors,
             warnings,
             infos,
             notes,
         }),
-    }
+    };
+    (a, keep.then_some(zone))
+}
+
+/// Signs a zone with the keys of its `[zone.dnssec]`; returns the signed zone
+/// and when to sign it again. Signatures start an hour in the past, for
+/// validators whose clocks run behind.
+fn sign(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(Zone, SystemTime), String> {
+    let keys = crate::keys::load(&d.keys, &zone.origin, d.algorithm.as_deref())
+        .map_err(|e| format!("zone refused: {e}"))?;
+    let now = SystemTime::now();
+    let secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|x| x.as_secs())
+        .unwrap_or(0);
+    let validity = mailzone_engine::sign::Validity {
+        inception: secs.saturating_sub(3600) as u32,
+        expiration: (secs + u64::from(d.validity)) as u32,
+    };
+    let denial = match d.denial {
+        mailzone_config::DenialKind::Nsec => mailzone_engine::sign::Denial::Nsec,
+        mailzone_config::DenialKind::Nsec3 => mailzone_engine::sign::Denial::Nsec3,
+    };
+    let signed = mailzone_engine::sign::sign_zone(zone, &keys, denial, validity)
+        .map_err(|e| format!("zone refused: signing failed: {e}"))?;
+    let resign = now + std::time::Duration::from_secs(u64::from(d.validity - d.refresh));
+    Ok((signed, resign))
 }
 
 fn plural(n: usize) -> &'static str {

@@ -163,7 +163,7 @@ impl Reloader {
             .iter()
             .map(|z| {
                 let mut slot = Slot::new(z);
-                let attempt = load_zone(z, None, false);
+                let attempt = load_zone(z, None, false, false);
                 apply(&mut slot, attempt, &mut outcome);
                 slot
             })
@@ -200,6 +200,47 @@ impl Reloader {
         v.sort();
         v.dedup();
         v
+    }
+
+    /// The earliest time a served zone must be signed again.
+    pub fn next_resign(&self) -> Option<SystemTime> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.served.as_ref()?.resign_at)
+            .min()
+    }
+
+    /// Signs again, with a new serial, every zone whose time has come. The
+    /// zone is read from its files again; if that fails the old signatures
+    /// keep serving and another attempt follows in a minute.
+    pub fn resign_due(&mut self) {
+        let now = SystemTime::now();
+        let mut outcome = Outcome::default();
+        for slot in &mut self.slots {
+            let Some(served) = &slot.served else { continue };
+            if served.resign_at.is_none_or(|t| t > now) {
+                continue;
+            }
+            let cfg = slot.cfg.clone();
+            let old_serial = served.serial;
+            let attempt = load_zone(&cfg, Some(served), false, true);
+            if attempt.result.is_err()
+                && let Some(s) = &mut slot.served
+            {
+                s.resign_at = Some(now + std::time::Duration::from_secs(60));
+                tracing::error!(
+                    zone = cfg.name,
+                    "re-signing failed; the current signatures keep serving until they expire; retrying in 60 s"
+                );
+            }
+            apply(slot, attempt, &mut outcome);
+            if let Some(s) = &slot.served
+                && s.serial != old_serial
+            {
+                tracing::info!(zone = cfg.name, serial = s.serial, "zone re-signed");
+            }
+        }
+        self.publish();
     }
 
     pub fn set_reloading(&self, on: bool) {
@@ -256,8 +297,8 @@ impl Reloader {
             .iter()
             .map(|z| {
                 let mut slot = self.slot(&z.name).cloned().unwrap_or_else(|| Slot::new(z));
-                let attempt =
-                    needs_load(&slot, z, force).then(|| load_zone(z, slot.served.as_ref(), force));
+                let attempt = needs_load(&slot, z, force)
+                    .then(|| load_zone(z, slot.served.as_ref(), force, false));
                 slot.cfg = z.clone();
                 (slot, attempt)
             })
@@ -346,7 +387,7 @@ impl Reloader {
         };
         let cfg = slot.cfg.clone();
         if needs_load(slot, &cfg, force) {
-            let attempt = load_zone(&cfg, slot.served.as_ref(), force);
+            let attempt = load_zone(&cfg, slot.served.as_ref(), force, false);
             apply(slot, attempt, &mut outcome);
         } else {
             outcome.zones.push(unchanged(slot));

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// Quiet time after the last event before reloading.
 const QUIET: Duration = Duration::from_millis(300);
@@ -24,7 +24,7 @@ const MAX_WAIT: Duration = Duration::from_secs(3);
 pub type WatchList = Arc<Mutex<Vec<PathBuf>>>;
 
 /// Starts the watcher thread; it ends when the job channel closes.
-pub fn spawn(files: WatchList, jobs: mpsc::UnboundedSender<Job>) -> Result<(), String> {
+pub fn spawn(files: WatchList, jobs: std_mpsc::Sender<Job>) -> Result<(), String> {
     let (tx, rx) = std_mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
         let _ = tx.send(ev);
