@@ -418,3 +418,316 @@ fn short_lived_signatures_are_renewed_before_they_expire() {
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("zone re-signed"), "{log}");
 }
+
+/// One answer reduced to what two correctly signing servers must agree on:
+/// rcode, AA, TC; each section's records other than RRSIG/NSEC/NSEC3 (SOA
+/// serials left out: each server numbers its own signed versions); the
+/// types the RRSIGs cover; and whether denial records are present.
+fn comparable(m: &hickory_proto::op::Message) -> String {
+    use hickory_proto::dnssec::rdata::DNSSECRData;
+    use hickory_proto::rr::RData;
+    let mut out = format!(
+        "rcode {} aa {} tc {}\n",
+        m.metadata.response_code, m.metadata.authoritative, m.metadata.truncation
+    );
+    for (title, recs) in [
+        ("answer", &m.answers),
+        ("authority", &m.authorities),
+        ("additional", &m.additionals),
+    ] {
+        let mut lines: Vec<String> = Vec::new();
+        let mut denial = false;
+        for r in recs.iter() {
+            let owner = r.name.to_lowercase().to_string();
+            match &r.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(s)) => {
+                    let t = s.input().type_covered;
+                    if !matches!(
+                        t,
+                        hickory_proto::rr::RecordType::NSEC | hickory_proto::rr::RecordType::NSEC3
+                    ) {
+                        lines.push(format!("{owner} RRSIG covering {t}"));
+                    }
+                }
+                RData::DNSSEC(DNSSECRData::NSEC(_)) | RData::DNSSEC(DNSSECRData::NSEC3(_)) => {
+                    denial = true
+                }
+                RData::OPT(_) => {}
+                RData::SOA(soa) => {
+                    let mut soa = soa.clone();
+                    soa.serial = 0;
+                    lines.push(format!("{owner} {} SOA {soa}", r.ttl));
+                }
+                d => lines.push(format!("{owner} {} {} {d}", r.ttl, r.record_type())),
+            }
+        }
+        lines.sort();
+        lines.dedup();
+        out.push_str(&format!(
+            "{title} (denial records: {denial}):\n  {}\n",
+            lines.join("\n  ")
+        ));
+    }
+    out
+}
+
+fn ask_udp(port: u16, name: &str, t: hickory_proto::rr::RecordType) -> hickory_proto::op::Message {
+    use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+    let mut m = Message::new(4321, MessageType::Query, OpCode::Query);
+    m.add_query(Query::query(
+        hickory_proto::rr::Name::from_ascii(name).unwrap(),
+        t,
+    ));
+    let mut e = Edns::new();
+    e.set_max_payload(1232);
+    e.set_dnssec_ok(true);
+    m.set_edns(e);
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = vec![0u8; 65535];
+    for _ in 0..3 {
+        s.send_to(&m.to_vec().unwrap(), ("127.0.0.1", port))
+            .unwrap();
+        if let Ok(n) = s.recv(&mut buf) {
+            return Message::from_vec(&buf[..n]).unwrap();
+        }
+    }
+    panic!("no answer from 127.0.0.1:{port} for {name} {t}");
+}
+
+#[test]
+fn signed_answers_agree_with_knot_signing_the_same_zones() {
+    use hickory_proto::dnssec::rdata::DNSSECRData;
+    use hickory_proto::dnssec::{PublicKey, Verifier};
+    use hickory_proto::rr::{RData, RecordType};
+    require_tool("knotd", "knot");
+    require_tool("delv", "bind9-dnsutils");
+    let dir = common::scratch_dir("dnssec-knot");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("knot")).unwrap();
+    let cases = [("n3.test.", "nsec3"), ("n1.test.", "nsec")];
+    let mut tables = String::new();
+    for (origin, denial) in cases {
+        fixture(&dir, origin);
+        ok(
+            &mailzone(&[
+                "keygen",
+                origin,
+                "--dir",
+                dir.join("keys").to_str().unwrap(),
+            ]),
+            "keygen",
+        );
+        tables.push_str(&zone_table(origin, &format!("denial = \"{denial}\"")));
+    }
+    let d = Daemon::start(&dir, "", &tables);
+    // Knot signs the same files with keys of its own: a CSK, ECDSA P-256,
+    // NSEC3 with RFC 9276 parameters, or NSEC.
+    let kport = common::free_port();
+    let k = dir.join("knot");
+    let mut conf = format!(
+        "server:\n  listen: 127.0.0.1@{kport}\n  rundir: {k}\n  udp-max-payload: 1232\ndatabase:\n  storage: {k}\npolicy:\n  - id: n3\n    algorithm: ecdsap256sha256\n    single-type-signing: on\n    nsec3: on\n    nsec3-iterations: 0\n    nsec3-salt-length: 0\n    nsec3-opt-out: off\n  - id: n1\n    algorithm: ecdsap256sha256\n    single-type-signing: on\ntemplate:\n  - id: default\n    storage: {k}\n    semantic-checks: off\n    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: changes\nlog:\n  - target: stderr\n    any: error\nzone:\n",
+        k = k.display()
+    );
+    for (origin, denial) in cases {
+        let src = dir.join(format!("{origin}zone"));
+        let text = std::fs::read_to_string(&src).unwrap();
+        // Knot reads the file as is; drop our first-line comment only.
+        write(&k.join(format!("{origin}zone")), &text);
+        conf.push_str(&format!(
+            "  - domain: {origin}\n    file: {}\n    dnssec-signing: on\n    dnssec-policy: {}\n",
+            k.join(format!("{origin}zone")).display(),
+            if denial == "nsec3" { "n3" } else { "n1" }
+        ));
+    }
+    write(&k.join("knot.conf"), &conf);
+    let mut knot = Command::new("knotd")
+        .args(["-c", k.join("knot.conf").to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (origin, _) in cases {
+        loop {
+            let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let m = {
+                use hickory_proto::op::{Message, MessageType, OpCode, Query};
+                let mut m = Message::new(1, MessageType::Query, OpCode::Query);
+                m.add_query(Query::query(
+                    hickory_proto::rr::Name::from_ascii(origin).unwrap(),
+                    RecordType::DNSKEY,
+                ));
+                m.to_vec().unwrap()
+            };
+            s.send_to(&m, ("127.0.0.1", kport)).unwrap();
+            let mut buf = vec![0u8; 4096];
+            if let Ok(n) = s.recv(&mut buf)
+                && hickory_proto::op::Message::from_vec(&buf[..n])
+                    .is_ok_and(|m| !m.answers.is_empty())
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "knotd did not sign {origin} within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let mut compared = 0;
+    let mut diffs = Vec::new();
+    for (origin, _) in cases {
+        let fq = |n: &str| {
+            if n.is_empty() {
+                origin.to_string()
+            } else {
+                format!("{n}.{origin}")
+            }
+        };
+        let names = [
+            "",
+            "ns1",
+            "mx",
+            "mail._domainkey",
+            "_dmarc",
+            "_mta-sts",
+            "mta-sts",
+            "_25._tcp.mx",
+            "x.hosts",
+            "a.b.ent",
+            "b.ent",
+            "ent",
+            "x.y.b.ent",
+            "nx",
+            "deep.nx",
+            "secure",
+            "x.secure",
+            "insecure",
+            "x.insecure",
+            "ns.secure",
+        ];
+        let types = [
+            RecordType::A,
+            RecordType::AAAA,
+            RecordType::MX,
+            RecordType::TXT,
+            RecordType::NS,
+            RecordType::SOA,
+            RecordType::TLSA,
+            RecordType::DS,
+            RecordType::CNAME,
+        ];
+        for n in names {
+            for t in types {
+                let (a, b) = (ask_udp(d.port, &fq(n), t), ask_udp(kport, &fq(n), t));
+                compared += 1;
+                let (ca, cb) = (comparable(&a), comparable(&b));
+                if ca != cb {
+                    diffs.push(format!("{} {t}:\nmailzone {ca}knot {cb}", fq(n)));
+                }
+            }
+        }
+        // Both servers' proofs validate, each with its own key as the anchor.
+        for (port, who) in [(d.port, "mailzone"), (kport, "knot")] {
+            let keys = ask_udp(port, origin, RecordType::DNSKEY);
+            let mut anchors = String::new();
+            for r in &keys.answers {
+                if let RData::DNSSEC(DNSSECRData::DNSKEY(k)) = &r.data
+                    && k.secure_entry_point()
+                {
+                    anchors.push_str(&format!(
+                        "  \"{origin}\" static-key {} 3 {} \"{}\";\n",
+                        k.flags(),
+                        u8::from(k.algorithm()),
+                        data_encoding::BASE64.encode(k.public_key().public_bytes())
+                    ));
+                }
+            }
+            let file = dir.join(format!("{who}.{origin}anchor"));
+            write(&file, &format!("trust-anchors {{\n{anchors}}};\n"));
+            for (n, t, negative) in [
+                ("", "MX", false),
+                ("x.hosts", "A", false),
+                ("x.hosts", "MX", true),
+                ("nx", "A", true),
+                ("b.ent", "A", true),
+                ("mx", "TXT", true),
+                ("insecure", "DS", true),
+            ] {
+                let out = delv(port, &file, origin, &fq(n), t);
+                let want = if negative {
+                    "; negative response, fully validated"
+                } else {
+                    "; fully validated"
+                };
+                assert!(out.contains(want), "{who} {origin} {n} {t}: {out}");
+            }
+        }
+    }
+    let _ = knot.kill();
+    let _ = knot.wait();
+    assert!(compared > 300);
+    assert!(
+        diffs.is_empty(),
+        "{} of {compared} answers differ:\n{}",
+        diffs.len(),
+        diffs[..diffs.len().min(5)].join("\n")
+    );
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[test]
+fn a_zone_without_its_keys_is_refused_until_keys_exist_rsa_included() {
+    require_tool("ldns-verify-zone", "ldnsutils");
+    let dir = common::scratch_dir("dnssec-nokeys");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    fixture(&dir, "rsa.test.");
+    let d = Daemon::start(&dir, "", &zone_table("rsa.test.", ""));
+    let st = d.status();
+    let z = &st["zones"][0];
+    assert_eq!(z["served"], false, "{st}");
+    let reason = z["last_failure"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("no key for rsa.test.") && reason.contains("mailzone keygen"),
+        "{st}"
+    );
+    // An RSA key (RSASHA256, 2048 bits), then a reload: served, signed, verified.
+    let out = ok(
+        &mailzone(&[
+            "keygen",
+            "rsa.test.",
+            "--algorithm",
+            "rsasha256",
+            "--dir",
+            dir.join("keys").to_str().unwrap(),
+        ]),
+        "keygen rsasha256",
+    );
+    assert!(out.contains("DNSKEY 257 3 8 "), "{out}");
+    let o = d.mailzone(&["reload"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(d.status()["zones"][0]["served"], true);
+    let served = ok(
+        &mailzone(&[
+            "zone",
+            "served",
+            "rsa.test.",
+            "--config",
+            d.config.to_str().unwrap(),
+        ]),
+        "zone served",
+    );
+    let file = dir.join("rsa.signed");
+    write(&file, &served);
+    let o = Command::new("ldns-verify-zone")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}

@@ -84,12 +84,15 @@ struct Set {
 }
 
 /// Signs a zone. Records outside the origin are dropped (they are never
-/// served); existing signatures and chains are replaced.
+/// served); existing signatures and chains are replaced. Signatures are
+/// made on `workers` scoped threads (none outlives the call; 1 signs on the
+/// caller's thread).
 pub fn sign_zone(
     zone: &Zone,
     keys: &[ZoneKey],
     denial: Denial,
     validity: Validity,
+    workers: usize,
 ) -> Result<Zone, String> {
     if keys.is_empty() {
         return Err("no keys to sign with".into());
@@ -346,17 +349,43 @@ pub fn sign_zone(
         }
         Ok(())
     };
+    let mut jobs: Vec<(&Name, RecordType, u32, &[RData])> = Vec::new();
     for n in &authoritative {
         let sets = &names[n];
         for t in signed_types(n, sets) {
             let set = &sets[&t];
-            sign_set(&mut out, n, RecordType::from(t), set.ttl, &set.rdata)?;
+            jobs.push((n, RecordType::from(t), set.ttl, &set.rdata));
         }
     }
-    for (owner, rd) in denial_sets {
-        let t = rd.record_type();
-        push(&mut out, &owner, neg_ttl, rd.clone());
-        sign_set(&mut out, &owner, t, neg_ttl, &[rd])?;
+    for (owner, rd) in &denial_sets {
+        push(&mut out, owner, neg_ttl, rd.clone());
+        jobs.push((owner, rd.record_type(), neg_ttl, std::slice::from_ref(rd)));
+    }
+    let per = jobs.len().div_ceil(workers.max(1)).max(1);
+    let signed: Vec<Result<Vec<ZoneRecord>, String>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = jobs
+            .chunks(per)
+            .map(|chunk| {
+                let sign_set = &sign_set;
+                sc.spawn(move || {
+                    let mut v = Vec::with_capacity(chunk.len());
+                    for (owner, t, ttl, rdata) in chunk {
+                        sign_set(&mut v, owner, *t, *ttl, rdata)?;
+                    }
+                    Ok(v)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a signing thread panicked".into()))
+            })
+            .collect()
+    });
+    for part in signed {
+        out.extend(part?);
     }
     Ok(Zone {
         origin: zone.origin.clone(),

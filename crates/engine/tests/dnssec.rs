@@ -38,7 +38,7 @@ fn catalog(denial: Denial) -> Catalog {
         inception: 1_700_000_000,
         expiration: 1_900_000_000,
     };
-    let signed = sign_zone(&r.zone, &keys, denial, validity).unwrap();
+    let signed = sign_zone(&r.zone, &keys, denial, validity, 2).unwrap();
     Catalog::new(vec![Snapshot::compile(&signed)])
 }
 

@@ -59,7 +59,14 @@ pub fn generate(
         Algorithm::ECDSAP256SHA256 => EcdsaSigningKey::generate_pkcs8(alg),
         Algorithm::ED25519 => Ed25519SigningKey::generate_pkcs8(),
         Algorithm::RSASHA256 => {
-            return Err("mailzone does not generate RSA keys (ring cannot); make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem` and save it in the keys directory as <zone>+008+<tag>.<role>.pem, or use ecdsap256sha256 (recommended, RFC 8624)".into());
+            // 2048 bits (RFC 8624 §3.1; NIST SP 800-57).
+            use rsa::pkcs8::EncodePrivateKey;
+            let k = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+                .map_err(|e| format!("cannot generate an RSA key: {e}"))?;
+            let der = k
+                .to_pkcs8_der()
+                .map_err(|e| format!("cannot encode the RSA key: {e}"))?;
+            Ok(PrivatePkcs8KeyDer::from(der.as_bytes().to_vec()))
         }
         other => return Err(format!("unsupported algorithm {other:?}")),
     }

@@ -47,16 +47,40 @@ pub fn rfc3339(t: SystemTime) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inputs {
     pub files: Vec<PathBuf>,
+    /// The keys directory of a signed zone: its key files are inputs too.
+    keys: Option<(PathBuf, String)>,
     fingerprint: u64,
 }
 
+/// The names and contents of a zone's key files, as one value to hash.
+fn key_state(keys: &Option<(PathBuf, String)>) -> u64 {
+    let Some((dir, prefix)) = keys else { return 0 };
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(prefix.as_str())
+                .then(|| (name, std::fs::read(e.path()).unwrap_or_default()))
+        })
+        .collect();
+    files.sort();
+    foldhash::quality::FixedState::with_seed(0x6b65_7973).hash_one(&files)
+}
+
 impl Inputs {
-    fn of(sources: &SourceMap) -> Inputs {
+    fn of(sources: &SourceMap, z: &ZoneConfig) -> Inputs {
         let files: Vec<PathBuf> = sources.files().map(|(_, f)| f.path.clone()).collect();
         let texts = sources.files().map(|(_, f)| &*f.text);
+        let keys = z.dnssec.as_ref().map(|d| {
+            let stem = z.name.trim_end_matches('.').to_ascii_lowercase();
+            (d.keys.clone(), format!("{stem}+"))
+        });
         Inputs {
-            fingerprint: fingerprint(files.iter().zip(texts)),
+            fingerprint: fingerprint(files.iter().zip(texts)) ^ key_state(&keys),
             files,
+            keys,
         }
     }
 
@@ -73,7 +97,8 @@ impl Inputs {
                 Err(_) => String::new(),
             })
             .collect();
-        fingerprint(self.files.iter().zip(texts.iter().map(String::as_str))) != self.fingerprint
+        fingerprint(self.files.iter().zip(texts.iter().map(String::as_str))) ^ key_state(&self.keys)
+            != self.fingerprint
     }
 }
 
@@ -167,7 +192,7 @@ fn load(
         },
     );
     let name = z.name.as_str();
-    let inputs = Inputs::of(&r.zone.sources);
+    let inputs = Inputs::of(&r.zone.sources, z);
     let fail = |kind, reason: String, diags: &[Diagnostic], sources: &SourceMap| {
         let a = Attempt {
             inputs: inputs.clone(),
@@ -333,7 +358,8 @@ fn sign(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(Zone, SystemT
         mailzone_config::DenialKind::Nsec => mailzone_engine::sign::Denial::Nsec,
         mailzone_config::DenialKind::Nsec3 => mailzone_engine::sign::Denial::Nsec3,
     };
-    let signed = mailzone_engine::sign::sign_zone(zone, &keys, denial, validity)
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let signed = mailzone_engine::sign::sign_zone(zone, &keys, denial, validity, workers)
         .map_err(|e| format!("zone refused: signing failed: {e}"))?;
     let resign = now + std::time::Duration::from_secs(u64::from(d.validity - d.refresh));
     Ok((signed, resign))
