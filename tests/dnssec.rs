@@ -209,8 +209,15 @@ fn signed_zones_verify_and_validate_for_both_algorithms_and_denials() {
             ("mx", "TXT", true),
             ("insecure", "DS", true),
             ("secure", "DS", false),
+            ("www", "A", false),
+            // A CNAME to a name without MX: delv shows the validated CNAME
+            // and the validated denial after it.
+            ("www", "MX", false),
         ] {
             let out = delv(d.port, &anchor, origin, &fq(name), t);
+            if name == "www" && t == "MX" {
+                assert!(out.contains("NXRRSET"), "{origin} www MX: {out}");
+            }
             let want = if negative {
                 "; negative response, fully validated"
             } else {
@@ -340,16 +347,29 @@ fn unbound_sets_ad_and_refuses_a_tampered_signature() {
         flags(&good).contains(" ad"),
         "AD expected for a signed answer: {good}"
     );
-    let nx = dig("nothing.good.test.", "A");
-    assert!(
-        nx.contains("status: NXDOMAIN") && flags(&nx).contains(" ad"),
-        "{nx}"
-    );
-    let bad_txt = dig("bad.test.", "TXT");
-    assert!(
-        flags(&bad_txt).contains(" ad"),
-        "the untouched signatures of the pre-signed zone validate: {bad_txt}"
-    );
+    // AD on the queries delv validates: data, wildcard, and denials.
+    for (name, t, status) in [
+        ("good.test.", "TXT", "NOERROR"),
+        ("mail._domainkey.good.test.", "TXT", "NOERROR"),
+        ("_dmarc.good.test.", "TXT", "NOERROR"),
+        ("_25._tcp.mx.good.test.", "TLSA", "NOERROR"),
+        ("anything.hosts.good.test.", "A", "NOERROR"),
+        ("www.good.test.", "A", "NOERROR"),
+        ("nothing.good.test.", "A", "NXDOMAIN"),
+        ("mx.good.test.", "TXT", "NOERROR"),
+        ("b.ent.good.test.", "A", "NOERROR"),
+    ] {
+        let out = dig(name, t);
+        assert!(
+            out.contains(&format!("status: {status}")) && flags(&out).contains(" ad"),
+            "{name} {t}: {out}"
+        );
+    }
+    // The pre-signed zone: untouched signatures and its own proofs validate.
+    for (name, t) in [("bad.test.", "TXT"), ("nothing.bad.test.", "A")] {
+        let out = dig(name, t);
+        assert!(flags(&out).contains(" ad"), "pre-signed {name} {t}: {out}");
+    }
     let bad = dig("bad.test.", "MX");
     assert!(
         bad.contains("status: SERVFAIL"),
