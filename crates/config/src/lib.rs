@@ -85,6 +85,56 @@ pub struct ZoneConfig {
     pub serial: SerialPolicy,
     /// Sign the zone when it loads; unsigned when absent.
     pub dnssec: Option<DnssecPolicy>,
+    /// Clients allowed to transfer the zone (AXFR/IXFR), as address
+    /// prefixes; nobody when empty.
+    pub transfer: Vec<Prefix>,
+    /// Secondaries told of every published change (NOTIFY, RFC 1996).
+    pub notify: Vec<std::net::SocketAddr>,
+}
+
+/// An address prefix: `192.0.2.0/24`, `2001:db8::/32`, or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefix {
+    pub addr: std::net::IpAddr,
+    pub len: u8,
+}
+
+impl Prefix {
+    pub fn parse(s: &str) -> Option<Prefix> {
+        let (a, l) = match s.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (s, None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let len = match l {
+            Some(l) => l.parse::<u8>().ok().filter(|&l| l <= max)?,
+            None => max,
+        };
+        Some(Prefix { addr, len })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |a: std::net::IpAddr| -> u128 {
+            match a {
+                std::net::IpAddr::V4(v) => u128::from(u32::from(v)) << 96,
+                std::net::IpAddr::V6(v) => u128::from(v),
+            }
+        };
+        // An IPv4 client on an IPv6 socket arrives mapped (::ffff:a.b.c.d).
+        let ip = match ip {
+            std::net::IpAddr::V6(v) => v.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        if ip.is_ipv4() != self.addr.is_ipv4() {
+            return false;
+        }
+        // IPv4 addresses sit in the top 32 bits, so one mask rule fits both.
+        let mask = u128::MAX
+            .checked_shl(128 - u32::from(self.len))
+            .unwrap_or(0);
+        (bits(ip) & mask) == (bits(self.addr) & mask)
+    }
 }
 
 /// `[zone.dnssec]`: where the keys are and how to sign.
@@ -181,6 +231,10 @@ struct ZoneV1 {
     check: CheckV1,
     serial: Option<toml::Spanned<String>>,
     dnssec: Option<toml::Spanned<DnssecV1>>,
+    #[serde(default)]
+    transfer: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    notify: Vec<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +428,29 @@ pub fn load(
                 algorithm,
             }
         });
+        let mut transfer = Vec::new();
+        for t in &z.transfer {
+            match Prefix::parse(t.get_ref()) {
+                Some(p) => transfer.push(p),
+                None => errors.push(fail(
+                    t.span(),
+                    format!("`{}` is not an address or prefix (write `192.0.2.0/24`, `2001:db8::/32`, `127.0.0.1`)", t.get_ref()),
+                )),
+            }
+        }
+        let mut notify = Vec::new();
+        for n in &z.notify {
+            match n.get_ref().parse::<std::net::SocketAddr>() {
+                Ok(a) => notify.push(a),
+                Err(_) => errors.push(fail(
+                    n.span(),
+                    format!(
+                        "`{}` is not `ip:port` (write IPv6 as `[2001:db8::53]:53`)",
+                        n.get_ref()
+                    ),
+                )),
+            }
+        }
         let name = if z.name.ends_with('.') {
             z.name.clone()
         } else {
@@ -394,6 +471,8 @@ pub fn load(
             check: policy,
             serial,
             dnssec,
+            transfer,
+            notify,
         });
     }
     let (log_span, log) = match v1.log {
@@ -482,4 +561,31 @@ pub fn control_socket_of(path: &Path) -> Result<PathBuf, String> {
             )
         })?;
     Ok(path.parent().unwrap_or(Path::new(".")).join(sock))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Prefix;
+
+    #[test]
+    fn prefixes() {
+        let p = Prefix::parse("192.0.2.0/24").unwrap();
+        assert!(p.contains("192.0.2.77".parse().unwrap()));
+        assert!(p.contains("::ffff:192.0.2.77".parse().unwrap()));
+        assert!(!p.contains("192.0.3.1".parse().unwrap()));
+        assert!(!p.contains("2001:db8::1".parse().unwrap()));
+        let one = Prefix::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let v6 = Prefix::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains("2001:db8:1::5".parse().unwrap()));
+        assert!(!v6.contains("2001:db9::5".parse().unwrap()));
+        assert!(
+            Prefix::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("203.0.113.9".parse().unwrap())
+        );
+        assert!(Prefix::parse("192.0.2.0/33").is_none());
+        assert!(Prefix::parse("nonsense").is_none());
+    }
 }

@@ -43,6 +43,10 @@ pub fn suffixes(wire: &[u8]) -> impl Iterator<Item = usize> + '_ {
 pub struct Rdata {
     pub wire: Box<[u8]>,
     pub target: Option<Key>,
+    /// This record's own TTL. It matters for RRSIG only: the signatures at a
+    /// name form one RRset here, but each keeps the TTL of the RRset it
+    /// covers (RFC 4034 §3), which is what a transfer must send.
+    pub ttl: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +86,16 @@ pub struct Snapshot {
     pub nsec: Vec<(Box<[u8]>, Key)>,
     /// The NSEC3 chain, when the zone has one.
     pub nsec3: Option<Nsec3Chain>,
+    /// Differences from the versions published before this one, oldest
+    /// first, for IXFR; set by whoever publishes it.
+    pub journal: Vec<Arc<crate::transfer::Diff>>,
+    /// Who may transfer the zone; nobody by default.
+    pub transfer: crate::transfer::TransferPolicy,
+}
+
+/// RFC 1982 serial arithmetic: whether `a` comes before `b`.
+pub fn serial_lt(a: u32, b: u32) -> bool {
+    a != b && b.wrapping_sub(a) < 0x8000_0000
 }
 
 /// NSEC3 owners by their hash, sorted, with the parameters to hash query names.
@@ -174,6 +188,7 @@ impl Snapshot {
                         set.rdata.push(Rdata {
                             wire: rd_wire.into_boxed_slice(),
                             target,
+                            ttl: r.ttl,
                         });
                     }
                 }
@@ -183,6 +198,7 @@ impl Snapshot {
                     rdata: vec![Rdata {
                         wire: rd_wire.into_boxed_slice(),
                         target,
+                        ttl: r.ttl,
                     }],
                 }),
             }
@@ -221,6 +237,8 @@ impl Snapshot {
             records,
             nsec,
             nsec3,
+            journal: Vec::new(),
+            transfer: Default::default(),
             neg_ttl: if soa_ttl_min == u32::MAX {
                 0
             } else {

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod keys;
 pub mod listen;
 pub mod load;
+pub mod notify;
 pub mod reload;
 pub mod watch;
 

@@ -4,6 +4,7 @@
 //! new one while queries are answered; readers never wait.
 
 use crate::Published;
+use mailzone_engine::transfer::{Transfer, transfer};
 use mailzone_engine::{ClientCtx, answer};
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,7 +107,7 @@ pub async fn serve_tcp(
         let catalog = catalog.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, catalog, limits, shutdown).await {
+            if let Err(e) = connection(stream, peer.ip(), catalog, limits, shutdown).await {
                 tracing::debug!(%peer, error = %e, "tcp connection");
             }
             drop(permit);
@@ -123,6 +124,7 @@ pub async fn serve_tcp(
 
 async fn connection(
     mut stream: TcpStream,
+    peer: std::net::IpAddr,
     catalog: Published,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
@@ -171,12 +173,38 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        let cat = catalog.load();
-        if answer(&cat, &msg[..n], &ctx, &mut out) {
-            frame.clear();
-            frame.extend_from_slice(&(out.len() as u16).to_be_bytes());
-            frame.extend_from_slice(&out);
-            stream.write_all(&frame).await?;
+        // Zone transfers are built whole before anything is written, so no
+        // catalog guard is held across a write.
+        let xfr = transfer(&catalog.load(), &msg[..n], peer);
+        match xfr {
+            Transfer::No => {
+                if !answer(&catalog.load(), &msg[..n], &ctx, &mut out) {
+                    continue;
+                }
+                write_frame(&mut stream, &mut frame, &out).await?;
+            }
+            Transfer::Refused(m) => {
+                tracing::info!(%peer, "zone transfer refused");
+                write_frame(&mut stream, &mut frame, &m).await?;
+            }
+            Transfer::Messages(ms) => {
+                let bytes: usize = ms.iter().map(Vec::len).sum();
+                for m in &ms {
+                    write_frame(&mut stream, &mut frame, m).await?;
+                }
+                tracing::info!(%peer, messages = ms.len(), bytes, "zone transfer sent");
+            }
         }
     }
+}
+
+async fn write_frame(
+    stream: &mut TcpStream,
+    frame: &mut Vec<u8>,
+    msg: &[u8],
+) -> std::io::Result<()> {
+    frame.clear();
+    frame.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    frame.extend_from_slice(msg);
+    stream.write_all(frame).await
 }

@@ -306,7 +306,17 @@ fn load(
             }
         },
     };
-    let snapshot = Snapshot::compile(&zone);
+    let mut snapshot = Snapshot::compile(&zone);
+    if !z.transfer.is_empty() {
+        let acl = z.transfer.clone();
+        snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(move |ip| {
+            acl.iter().any(|p| p.contains(ip))
+        })));
+    }
+    if let Some(p) = prev {
+        // What changed since the version served now, for IXFR.
+        snapshot.journal = mailzone_engine::transfer::extend_journal(&p.snapshot, &snapshot);
+    }
     for n in &notes {
         tracing::warn!(zone = name, "{n}");
     }
@@ -466,10 +476,7 @@ fn set_soa_serial(zone: &mut Zone, serial: u32) {
     }
 }
 
-/// RFC 1982 serial arithmetic: whether `a` comes before `b`.
-pub fn serial_lt(a: u32, b: u32) -> bool {
-    a != b && b.wrapping_sub(a) < 0x8000_0000
-}
+pub use mailzone_engine::snapshot::serial_lt;
 
 /// The serial the server sets: from the clock, but always after the one
 /// served before, and unchanged when only comments or layout changed.

@@ -114,6 +114,8 @@ pub struct Reloader {
     config_loaded: SystemTime,
     config_failure: Option<Failure>,
     reloads: u64,
+    /// The serial each zone's secondaries were last told of.
+    notified: std::collections::HashMap<String, u32>,
 }
 
 /// Loads a config, its errors rendered as one located line each.
@@ -156,6 +158,7 @@ impl Reloader {
             config_loaded: now,
             config_failure: None,
             reloads: 0,
+            notified: Default::default(),
         };
         let mut outcome = Outcome::default();
         r.slots = config
@@ -167,6 +170,13 @@ impl Reloader {
                 apply(&mut slot, attempt, &mut outcome);
                 slot
             })
+            .collect();
+        // Secondaries learn of versions published from now on; at start
+        // they find this one by their own refresh.
+        r.notified = r
+            .slots
+            .iter()
+            .filter_map(|s| Some((s.cfg.name.clone(), s.served.as_ref()?.serial)))
             .collect();
         r.publish();
         if r.slots.iter().all(|s| s.served.is_none()) {
@@ -409,6 +419,19 @@ impl Reloader {
         let old = self.published.swap(Arc::new(cat));
         drop(old);
         release_memory();
+        for s in &self.slots {
+            let Some(served) = &s.served else { continue };
+            if s.cfg.notify.is_empty() || self.notified.get(&s.cfg.name) == Some(&served.serial) {
+                continue;
+            }
+            self.notified.insert(s.cfg.name.clone(), served.serial);
+            crate::notify::send(
+                s.cfg.name.clone(),
+                served.snapshot.origin.to_vec(),
+                served.serial,
+                s.cfg.notify.clone(),
+            );
+        }
         self.update_status();
     }
 

@@ -1,0 +1,366 @@
+//! Zone transfers out, judged by Knot DNS as a secondary of mailzone (both on
+//! 127.0.0.1): Knot transfers every zone (the shipped examples, a 100,000
+//! record zone, a DNSSEC-signed zone) and then holds exactly what mailzone
+//! serves (compared record by record over AXFR from both, and by queries);
+//! after a reload with a changed zone, NOTIFY makes Knot serve the new
+//! serial within 5 s, by IXFR (Knot's log says so); and transfers from a
+//! client outside a zone's `transfer` list are refused.
+
+mod common;
+
+use common::{Daemon, require_tool, write};
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+type Rec = (String, u16, u32, Vec<u8>);
+
+/// knotd, stopped however the test ends.
+struct Knot(std::process::Child);
+impl Drop for Knot {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A whole zone over AXFR (or the response to an IXFR): the rcode and every
+/// record, names lowercased and RDATA in canonical form.
+fn xfr(port: u16, zone: &str, ixfr_serial: Option<u32>) -> (ResponseCode, Vec<Rec>, usize) {
+    let mut m = Message::new(77, MessageType::Query, OpCode::Query);
+    let name = Name::from_ascii(zone).unwrap();
+    match ixfr_serial {
+        None => {
+            m.add_query(Query::query(name, RecordType::AXFR));
+        }
+        Some(serial) => {
+            m.add_query(Query::query(name.clone(), RecordType::IXFR));
+            let soa =
+                hickory_proto::rr::rdata::SOA::new(name.clone(), name.clone(), serial, 0, 0, 0, 0);
+            m.add_authority(hickory_proto::rr::Record::from_rdata(
+                name,
+                0,
+                hickory_proto::rr::RData::SOA(soa),
+            ));
+        }
+    }
+    let q = m.to_vec().unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut f = (q.len() as u16).to_be_bytes().to_vec();
+    f.extend_from_slice(&q);
+    s.write_all(&f).unwrap();
+    let mut recs = Vec::new();
+    let mut soas = 0;
+    let mut messages = 0;
+    loop {
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).unwrap();
+        let mut b = vec![0u8; u16::from_be_bytes(len) as usize];
+        s.read_exact(&mut b).unwrap();
+        messages += 1;
+        let r = Message::from_vec(&b).unwrap();
+        if r.metadata.response_code != ResponseCode::NoError {
+            return (r.metadata.response_code, recs, messages);
+        }
+        for a in &r.answers {
+            let mut buf = Vec::new();
+            let mut enc = BinEncoder::new(&mut buf);
+            enc.set_canonical_form(true);
+            a.data.emit(&mut enc).unwrap();
+            if a.record_type() == RecordType::SOA {
+                soas += 1;
+            }
+            recs.push((
+                a.name.to_lowercase().to_string(),
+                u16::from(a.record_type()),
+                a.ttl,
+                buf,
+            ));
+        }
+        // AXFR ends at the second SOA; an up-to-date IXFR is one SOA.
+        let done = soas >= 2 || (ixfr_serial.is_some() && soas == 1 && recs.len() == 1);
+        if done {
+            return (ResponseCode::NoError, recs, messages);
+        }
+    }
+}
+
+fn soa_serial(port: u16, zone: &str) -> Option<u32> {
+    let mut m = Message::new(5, MessageType::Query, OpCode::Query);
+    m.add_query(Query::query(
+        Name::from_ascii(zone).unwrap(),
+        RecordType::SOA,
+    ));
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    s.send_to(&m.to_vec().unwrap(), ("127.0.0.1", port))
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.recv(&mut buf).ok()?;
+    let r = Message::from_vec(&buf[..n]).ok()?;
+    r.answers.iter().find_map(|a| match &a.data {
+        hickory_proto::rr::RData::SOA(soa) => Some(soa.serial),
+        _ => None,
+    })
+}
+
+/// A zone of about 100,000 records: hosts, mail domains, texts.
+fn big_zone(origin: &str) -> String {
+    let mut z = format!(
+        "$ORIGIN {origin}\n$TTL 3600\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+    );
+    let mut n = 3;
+    let mut i = 0u32;
+    while n < 100_000 {
+        i += 1;
+        z.push_str(&format!(
+            "h{i} A 10.{}.{}.{}\nh{i} AAAA 2001:db8::{:x}\n",
+            i >> 16 & 255,
+            i >> 8 & 255,
+            i & 255,
+            i
+        ));
+        z.push_str(&format!("d{i} MX 10 h{i}\nd{i} TXT \"v=spf1 mx -all\"\n"));
+        n += 4;
+    }
+    z
+}
+
+#[test]
+fn knot_as_secondary_transfers_every_zone_and_follows_notify_by_ixfr() {
+    require_tool("knotd", "knot");
+    let dir = common::scratch_dir("transfer-knot");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("knot")).unwrap();
+    let kport = common::free_port();
+    // The zones: the shipped examples, a large one, a signed one, and one
+    // whose transfer list does not include us.
+    std::fs::copy(
+        root().join("zones/example.com.zone"),
+        dir.join("example.com.zone"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("zones/example.org.toml"),
+        dir.join("example.org.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::copy(
+        root().join("zones/keys/mail2026.pub.pem"),
+        dir.join("keys/mail2026.pub.pem"),
+    )
+    .unwrap();
+    write(&dir.join("big.test.zone"), &big_zone("big.test."));
+    let fixture = std::fs::read_to_string(root().join("tests/dnssec/mail.test.zone")).unwrap();
+    write(
+        &dir.join("signed.test.zone"),
+        &fixture.replace("mail.test.", "signed.test."),
+    );
+    write(
+        &dir.join("closed.test.zone"),
+        &fixture.replace("mail.test.", "closed.test."),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mailzone"))
+        .args([
+            "keygen",
+            "signed.test.",
+            "--dir",
+            dir.join("dnskeys").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let open = |name: &str, file: &str, extra: &str| {
+        format!(
+            "[[zone]]\nname = \"{name}\"\nfile = \"{file}\"\ntransfer = [\"127.0.0.1\"]\nnotify = [\"127.0.0.1:{kport}\"]\n{extra}"
+        )
+    };
+    let zones = [
+        open("example.com.", "example.com.zone", ""),
+        open("example.org.", "example.org.toml", ""),
+        open("big.test.", "big.test.zone", "[zone.check]\non_error = \"warn\"\n"),
+        open("signed.test.", "signed.test.zone", "[zone.dnssec]\nkeys = \"dnskeys\"\ndenial = \"nsec3\"\n"),
+        "[[zone]]\nname = \"closed.test.\"\nfile = \"closed.test.zone\"\ntransfer = [\"192.0.2.0/24\"]\n".to_string(),
+    ]
+    .concat();
+    let d = Daemon::start(&dir, "", &zones);
+    let secondary = ["example.com.", "example.org.", "big.test.", "signed.test."];
+    let k = dir.join("knot");
+    let mut conf = format!(
+        "server:\n  listen: 127.0.0.1@{kport}\n  rundir: {k}\ndatabase:\n  storage: {k}\nremote:\n  - id: mz\n    address: 127.0.0.1@{}\nacl:\n  - id: from_mz\n    address: 127.0.0.1\n    action: [notify, transfer]\ntemplate:\n  - id: default\n    storage: {k}\n    master: mz\n    acl: from_mz\n    semantic-checks: off\n    zonefile-sync: -1\n    journal-content: changes\nlog:\n  - target: stderr\n    any: info\nzone:\n",
+        d.port,
+        k = k.display()
+    );
+    for z in secondary {
+        conf.push_str(&format!("  - domain: {z}\n"));
+    }
+    write(&k.join("knot.conf"), &conf);
+    let mut knot = Knot(
+        Command::new("knotd")
+            .args(["-c", k.join("knot.conf").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut err = knot.0.stderr.take().unwrap();
+    let knot_log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let wait_for = |z: &str, serial: u32, within: Duration| -> Result<Duration, String> {
+        let t = Instant::now();
+        loop {
+            let got = soa_serial(kport, z);
+            if got == Some(serial) {
+                return Ok(t.elapsed());
+            }
+            if t.elapsed() > within {
+                return Err(format!(
+                    "Knot serves {z} at {got:?}, not {serial}, after {within:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    for z in secondary {
+        let serial = soa_serial(d.port, z).unwrap();
+        wait_for(z, serial, Duration::from_secs(30)).unwrap();
+        // What Knot holds is what mailzone serves, record by record.
+        let (rc_m, mut ours, messages) = xfr(d.port, z, None);
+        let (rc_k, mut theirs, _) = xfr(kport, z, None);
+        assert_eq!(
+            (rc_m, rc_k),
+            (ResponseCode::NoError, ResponseCode::NoError),
+            "{z}"
+        );
+        ours.sort();
+        ours.dedup();
+        theirs.sort();
+        theirs.dedup();
+        let a: BTreeSet<&Rec> = ours.iter().collect();
+        let b: BTreeSet<&Rec> = theirs.iter().collect();
+        let show = |x: &BTreeSet<&Rec>, y: &BTreeSet<&Rec>| -> Vec<String> {
+            x.difference(y)
+                .take(5)
+                .map(|r| {
+                    let mut t = String::new();
+                    mailzone_zone::rdata::write_rdata(r.1, &r.3, &mut t);
+                    format!(
+                        "{} {} {} {t}",
+                        r.0,
+                        r.2,
+                        mailzone_zone::rdata::type_name(r.1)
+                    )
+                })
+                .collect()
+        };
+        assert!(
+            a == b,
+            "{z}: only in mailzone {:?}, only in Knot {:?}",
+            show(&a, &b),
+            show(&b, &a)
+        );
+        if z == "big.test." {
+            assert!(
+                ours.len() > 100_000 && messages > 100,
+                "{z}: {} records in {messages} messages",
+                ours.len()
+            );
+        }
+        if z == "signed.test." {
+            assert!(ours.iter().any(|r| r.1 == u16::from(RecordType::RRSIG)));
+            assert!(ours.iter().any(|r| r.1 == u16::from(RecordType::NSEC3)));
+        }
+    }
+    // Queries: both servers answer the same.
+    for (name, t) in [
+        ("example.com.", RecordType::MX),
+        ("mail.example.com.", RecordType::A),
+        ("_dmarc.example.com.", RecordType::TXT),
+        ("nothing.example.com.", RecordType::A),
+        ("example.org.", RecordType::TXT),
+        ("h777.big.test.", RecordType::AAAA),
+        ("d42.big.test.", RecordType::MX),
+        ("x.hosts.signed.test.", RecordType::A),
+    ] {
+        let ask = |port: u16| {
+            let mut m = Message::new(9, MessageType::Query, OpCode::Query);
+            m.add_query(Query::query(Name::from_ascii(name).unwrap(), t));
+            let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            s.send_to(&m.to_vec().unwrap(), ("127.0.0.1", port))
+                .unwrap();
+            let mut buf = vec![0u8; 65535];
+            let n = s.recv(&mut buf).unwrap();
+            let r = Message::from_vec(&buf[..n]).unwrap();
+            let mut answers: Vec<String> = r
+                .answers
+                .iter()
+                .map(|a| a.to_string().to_lowercase())
+                .collect();
+            answers.sort();
+            (r.metadata.response_code, answers)
+        };
+        assert_eq!(ask(d.port), ask(kport), "{name} {t}");
+    }
+    // A change: mailzone reloads, NOTIFY reaches Knot, Knot asks by IXFR.
+    let zf = dir.join("example.com.zone");
+    let text = std::fs::read_to_string(&zf).unwrap();
+    let old = soa_serial(d.port, "example.com.").unwrap();
+    let new = old + 1;
+    write(
+        &zf,
+        &format!(
+            "{}added IN TXT \"new in {new}\"\n",
+            text.replace(&old.to_string(), &new.to_string())
+        ),
+    );
+    let o = d.mailzone(&["reload"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let took = wait_for("example.com.", new, Duration::from_secs(5)).unwrap();
+    // IXFR from mailzone directly: only the change.
+    let (rc, diff, _) = xfr(d.port, "example.com.", Some(old));
+    assert_eq!(rc, ResponseCode::NoError);
+    assert_eq!(
+        diff.len(),
+        5,
+        "SOA new, SOA old, SOA new, the added TXT, SOA new: {diff:?}"
+    );
+    let (_, uptodate, _) = xfr(d.port, "example.com.", Some(new));
+    assert_eq!(uptodate.len(), 1, "an up-to-date client gets the SOA alone");
+    // Refused: a zone whose transfer list does not include 127.0.0.1.
+    for ixfr in [None, Some(1)] {
+        let (rc, recs, _) = xfr(d.port, "closed.test.", ixfr);
+        assert_eq!(rc, ResponseCode::Refused, "{ixfr:?}");
+        assert!(recs.is_empty());
+    }
+    drop(knot);
+    let klog = knot_log.join().unwrap();
+    assert!(
+        klog.lines()
+            .any(|l| l.contains("[example.com.]") && l.contains("IXFR") && l.contains("finished")),
+        "Knot's log shows no IXFR of example.com.:\n{klog}"
+    );
+    eprintln!("NOTIFY → Knot serving serial {new}: {took:?}");
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("NOTIFY answered") && log.contains("zone transfer refused"),
+        "{log}"
+    );
+}
