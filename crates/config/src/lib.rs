@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     pub path: PathBuf,
     pub zones: Vec<ZoneConfig>,
+    /// TSIG keys (RFC 8945), by name.
+    pub keys: Vec<TsigKeyConfig>,
     pub server: ServerConfig,
     pub log: LogConfig,
 }
@@ -90,6 +92,18 @@ pub struct ZoneConfig {
     pub transfer: Vec<Prefix>,
     /// Secondaries told of every published change (NOTIFY, RFC 1996).
     pub notify: Vec<std::net::SocketAddr>,
+    /// When set, transfers must also be signed with this TSIG key.
+    pub transfer_key: Option<String>,
+}
+
+/// `[[key]]`: a TSIG key shared with a secondary or a primary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TsigKeyConfig {
+    /// Absolute, lowercase (`transfer.example.com.`).
+    pub name: String,
+    /// `hmac-sha256` (default), `hmac-sha384`, `hmac-sha512`.
+    pub algorithm: String,
+    pub secret: Vec<u8>,
 }
 
 /// An address prefix: `192.0.2.0/24`, `2001:db8::/32`, or one address.
@@ -206,6 +220,17 @@ struct V1 {
     #[serde(default)]
     server: ServerV1,
     log: Option<toml::Spanned<LogConfig>>,
+    #[serde(default)]
+    key: Vec<toml::Spanned<KeyV1>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyV1 {
+    name: String,
+    algorithm: Option<String>,
+    /// Base64, as `tsig-keygen` and `keymgr` print it.
+    secret: String,
 }
 
 /// `[server]` as written: addresses keep their location for errors.
@@ -235,6 +260,7 @@ struct ZoneV1 {
     transfer: Vec<toml::Spanned<String>>,
     #[serde(default)]
     notify: Vec<toml::Spanned<String>>,
+    transfer_key: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -334,6 +360,30 @@ pub fn load(
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut errors = Vec::new();
     let mut zones = Vec::new();
+    let absolute = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        if n.ends_with('.') { n } else { format!("{n}.") }
+    };
+    let mut keys: Vec<TsigKeyConfig> = Vec::new();
+    for k in v1.key {
+        let r = k.span();
+        let k = k.into_inner();
+        let algorithm = k
+            .algorithm
+            .unwrap_or_else(|| "hmac-sha256".into())
+            .to_ascii_lowercase();
+        if !["hmac-sha256", "hmac-sha384", "hmac-sha512"].contains(&algorithm.as_str()) {
+            errors.push(fail(r.clone(), format!("expected key algorithm \"hmac-sha256\", \"hmac-sha384\" or \"hmac-sha512\", found \"{algorithm}\"")));
+        }
+        match data_encoding::BASE64.decode(k.secret.trim().as_bytes()) {
+            Ok(secret) if secret.len() >= 16 => keys.push(TsigKeyConfig {
+                name: absolute(&k.name),
+                algorithm,
+                secret,
+            }),
+            _ => errors.push(fail(r, format!("the secret of key `{}` is not base64 of at least 16 bytes (make one with `tsig-keygen` or `openssl rand -base64 32`)", k.name))),
+        }
+    }
     for z in v1.zone {
         let zspan = z.span();
         let z = z.into_inner();
@@ -451,6 +501,13 @@ pub fn load(
                 )),
             }
         }
+        let transfer_key = z.transfer_key.as_ref().map(|k| {
+            let n = absolute(k.get_ref());
+            if !keys.iter().any(|x| x.name == n) {
+                errors.push(fail(k.span(), format!("no [[key]] named `{n}`")));
+            }
+            n
+        });
         let name = if z.name.ends_with('.') {
             z.name.clone()
         } else {
@@ -473,6 +530,7 @@ pub fn load(
             dnssec,
             transfer,
             notify,
+            transfer_key,
         });
     }
     let (log_span, log) = match v1.log {
@@ -534,6 +592,7 @@ pub fn load(
     Ok(Config {
         path: path.to_path_buf(),
         zones,
+        keys,
         server,
         log,
     })

@@ -91,6 +91,8 @@ pub struct Snapshot {
     pub journal: Vec<Arc<crate::transfer::Diff>>,
     /// Who may transfer the zone; nobody by default.
     pub transfer: crate::transfer::TransferPolicy,
+    /// When set, transfers must be signed with this TSIG key.
+    pub transfer_key: Option<hickory_proto::rr::Name>,
 }
 
 /// RFC 1982 serial arithmetic: whether `a` comes before `b`.
@@ -239,6 +241,7 @@ impl Snapshot {
             nsec3,
             journal: Vec::new(),
             transfer: Default::default(),
+            transfer_key: None,
             neg_ttl: if soa_ttl_min == u32::MAX {
                 0
             } else {
@@ -273,6 +276,8 @@ pub struct Catalog {
     /// `version.server.`/`version.bind.`; REFUSED when not configured.
     pub identity: Option<String>,
     pub version: Option<String>,
+    /// TSIG keys for transfers (RFC 8945).
+    pub tsig_keys: Vec<crate::transfer::TsigKey>,
 }
 
 impl Catalog {
@@ -287,6 +292,7 @@ impl Catalog {
                 .collect(),
             identity: None,
             version: None,
+            tsig_keys: Vec::new(),
         }
     }
 

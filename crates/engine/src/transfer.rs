@@ -7,8 +7,23 @@
 //! whoever compiled it.
 
 use crate::snapshot::*;
+use hickory_proto::rr::Name;
+use hickory_proto::rr::rdata::tsig::{TSIG, TsigAlgorithm, TsigError, signed_bitmessage_to_buf};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// A TSIG key (RFC 8945) the server shares with a peer.
+#[derive(Debug, Clone)]
+pub struct TsigKey {
+    pub name: Name,
+    pub algorithm: TsigAlgorithm,
+    pub secret: Vec<u8>,
+}
+
+/// Seconds of clock difference a signed message may have (RFC 8945 §10).
+pub const FUDGE: u16 = 300;
+const NOTAUTH: u16 = 9;
 
 /// One record in wire form: owner (case kept), type, TTL, RDATA.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -227,20 +242,114 @@ fn ixfr_serial(q: &[u8], after_question: usize) -> Option<u32> {
     Some(u32::from_be_bytes(q.get(r..r + 4)?.try_into().ok()?))
 }
 
-/// A refusal: the header and question echoed, rcode REFUSED.
-fn refused(q: &[u8], question: &[u8]) -> Vec<u8> {
+/// A refusal (or NOTAUTH): the header and question echoed.
+fn refusal(q: &[u8], question: &[u8], rcode: u16) -> Vec<u8> {
     let mut out = Vec::with_capacity(12 + question.len());
     out.extend_from_slice(&q[..2]);
-    let flags = 0x8000 | (u16::from_be_bytes([q[2], q[3]]) & 0x7900) | 5;
+    let flags = 0x8000 | (u16::from_be_bytes([q[2], q[3]]) & 0x7900) | rcode;
     out.extend_from_slice(&flags.to_be_bytes());
     out.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
     out.extend_from_slice(question);
     out
 }
 
+/// Appends a TSIG record to a message and counts it.
+fn append_tsig(msg: &mut Vec<u8>, key: &Name, rdata: &TSIG) {
+    let mut rd = Vec::new();
+    if rdata.emit(&mut BinEncoder::new(&mut rd)).is_err() {
+        return;
+    }
+    msg.extend_from_slice(&crate::snapshot::lower(
+        &mailzone_zone::record::name_to_wire_bytes(key),
+    ));
+    msg.extend_from_slice(&250u16.to_be_bytes());
+    msg.extend_from_slice(&255u16.to_be_bytes());
+    msg.extend_from_slice(&0u32.to_be_bytes());
+    msg.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+    msg.extend_from_slice(&rd);
+    let ar = u16::from_be_bytes([msg[10], msg[11]]) + 1;
+    msg[10..12].copy_from_slice(&ar.to_be_bytes());
+}
+
+/// Signs response messages in order, each MAC chained to the one before
+/// (the first to the request's), RFC 8945 §5.3.
+fn sign_all(msgs: &mut [Vec<u8>], key: &TsigKey, request_mac: &[u8], now: u64) {
+    let mut prev = request_mac.to_vec();
+    for (i, m) in msgs.iter_mut().enumerate() {
+        let id = u16::from_be_bytes([m[0], m[1]]);
+        let stub = TSIG::new(
+            key.algorithm.clone(),
+            now,
+            FUDGE,
+            Vec::new(),
+            id,
+            None,
+            Vec::new(),
+        );
+        let mut tbs = Vec::with_capacity(m.len() + 128);
+        tbs.extend_from_slice(&(prev.len() as u16).to_be_bytes());
+        tbs.extend_from_slice(&prev);
+        tbs.extend_from_slice(m);
+        if i == 0 {
+            // A fresh buffer: hickory's encoder writes from the start of
+            // the one it is given.
+            let mut vars = Vec::new();
+            if stub
+                .emit_tsig_for_mac(&mut BinEncoder::new(&mut vars), &key.name)
+                .is_err()
+            {
+                return;
+            }
+            tbs.extend_from_slice(&vars);
+        } else {
+            tbs.extend_from_slice(&((now >> 32) as u16).to_be_bytes());
+            tbs.extend_from_slice(&(now as u32).to_be_bytes());
+            tbs.extend_from_slice(&FUDGE.to_be_bytes());
+        }
+        let Ok(mac) = key.algorithm.mac_data(&key.secret, &tbs) else {
+            return;
+        };
+        append_tsig(m, &key.name, &stub.clone().set_mac(mac.clone()));
+        prev = mac;
+    }
+}
+
+/// What the request's TSIG says: none, a verified key, or an error to
+/// answer with NOTAUTH (RFC 8945 §5.2).
+enum Signed<'c> {
+    No,
+    By(&'c TsigKey, Vec<u8>),
+    Bad(Name, TsigAlgorithm, TsigError),
+}
+
+fn check_tsig<'c>(cat: &'c Catalog, q: &[u8], now: u64) -> Signed<'c> {
+    if u16::from_be_bytes([q[10], q[11]]) == 0 {
+        return Signed::No;
+    }
+    let Ok((tbs, rr)) = signed_bitmessage_to_buf(q, None, true) else {
+        return Signed::No;
+    };
+    let t = &rr.data;
+    let Some(key) = cat
+        .tsig_keys
+        .iter()
+        .find(|k| k.name == rr.name && k.algorithm == t.algorithm)
+    else {
+        return Signed::Bad(rr.name.clone(), t.algorithm.clone(), TsigError::BadKey);
+    };
+    if key.algorithm.verify_mac(&key.secret, &tbs, &t.mac).is_err() {
+        return Signed::Bad(rr.name.clone(), t.algorithm.clone(), TsigError::BadSig);
+    }
+    if now.abs_diff(t.time) > u64::from(t.fudge) {
+        return Signed::Bad(rr.name.clone(), t.algorithm.clone(), TsigError::BadTime);
+    }
+    Signed::By(key, t.mac.clone())
+}
+
 /// Handles a query that may be a zone transfer (TCP only; over UDP the
-/// ordinary answer path refuses them).
-pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr) -> Transfer {
+/// ordinary answer path refuses them). `now` is seconds since 1970, for
+/// TSIG.
+pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr, now: u64) -> Transfer {
     if q.len() < 12 || q[2] & 0x80 != 0 || (q[2] >> 3) & 0xF != 0 || u16_at(q, 4) != Some(1) {
         return Transfer::No;
     }
@@ -254,15 +363,56 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr) -> Transfer {
         return Transfer::No;
     }
     let question = &q[12..(qend + 4).min(q.len())];
+    let signer = match check_tsig(cat, q, now) {
+        Signed::Bad(name, algorithm, error) => {
+            // Unsigned, with the error (RFC 8945 §5.2.1-5.2.3).
+            let mut m = refusal(q, question, NOTAUTH);
+            let id = u16::from_be_bytes([q[0], q[1]]);
+            append_tsig(
+                &mut m,
+                &name,
+                &TSIG::new(
+                    algorithm,
+                    now,
+                    FUDGE,
+                    Vec::new(),
+                    id,
+                    Some(error),
+                    Vec::new(),
+                ),
+            );
+            return Transfer::Refused(m);
+        }
+        Signed::By(k, mac) => Some((k, mac)),
+        Signed::No => None,
+    };
+    let refuse = || {
+        let mut m = vec![refusal(q, question, 5)];
+        if let Some((k, mac)) = &signer {
+            sign_all(&mut m, k, mac, now);
+        }
+        Transfer::Refused(m.pop().unwrap_or_default())
+    };
     let key = lower(&q[12..qend]);
     let Some(z) = cat.find(&key).filter(|z| *z.origin == *key) else {
-        return Transfer::Refused(refused(q, question));
+        return refuse();
     };
-    if !z.transfer.allows(client) {
-        return Transfer::Refused(refused(q, question));
+    let key_ok = match &z.transfer_key {
+        None => true,
+        Some(want) => signer.as_ref().is_some_and(|(k, _)| k.name == *want),
+    };
+    if !z.transfer.allows(client) || !key_ok {
+        return refuse();
     }
     let Some(soa) = soa_rec(z) else {
-        return Transfer::Refused(refused(q, question));
+        return refuse();
+    };
+    let done = |msgs: Vec<Vec<u8>>| {
+        let mut msgs = msgs;
+        if let Some((k, mac)) = &signer {
+            sign_all(&mut msgs, k, mac, now);
+        }
+        Transfer::Messages(msgs)
     };
     let mut b = Builder {
         id: u16::from_be_bytes([q[0], q[1]]),
@@ -278,7 +428,7 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr) -> Transfer {
         // Up to date (or ahead): the SOA alone says so.
         if theirs == z.serial || crate::snapshot::serial_lt(z.serial, theirs) {
             b.push(&soa);
-            return Transfer::Messages(b.finish());
+            return done(b.finish());
         }
         if let Some(start) = z.journal.iter().position(|d| d.from == theirs) {
             b.push(&soa);
@@ -293,7 +443,7 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr) -> Transfer {
                 }
             }
             b.push(&soa);
-            return Transfer::Messages(b.finish());
+            return done(b.finish());
         }
         // Not in the journal: the whole zone (RFC 1995 §4).
     }
@@ -309,5 +459,5 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr) -> Transfer {
         }
     }
     b.push(&soa);
-    Transfer::Messages(b.finish())
+    done(b.finish())
 }

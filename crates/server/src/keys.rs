@@ -162,3 +162,25 @@ pub fn load(dir: &Path, zone: &Name, want: Option<&str>) -> Result<Vec<ZoneKey>,
     }
     Ok(keys)
 }
+
+/// The config's TSIG keys in the engine's form.
+pub fn tsig_keys(
+    keys: &[mailzone_config::TsigKeyConfig],
+) -> Vec<mailzone_engine::transfer::TsigKey> {
+    use hickory_proto::rr::rdata::tsig::TsigAlgorithm;
+    keys.iter()
+        .filter_map(|k| {
+            let algorithm = match k.algorithm.as_str() {
+                "hmac-sha256" => TsigAlgorithm::HmacSha256,
+                "hmac-sha384" => TsigAlgorithm::HmacSha384,
+                "hmac-sha512" => TsigAlgorithm::HmacSha512,
+                _ => return None,
+            };
+            Some(mailzone_engine::transfer::TsigKey {
+                name: Name::from_ascii(&k.name).ok()?,
+                algorithm,
+                secret: k.secret.clone(),
+            })
+        })
+        .collect()
+}

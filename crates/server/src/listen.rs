@@ -175,7 +175,10 @@ async fn connection(
         }
         // Zone transfers are built whole before anything is written, so no
         // catalog guard is held across a write.
-        let xfr = transfer(&catalog.load(), &msg[..n], peer);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let xfr = transfer(&catalog.load(), &msg[..n], peer, now);
         match xfr {
             Transfer::No => {
                 if !answer(&catalog.load(), &msg[..n], &ctx, &mut out) {

@@ -307,12 +307,20 @@ fn load(
         },
     };
     let mut snapshot = Snapshot::compile(&zone);
+    // Refused by default; allowed to the listed prefixes, or, when only a
+    // key is required, to whoever signs with it.
     if !z.transfer.is_empty() {
         let acl = z.transfer.clone();
         snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(move |ip| {
             acl.iter().any(|p| p.contains(ip))
         })));
+    } else if z.transfer_key.is_some() {
+        snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(|_| true)));
     }
+    snapshot.transfer_key = z
+        .transfer_key
+        .as_deref()
+        .and_then(|k| hickory_proto::rr::Name::from_ascii(k).ok());
     if let Some(p) = prev {
         // What changed since the version served now, for IXFR.
         snapshot.journal = mailzone_engine::transfer::extend_journal(&p.snapshot, &snapshot);

@@ -416,6 +416,7 @@ impl Reloader {
         );
         cat.identity = self.config.server.identity.clone();
         cat.version = self.config.server.version.clone();
+        cat.tsig_keys = crate::keys::tsig_keys(&self.config.keys);
         let old = self.published.swap(Arc::new(cat));
         drop(old);
         release_memory();
