@@ -118,7 +118,11 @@ impl Daemon {
     /// Starts `mailzone serve` on a config with the given `[server]` extras
     /// and `[[zone]]` tables; waits until its control socket answers.
     pub fn start(dir: &Path, server_extra: &str, zones: &str) -> Daemon {
-        let port = free_port();
+        Daemon::start_on(dir, free_port(), server_extra, zones)
+    }
+
+    /// As `start`, on a port chosen beforehand (peers' configs name it).
+    pub fn start_on(dir: &Path, port: u16, server_extra: &str, zones: &str) -> Daemon {
         let config = dir.join("mailzone.toml");
         write(&config, &config_text(port, server_extra, zones));
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailzone"))

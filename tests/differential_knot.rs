@@ -384,9 +384,10 @@ fn mailzone_answers_like_knot() {
         Arc::new(udp),
         published.clone(),
         Limits::default(),
+        None,
         stop_rx.clone(),
     ));
-    rt.spawn(serve_tcp(tcp, published, Limits::default(), stop_rx));
+    rt.spawn(serve_tcp(tcp, published, Limits::default(), None, stop_rx));
 
     // Wait (bounded) for knotd to load every zone.
     let deadline = Instant::now() + Duration::from_secs(20);

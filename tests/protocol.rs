@@ -55,8 +55,14 @@ fn server() -> &'static Server {
         };
         let (tx, rx) = tokio::sync::watch::channel(false);
         std::mem::forget(tx);
-        rt.spawn(serve_udp(Arc::new(u), cat.clone(), limits, rx.clone()));
-        rt.spawn(serve_tcp(t, cat, limits, rx));
+        rt.spawn(serve_udp(
+            Arc::new(u),
+            cat.clone(),
+            limits,
+            None,
+            rx.clone(),
+        ));
+        rt.spawn(serve_tcp(t, cat, limits, None, rx));
         Server { udp, tcp, _rt: rt }
     })
 }

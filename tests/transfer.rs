@@ -544,3 +544,238 @@ fn tsig_signed_transfers_to_knot_and_bad_signatures_are_refused() {
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
 }
+
+fn status_zone(d: &Daemon, name: &str) -> serde_json::Value {
+    let st = d.status();
+    st["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} in {st}"))
+}
+
+fn wait_serial(port: u16, zone: &str, serial: u32, within: Duration) -> Duration {
+    let t = Instant::now();
+    loop {
+        let got = soa_serial(port, zone);
+        if got == Some(serial) {
+            return t.elapsed();
+        }
+        assert!(
+            t.elapsed() < within,
+            "{zone} on port {port}: serial {got:?}, not {serial}, after {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn mailzone_as_secondary_of_knot_with_tsig_follows_notify_and_survives_a_restart() {
+    require_tool("knotd", "knot");
+    require_tool("knotc", "knot");
+    let dir = common::scratch_dir("secondary-knot");
+    let _ = std::fs::remove_dir_all(&dir);
+    let k = dir.join("knot");
+    std::fs::create_dir_all(&k).unwrap();
+    let (kport, mport) = (common::free_port(), common::free_port());
+    let secret: Vec<u8> = (0u8..32)
+        .map(|i| i.wrapping_mul(53).wrapping_add(7))
+        .collect();
+    let b64 = data_encoding::BASE64.encode(&secret);
+    let wrong = data_encoding::BASE64.encode(&secret.iter().map(|b| b ^ 0x55).collect::<Vec<u8>>());
+    std::fs::copy(
+        root().join("zones/example.com.zone"),
+        k.join("example.com.zone"),
+    )
+    .unwrap();
+    let fixture = std::fs::read_to_string(root().join("tests/dnssec/mail.test.zone")).unwrap();
+    write(&k.join("mail.test.zone"), &fixture);
+    write(
+        &k.join("knot.conf"),
+        &format!(
+            "server:\n  listen: 127.0.0.1@{kport}\n  rundir: {k}\ndatabase:\n  storage: {k}\nkey:\n  - id: xfr.test.\n    algorithm: hmac-sha256\n    secret: {b64}\nremote:\n  - id: mz\n    address: 127.0.0.1@{mport}\nacl:\n  - id: to_mz\n    address: 127.0.0.1\n    key: xfr.test.\n    action: transfer\ntemplate:\n  - id: default\n    storage: {k}\n    semantic-checks: off\n    zonefile-sync: -1\n    zonefile-load: difference\n    journal-content: changes\n    notify: mz\n    acl: to_mz\nlog:\n  - target: stderr\n    any: info\nzone:\n  - domain: example.com.\n  - domain: mail.test.\n",
+            k = k.display()
+        ),
+    );
+    let knot = Knot(
+        Command::new("knotd")
+            .args(["-c", k.join("knot.conf").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let zones = format!(
+        "[[key]]\nname = \"xfr.test.\"\nsecret = \"{b64}\"\n[[key]]\nname = \"wrong.test.\"\nsecret = \"{wrong}\"\n\
+         [[zone]]\nname = \"example.com.\"\nfile = \"sec/example.com.zone\"\nprimary = [\"127.0.0.1:{kport}\"]\nprimary_key = \"xfr.test.\"\ntransfer = [\"127.0.0.1\"]\n\
+         [[zone]]\nname = \"mail.test.\"\nfile = \"sec/mail.test.zone\"\nprimary = [\"127.0.0.1:{kport}\"]\nprimary_key = \"wrong.test.\"\n"
+    );
+    let d = Daemon::start_on(&dir, mport, "", &zones);
+    let serial = soa_serial(kport, "example.com.").unwrap();
+    wait_serial(mport, "example.com.", serial, Duration::from_secs(10));
+    let (_, mut ours, _) = xfr(mport, "example.com.", None);
+    let (_, mut theirs, _) = xfr_signed_from_knot(kport, &secret);
+    ours.sort();
+    theirs.sort();
+    assert_eq!(ours, theirs, "mailzone holds what Knot serves");
+    let z = status_zone(&d, "example.com.");
+    assert_eq!(z["role"], "secondary");
+    assert!(
+        z["last_transfer"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("AXFR"),
+        "{z}"
+    );
+    // A signed change at Knot: NOTIFY, then IXFR.
+    let zf = k.join("example.com.zone");
+    let text = std::fs::read_to_string(&zf).unwrap();
+    write(
+        &zf,
+        &format!(
+            "{}fromknot IN TXT \"v2\"\n",
+            text.replace(&serial.to_string(), &(serial + 1).to_string())
+        ),
+    );
+    let o = Command::new("knotc")
+        .args([
+            "-c",
+            k.join("knot.conf").to_str().unwrap(),
+            "zone-reload",
+            "example.com.",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let took = wait_serial(mport, "example.com.", serial + 1, Duration::from_secs(5));
+    let z = status_zone(&d, "example.com.");
+    assert!(
+        z["last_transfer"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("IXFR"),
+        "{z}"
+    );
+    eprintln!("Knot change → mailzone serving it: {took:?}");
+    // The wrong key: Knot refuses, mailzone serves nothing for that zone and says why.
+    let z = status_zone(&d, "mail.test.");
+    assert_eq!(z["served"], false, "{z}");
+    assert!(
+        !z["refresh_error"].as_str().unwrap_or_default().is_empty(),
+        "{z}"
+    );
+    // Restart with the primary gone: the persisted copy is served at once.
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("NOTIFY received"), "{log}");
+    drop(knot);
+    let d = Daemon::start_on(&dir, mport, "", &zones);
+    assert_eq!(soa_serial(mport, "example.com."), Some(serial + 1));
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
+/// An AXFR from Knot signed with the test key (Knot requires it).
+fn xfr_signed_from_knot(port: u16, secret: &[u8]) -> (ResponseCode, Vec<Rec>, usize) {
+    let (rc, msgs, verified) = signed_axfr(port, "example.com.", Some(("xfr.test.", secret)));
+    assert_eq!(verified, msgs.len(), "Knot's TSIG verifies");
+    let mut recs = Vec::new();
+    for m in &msgs {
+        for a in Message::from_vec(m).unwrap().answers {
+            let mut buf = Vec::new();
+            let mut enc = BinEncoder::new(&mut buf);
+            enc.set_canonical_form(true);
+            a.data.emit(&mut enc).unwrap();
+            recs.push((
+                a.name.to_lowercase().to_string(),
+                u16::from(a.record_type()),
+                a.ttl,
+                buf,
+            ));
+        }
+    }
+    (rc, recs, msgs.len())
+}
+
+#[test]
+fn a_chain_of_three_mailzones_converges_after_each_of_20_changes() {
+    let dir = common::scratch_dir("secondary-chain");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (pa, pb, pc) = (
+        common::free_port(),
+        common::free_port(),
+        common::free_port(),
+    );
+    for n in ["a", "b", "c"] {
+        std::fs::create_dir_all(dir.join(n)).unwrap();
+    }
+    let fixture = std::fs::read_to_string(root().join("tests/dnssec/mail.test.zone")).unwrap();
+    let zone = |v: u32| {
+        fixture
+            .replace("mail.test.", "chain.test.")
+            .replace("2026120301", &(2026120300 + v).to_string())
+            .replace("v=STSv1; id=20261203", &format!("v=STSv1; id=change{v}"))
+    };
+    write(&dir.join("a/chain.test.zone"), &zone(1));
+    let a = Daemon::start_on(
+        &dir.join("a"),
+        pa,
+        "",
+        &format!(
+            "[[zone]]\nname = \"chain.test.\"\nfile = \"chain.test.zone\"\ntransfer = [\"127.0.0.1\"]\nnotify = [\"127.0.0.1:{pb}\"]\n"
+        ),
+    );
+    let b = Daemon::start_on(
+        &dir.join("b"),
+        pb,
+        "",
+        &format!(
+            "[[zone]]\nname = \"chain.test.\"\nfile = \"chain.test.zone\"\nprimary = [\"127.0.0.1:{pa}\"]\ntransfer = [\"127.0.0.1\"]\nnotify = [\"127.0.0.1:{pc}\"]\n"
+        ),
+    );
+    let c = Daemon::start_on(
+        &dir.join("c"),
+        pc,
+        "",
+        &format!(
+            "[[zone]]\nname = \"chain.test.\"\nfile = \"chain.test.zone\"\nprimary = [\"127.0.0.1:{pb}\"]\ntransfer = [\"127.0.0.1\"]\n"
+        ),
+    );
+    wait_serial(pc, "chain.test.", 2026120301, Duration::from_secs(10));
+    let mut slowest = Duration::ZERO;
+    for v in 2..=21 {
+        write(&dir.join("a/chain.test.zone"), &zone(v));
+        let o = a.mailzone(&["reload"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        let serial = 2026120300 + v;
+        let reloaded = Instant::now();
+        wait_serial(pb, "chain.test.", serial, Duration::from_secs(5));
+        wait_serial(pc, "chain.test.", serial, Duration::from_secs(5));
+        slowest = slowest.max(reloaded.elapsed());
+    }
+    for d in [&b, &c] {
+        let z = status_zone(d, "chain.test.");
+        assert!(
+            z["last_transfer"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("IXFR"),
+            "{z}"
+        );
+        assert_eq!(z["serial"], 2026120321, "{z}");
+    }
+    let (_, mut ra, _) = xfr(pa, "chain.test.", None);
+    let (_, mut rc, _) = xfr(pc, "chain.test.", None);
+    ra.sort();
+    rc.sort();
+    assert_eq!(ra, rc, "the end of the chain holds what the primary serves");
+    eprintln!(
+        "20 changes through a chain of three: the last server served each within {slowest:?} of the reload"
+    );
+    for d in [a, b, c] {
+        let (code, log) = d.stop();
+        assert_eq!(code, Some(0), "{log}");
+    }
+}

@@ -146,6 +146,18 @@ fn print_status(st: &Status) {
             ),
             _ => println!("{}: NOT SERVED ({})", z.name, z.file),
         }
+        if z.role == "secondary" {
+            println!(
+                "  secondary of {}; last transfer: {}; next refresh {}; expires {}",
+                z.primaries.join(", "),
+                z.last_transfer.as_deref().unwrap_or("none yet"),
+                z.next_refresh.as_deref().unwrap_or("-"),
+                z.expires.as_deref().unwrap_or("-")
+            );
+            if let Some(e) = &z.refresh_error {
+                println!("  last refresh failed: {e}");
+            }
+        }
         for n in &z.notes {
             println!("  note: {n}");
         }

@@ -94,6 +94,11 @@ pub struct ZoneConfig {
     pub notify: Vec<std::net::SocketAddr>,
     /// When set, transfers must also be signed with this TSIG key.
     pub transfer_key: Option<String>,
+    /// A secondary zone: fetched from these primaries (AXFR/IXFR) into
+    /// `file`, which the server writes; a primary zone when empty.
+    pub primary: Vec<std::net::SocketAddr>,
+    /// The TSIG key to sign requests to the primaries with.
+    pub primary_key: Option<String>,
 }
 
 /// `[[key]]`: a TSIG key shared with a secondary or a primary.
@@ -261,6 +266,9 @@ struct ZoneV1 {
     #[serde(default)]
     notify: Vec<toml::Spanned<String>>,
     transfer_key: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    primary: Vec<toml::Spanned<String>>,
+    primary_key: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -501,13 +509,34 @@ pub fn load(
                 )),
             }
         }
-        let transfer_key = z.transfer_key.as_ref().map(|k| {
+        let mut key_ref = |k: &toml::Spanned<String>| {
             let n = absolute(k.get_ref());
             if !keys.iter().any(|x| x.name == n) {
                 errors.push(fail(k.span(), format!("no [[key]] named `{n}`")));
             }
             n
-        });
+        };
+        let transfer_key = z.transfer_key.as_ref().map(&mut key_ref);
+        let primary_key = z.primary_key.as_ref().map(&mut key_ref);
+        let mut primary = Vec::new();
+        for p in &z.primary {
+            match p.get_ref().parse::<std::net::SocketAddr>() {
+                Ok(a) => primary.push(a),
+                Err(_) => errors.push(fail(
+                    p.span(),
+                    format!(
+                        "`{}` is not `ip:port` (write IPv6 as `[2001:db8::53]:53`)",
+                        p.get_ref()
+                    ),
+                )),
+            }
+        }
+        if primary.is_empty() && z.primary_key.is_some() {
+            errors.push(fail(
+                zspan.clone(),
+                "primary_key without primary: a key for which server?".to_string(),
+            ));
+        }
         let name = if z.name.ends_with('.') {
             z.name.clone()
         } else {
@@ -531,6 +560,8 @@ pub fn load(
             transfer,
             notify,
             transfer_key,
+            primary,
+            primary_key,
         });
     }
     let (log_span, log) = match v1.log {

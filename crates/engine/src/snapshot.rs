@@ -278,6 +278,9 @@ pub struct Catalog {
     pub version: Option<String>,
     /// TSIG keys for transfers (RFC 8945).
     pub tsig_keys: Vec<crate::transfer::TsigKey>,
+    /// Secondary zones (lowercase wire origin) and the addresses of their
+    /// primaries, whose NOTIFY messages are accepted.
+    pub secondaries: HashMap<Key, Vec<std::net::IpAddr>>,
 }
 
 impl Catalog {
@@ -293,6 +296,7 @@ impl Catalog {
             identity: None,
             version: None,
             tsig_keys: Vec::new(),
+            secondaries: HashMap::default(),
         }
     }
 

@@ -461,3 +461,46 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr, now: u64) -> Transfer {
     b.push(&soa);
     done(b.finish())
 }
+
+/// What to do with a NOTIFY (RFC 1996).
+pub enum NotifyIn {
+    /// Not a NOTIFY: answer it the ordinary way.
+    No,
+    /// Send this reply; when `refresh` is set, the zone (lowercase wire
+    /// origin) should be refreshed from its primaries now.
+    Reply {
+        reply: Vec<u8>,
+        refresh: Option<Key>,
+    },
+}
+
+/// Handles a NOTIFY: accepted (NOERROR, AA) for a secondary zone from one
+/// of its primaries, REFUSED from anyone else (RFC 1996 §3.10).
+pub fn notify_in(cat: &Catalog, q: &[u8], client: IpAddr) -> NotifyIn {
+    if q.len() < 12 || q[2] & 0x80 != 0 || (q[2] >> 3) & 0xF != 4 || u16_at(q, 4) != Some(1) {
+        return NotifyIn::No;
+    }
+    let Some(qend) = name_end(q, 12).filter(|&e| e + 4 <= q.len()) else {
+        return NotifyIn::No;
+    };
+    let question = &q[12..qend + 4];
+    let key = lower(&q[12..qend]);
+    let client = match client {
+        IpAddr::V6(v) => v.to_ipv4_mapped().map_or(client, IpAddr::V4),
+        v4 => v4,
+    };
+    let accepted = cat
+        .secondaries
+        .get(&key)
+        .is_some_and(|primaries| primaries.contains(&client));
+    let mut reply = Vec::with_capacity(12 + question.len());
+    reply.extend_from_slice(&q[..2]);
+    let rcode: u16 = if accepted { 0x0400 } else { 5 };
+    reply.extend_from_slice(&(0x8000 | (4 << 11) | rcode).to_be_bytes());
+    reply.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+    reply.extend_from_slice(question);
+    NotifyIn::Reply {
+        reply,
+        refresh: accepted.then_some(key),
+    }
+}

@@ -35,10 +35,12 @@ pub enum Reply {
     Error { message: String },
 }
 
-/// A reload asked of the reload thread, with where to send what it did.
+/// A reload asked of the reload thread, with where to send what it did;
+/// or, with `refresh`, a secondary zone to refresh from its primaries now.
 pub struct Job {
     pub zone: Option<String>,
     pub force: bool,
+    pub refresh: bool,
     pub trigger: &'static str,
     pub reply: Option<oneshot::Sender<Outcome>>,
 }
@@ -109,6 +111,7 @@ pub async fn serve(
                         let job = Job {
                             zone,
                             force,
+                            refresh: false,
                             trigger: "control",
                             reply: Some(tx),
                         };

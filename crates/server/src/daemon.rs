@@ -92,12 +92,14 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
                 Arc::new(udp),
                 catalog.clone(),
                 limits,
+                Some(jobs_tx.clone()),
                 stop_rx.clone(),
             )));
             tasks.push(tokio::spawn(serve_tcp(
                 tcp,
                 catalog.clone(),
                 limits,
+                Some(jobs_tx.clone()),
                 stop_rx.clone(),
             )));
         }
@@ -123,7 +125,7 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
                 _ = tokio::signal::ctrl_c() => { tracing::info!("SIGINT: stopping"); break; }
                 _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
                 _ = hup.recv() => {
-                    let _ = jobs_tx.send(Job { zone: None, force: false, trigger: "SIGHUP", reply: None });
+                    let _ = jobs_tx.send(Job { zone: None, force: false, refresh: false, trigger: "SIGHUP", reply: None });
                 }
             }
         }
@@ -150,8 +152,9 @@ fn reload_loop(
 ) {
     lower_priority();
     loop {
-        // Between requests, wake up to sign zones whose signatures age.
-        let job = match reloader.next_resign() {
+        // Between requests, wake up for the timers: signatures to renew,
+        // secondaries to refresh or expire.
+        let job = match reloader.next_wakeup() {
             None => match jobs.recv() {
                 Ok(j) => j,
                 Err(_) => return,
@@ -164,7 +167,7 @@ fn reload_loop(
                     Ok(j) => j,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         reloader.set_reloading(true);
-                        reloader.resign_due();
+                        reloader.timers_due();
                         reloader.set_reloading(false);
                         continue;
                     }
@@ -172,6 +175,14 @@ fn reload_loop(
                 }
             }
         };
+        if job.refresh {
+            if let Some(z) = &job.zone {
+                reloader.set_reloading(true);
+                reloader.refresh(z, job.trigger);
+                reloader.set_reloading(false);
+            }
+            continue;
+        }
         reloader.set_reloading(true);
         let scope = match job.zone {
             Some(z) => Scope::Zone(z),

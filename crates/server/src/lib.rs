@@ -10,6 +10,7 @@ pub mod listen;
 pub mod load;
 pub mod notify;
 pub mod reload;
+pub mod secondary;
 pub mod watch;
 
 pub use listen::{Limits, serve_tcp, serve_udp};

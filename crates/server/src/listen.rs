@@ -4,6 +4,8 @@
 //! new one while queries are answered; readers never wait.
 
 use crate::Published;
+use crate::control::Job;
+use mailzone_engine::transfer::{NotifyIn, notify_in};
 use mailzone_engine::transfer::{Transfer, transfer};
 use mailzone_engine::{ClientCtx, answer};
 use std::sync::Arc;
@@ -39,10 +41,51 @@ impl Default for Limits {
 }
 
 /// Answers UDP queries until `shutdown` turns true.
+/// Where a NOTIFY from a secondary zone's primary is passed on (the reload
+/// thread); without it NOTIFY is answered but triggers nothing.
+pub type Notices = Option<std::sync::mpsc::Sender<Job>>;
+
+/// Answers a NOTIFY, and asks the reload thread to refresh the zone when it
+/// came from one of its primaries. `None` when the message is not a NOTIFY.
+fn handle_notify(
+    catalog: &Published,
+    q: &[u8],
+    peer: std::net::IpAddr,
+    notices: &Notices,
+) -> Option<Vec<u8>> {
+    match notify_in(&catalog.load(), q, peer) {
+        NotifyIn::No => None,
+        NotifyIn::Reply { reply, refresh } => {
+            match refresh {
+                Some(zone) => {
+                    let name = mailzone_zone::record::name_from_wire(&zone)
+                        .map(|n| n.to_ascii())
+                        .unwrap_or_default();
+                    tracing::info!(%peer, zone = name, "NOTIFY received; refreshing");
+                    if let Some(tx) = notices {
+                        let _ = tx.send(Job {
+                            zone: Some(name),
+                            force: false,
+                            refresh: true,
+                            trigger: "NOTIFY",
+                            reply: None,
+                        });
+                    }
+                }
+                None => {
+                    tracing::info!(%peer, "NOTIFY refused: not from a primary of a secondary zone")
+                }
+            }
+            Some(reply)
+        }
+    }
+}
+
 pub async fn serve_udp(
     sock: Arc<UdpSocket>,
     catalog: Published,
     limits: Limits,
+    notices: Notices,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let ctx = ClientCtx {
@@ -66,6 +109,10 @@ pub async fn serve_udp(
         if limits.log_queries {
             tracing::debug!(%peer, bytes = n, "udp query");
         }
+        if let Some(reply) = handle_notify(&catalog, &buf[..n], peer.ip(), &notices) {
+            let _ = sock.send_to(&reply, peer).await;
+            continue;
+        }
         let cat = catalog.load();
         if answer(&cat, &buf[..n], &ctx, &mut out)
             && let Err(e) = sock.send_to(&out, peer).await
@@ -84,6 +131,7 @@ pub async fn serve_tcp(
     listener: TcpListener,
     catalog: Published,
     limits: Limits,
+    notices: Notices,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_tcp_connections));
@@ -106,8 +154,10 @@ pub async fn serve_tcp(
         };
         let catalog = catalog.clone();
         let shutdown = shutdown.clone();
+        let notices = notices.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, peer.ip(), catalog, limits, shutdown).await {
+            if let Err(e) = connection(stream, peer.ip(), catalog, limits, notices, shutdown).await
+            {
                 tracing::debug!(%peer, error = %e, "tcp connection");
             }
             drop(permit);
@@ -127,6 +177,7 @@ async fn connection(
     peer: std::net::IpAddr,
     catalog: Published,
     limits: Limits,
+    notices: Notices,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let ctx = ClientCtx {
@@ -175,6 +226,10 @@ async fn connection(
         }
         // Zone transfers are built whole before anything is written, so no
         // catalog guard is held across a write.
+        if let Some(reply) = handle_notify(&catalog, &msg[..n], peer, &notices) {
+            write_frame(&mut stream, &mut frame, &reply).await?;
+            continue;
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

@@ -70,7 +70,7 @@ fn key_state(keys: &Option<(PathBuf, String)>) -> u64 {
 }
 
 impl Inputs {
-    fn of(sources: &SourceMap, z: &ZoneConfig) -> Inputs {
+    pub(crate) fn of(sources: &SourceMap, z: &ZoneConfig) -> Inputs {
         let files: Vec<PathBuf> = sources.files().map(|(_, f)| f.path.clone()).collect();
         let texts = sources.files().map(|(_, f)| &*f.text);
         let keys = z.dnssec.as_ref().map(|d| {

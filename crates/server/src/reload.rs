@@ -68,6 +68,16 @@ pub struct ZoneStatus {
     pub failing: bool,
     /// The last failed load, kept after later successes.
     pub last_failure: Option<Failure>,
+    /// `primary`, or `secondary` (fetched from `primaries`).
+    pub role: String,
+    pub primaries: Vec<String>,
+    /// Secondary zones: the last transfer, when to ask the primaries next,
+    /// when the zone stops being served without a successful refresh, and
+    /// the last refresh error.
+    pub last_transfer: Option<String>,
+    pub next_refresh: Option<String>,
+    pub expires: Option<String>,
+    pub refresh_error: Option<String>,
 }
 
 /// Which zones a reload covers.
@@ -79,9 +89,19 @@ pub enum Scope {
     Zone(String),
 }
 
+/// The refresh state of a secondary zone (RFC 1996 §3, RFC 1035 SOA timers).
+#[derive(Clone)]
+struct Sec {
+    next_refresh: SystemTime,
+    expire_at: Option<SystemTime>,
+    last_transfer: Option<String>,
+    last_error: Option<String>,
+}
+
 #[derive(Clone)]
 struct Slot {
     cfg: ZoneConfig,
+    sec: Option<Sec>,
     served: Option<Served>,
     /// What the last attempt read, and with which config: an unchanged
     /// retry is skipped, whatever its result was.
@@ -95,6 +115,12 @@ impl Slot {
     fn new(cfg: &ZoneConfig) -> Slot {
         Slot {
             cfg: cfg.clone(),
+            sec: (!cfg.primary.is_empty()).then(|| Sec {
+                next_refresh: SystemTime::now(),
+                expire_at: None,
+                last_transfer: None,
+                last_error: None,
+            }),
             served: None,
             attempted: None,
             failing: false,
@@ -166,8 +192,16 @@ impl Reloader {
             .iter()
             .map(|z| {
                 let mut slot = Slot::new(z);
-                let attempt = load_zone(z, None, false, false);
-                apply(&mut slot, attempt, &mut outcome);
+                if !awaiting_transfer(z) {
+                    let attempt = load_zone(z, None, false, false);
+                    apply(&mut slot, attempt, &mut outcome);
+                    // A secondary's copy on disk counts from when it was written.
+                    let written = std::fs::metadata(&z.file).and_then(|m| m.modified()).ok();
+                    if let (Some(sec), Some(sv), Some(at)) = (&mut slot.sec, &slot.served, written)
+                    {
+                        sec.expire_at = soa_timers(&sv.snapshot).map(|t| at + secs(t.2));
+                    }
+                }
                 slot
             })
             .collect();
@@ -212,12 +246,196 @@ impl Reloader {
         v
     }
 
-    /// The earliest time a served zone must be signed again.
-    pub fn next_resign(&self) -> Option<SystemTime> {
-        self.slots
+    /// The next time the reload thread has work of its own: signatures to
+    /// renew, a secondary to refresh, a secondary that expires.
+    pub fn next_wakeup(&self) -> Option<SystemTime> {
+        let resign = self
+            .slots
             .iter()
-            .filter_map(|s| s.served.as_ref()?.resign_at)
-            .min()
+            .filter_map(|s| s.served.as_ref()?.resign_at);
+        let refresh = self
+            .slots
+            .iter()
+            .filter_map(|s| Some(s.sec.as_ref()?.next_refresh));
+        let expire = self
+            .slots
+            .iter()
+            .filter(|s| s.served.is_some())
+            .filter_map(|s| s.sec.as_ref()?.expire_at);
+        resign.chain(refresh).chain(expire).min()
+    }
+
+    /// Does what the timers ask: re-signing, refreshes, expiry.
+    pub fn timers_due(&mut self) {
+        let now = SystemTime::now();
+        if self.slots.iter().any(|s| {
+            s.served
+                .as_ref()
+                .and_then(|x| x.resign_at)
+                .is_some_and(|t| t <= now)
+        }) {
+            self.resign_due();
+        }
+        let due: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|s| s.sec.as_ref().is_some_and(|x| x.next_refresh <= now))
+            .map(|s| s.cfg.name.clone())
+            .collect();
+        for z in due {
+            self.refresh(&z, "refresh timer");
+        }
+        let mut expired = false;
+        for s in &mut self.slots {
+            let Some(sec) = &s.sec else { continue };
+            if s.served.is_some() && sec.expire_at.is_some_and(|t| t <= now) {
+                let f = Failure::new(
+                    "expired: no successful refresh from the primaries within the SOA expire time; not served until one succeeds",
+                    sec.last_error.iter().cloned().collect(),
+                );
+                tracing::error!(zone = s.cfg.name, "{}", f.reason);
+                s.served = None;
+                s.failing = true;
+                s.last_failure = Some(f);
+                expired = true;
+            }
+        }
+        if expired {
+            self.publish();
+        }
+    }
+
+    /// Asks a secondary zone's primaries for a newer version and loads it
+    /// (IXFR when we have a version, else AXFR). A version that fails the
+    /// checks is refused per the zone's `on_error`; the old one keeps serving.
+    pub fn refresh(&mut self, name: &str, trigger: &str) {
+        let fq = parse_origin(name).map(|n| n.to_ascii()).unwrap_or_default();
+        let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.cfg.name.eq_ignore_ascii_case(&fq) && s.sec.is_some())
+        else {
+            return;
+        };
+        let keys = crate::keys::tsig_keys(&self.config.keys);
+        let slot = &mut self.slots[i];
+        let cfg = slot.cfg.clone();
+        let Ok(origin) = parse_origin(&cfg.name) else {
+            return;
+        };
+        let key = cfg.primary_key.as_deref().and_then(|k| {
+            keys.iter()
+                .find(|x| x.name.to_ascii().eq_ignore_ascii_case(k))
+        });
+        let now = SystemTime::now();
+        let (refresh, retry, expire) = slot
+            .served
+            .as_ref()
+            .and_then(|s| soa_timers(&s.snapshot))
+            .unwrap_or((3600, 60, 604_800));
+        let ours = slot.served.as_ref().map(|s| s.serial);
+        let mut errors = Vec::new();
+        for &primary in &cfg.primary {
+            let theirs = match crate::secondary::primary_serial(primary, &origin) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(format!("{primary}: {e}"));
+                    continue;
+                }
+            };
+            let sec = slot.sec.as_mut().expect("a secondary");
+            if ours.is_some_and(|o| !crate::load::serial_lt(o, theirs)) {
+                sec.next_refresh = now + secs(refresh);
+                sec.expire_at = Some(now + secs(expire));
+                sec.last_error = None;
+                tracing::debug!(zone = cfg.name, trigger, serial = theirs, "up to date");
+                self.update_status();
+                return;
+            }
+            // What we serve, to apply an IXFR to.
+            let current = ours.and_then(|_| {
+                let r = mailzone_zone::read_zone_file(
+                    &cfg.file,
+                    &mailzone_zone::MasterOptions {
+                        origin: Some(origin.clone()),
+                        ..Default::default()
+                    },
+                );
+                r.is_ok().then_some(r.zone.records)
+            });
+            let have = ours.zip(current.as_deref());
+            let fetched = crate::secondary::fetch(primary, &origin, key, have).or_else(|e| {
+                if have.is_some() {
+                    tracing::warn!(zone = cfg.name, %primary, "IXFR failed ({e}); trying AXFR");
+                    crate::secondary::fetch(primary, &origin, key, None)
+                } else {
+                    Err(e)
+                }
+            });
+            let f = match fetched {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(format!("{primary}: {e}"));
+                    continue;
+                }
+            };
+            // Load the new version from a file beside the zone's; only a
+            // version that loads replaces the copy on disk.
+            let tmp = cfg.file.with_extension("xfr-new");
+            if let Some(dir) = cfg.file.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            if let Err(e) = std::fs::write(&tmp, &f.text) {
+                errors.push(format!("cannot write {}: {e}", tmp.display()));
+                break;
+            }
+            let mut tmp_cfg = cfg.clone();
+            tmp_cfg.file = tmp.clone();
+            let attempt = load_zone(&tmp_cfg, slot.served.as_ref(), false, false);
+            let ok = attempt.result.is_ok();
+            let mut outcome = Outcome::default();
+            apply(slot, attempt, &mut outcome);
+            let sec = slot.sec.as_mut().expect("a secondary");
+            if ok && std::fs::rename(&tmp, &cfg.file).is_ok() {
+                let mut sources = mailzone_zone::SourceMap::new();
+                sources.add(&cfg.file, f.text.as_str());
+                slot.attempted = Some((cfg.clone(), crate::load::Inputs::of(&sources, &cfg)));
+                let (refresh, _, expire) = slot
+                    .served
+                    .as_ref()
+                    .and_then(|s| soa_timers(&s.snapshot))
+                    .unwrap_or((refresh, retry, expire));
+                let what = format!(
+                    "{} from {primary} at {}: serial {}, {} messages",
+                    f.kind,
+                    rfc3339(now),
+                    f.serial,
+                    f.messages
+                );
+                tracing::info!(zone = cfg.name, trigger, "zone transferred: {what}");
+                sec.last_transfer = Some(what);
+                sec.last_error = None;
+                sec.next_refresh = now + secs(refresh);
+                sec.expire_at = Some(now + secs(expire));
+                self.publish();
+            } else {
+                let _ = std::fs::remove_file(&tmp);
+                sec.last_error = outcome.zones.first().map(|z| z.message.clone());
+                sec.next_refresh = now + secs(retry);
+                self.update_status();
+            }
+            return;
+        }
+        let sec = slot.sec.as_mut().expect("a secondary");
+        let e = errors.join("; ");
+        tracing::warn!(
+            zone = cfg.name,
+            trigger,
+            "refresh failed: {e}; retrying in {retry} s"
+        );
+        sec.last_error = Some(e);
+        sec.next_refresh = now + secs(retry);
+        self.update_status();
     }
 
     /// Signs again, with a new serial, every zone whose time has come. The
@@ -307,8 +525,11 @@ impl Reloader {
             .iter()
             .map(|z| {
                 let mut slot = self.slot(&z.name).cloned().unwrap_or_else(|| Slot::new(z));
-                let attempt = needs_load(&slot, z, force)
+                let attempt = (!awaiting_transfer(z) && needs_load(&slot, z, force))
                     .then(|| load_zone(z, slot.served.as_ref(), force, false));
+                if slot.sec.is_none() && !z.primary.is_empty() {
+                    slot.sec = Slot::new(z).sec;
+                }
                 slot.cfg = z.clone();
                 (slot, attempt)
             })
@@ -396,7 +617,7 @@ impl Reloader {
             return outcome;
         };
         let cfg = slot.cfg.clone();
-        if needs_load(slot, &cfg, force) {
+        if !awaiting_transfer(&cfg) && needs_load(slot, &cfg, force) {
             let attempt = load_zone(&cfg, slot.served.as_ref(), force, false);
             apply(slot, attempt, &mut outcome);
         } else {
@@ -417,6 +638,18 @@ impl Reloader {
         cat.identity = self.config.server.identity.clone();
         cat.version = self.config.server.version.clone();
         cat.tsig_keys = crate::keys::tsig_keys(&self.config.keys);
+        cat.secondaries = self
+            .slots
+            .iter()
+            .filter(|s| !s.cfg.primary.is_empty())
+            .filter_map(|s| {
+                let origin = parse_origin(&s.cfg.name).ok()?;
+                let key = mailzone_engine::snapshot::lower(
+                    &mailzone_zone::record::name_to_wire_bytes(&origin),
+                );
+                Some((key, s.cfg.primary.iter().map(|p| p.ip()).collect()))
+            })
+            .collect();
         let old = self.published.swap(Arc::new(cat));
         drop(old);
         release_memory();
@@ -456,6 +689,17 @@ impl Reloader {
                     notes: sv.map(|x| x.notes.clone()).unwrap_or_default(),
                     failing: s.failing,
                     last_failure: s.last_failure.clone(),
+                    role: if s.sec.is_some() {
+                        "secondary"
+                    } else {
+                        "primary"
+                    }
+                    .into(),
+                    primaries: s.cfg.primary.iter().map(|p| p.to_string()).collect(),
+                    last_transfer: s.sec.as_ref().and_then(|x| x.last_transfer.clone()),
+                    next_refresh: s.sec.as_ref().map(|x| rfc3339(x.next_refresh)),
+                    expires: s.sec.as_ref().and_then(|x| x.expire_at.map(rfc3339)),
+                    refresh_error: s.sec.as_ref().and_then(|x| x.last_error.clone()),
                 }
             })
             .collect();
@@ -551,4 +795,34 @@ fn release_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// A secondary zone whose file the server has not written yet.
+fn awaiting_transfer(z: &ZoneConfig) -> bool {
+    !z.primary.is_empty() && !z.file.exists()
+}
+
+fn secs(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(n))
+}
+
+/// The SOA's refresh, retry and expire (RFC 1035 §3.3.13).
+fn soa_timers(z: &mailzone_engine::Snapshot) -> Option<(u32, u32, u32)> {
+    let rd = &z.soa()?.rdata.first()?.wire;
+    let name_end = |mut p: usize| -> Option<usize> {
+        loop {
+            let l = *rd.get(p)? as usize;
+            if l == 0 {
+                return Some(p + 1);
+            }
+            p += 1 + l;
+        }
+    };
+    let p = name_end(name_end(0)?)? + 4;
+    let u = |o: usize| {
+        Some(u32::from_be_bytes(
+            rd.get(p + o..p + o + 4)?.try_into().ok()?,
+        ))
+    };
+    Some((u(0)?, u(4)?, u(8)?))
 }

@@ -66,6 +66,7 @@ pub fn spawn(files: WatchList, jobs: std_mpsc::Sender<Job>) -> Result<(), String
                 let job = Job {
                     zone: None,
                     force: false,
+                    refresh: false,
                     trigger: "file change",
                     reply: Some(reply),
                 };
