@@ -612,8 +612,18 @@ fn mailzone_as_secondary_of_knot_with_tsig_follows_notify_and_survives_a_restart
          [[zone]]\nname = \"example.com.\"\nfile = \"sec/example.com.zone\"\nprimary = [\"127.0.0.1:{kport}\"]\nprimary_key = \"xfr.test.\"\ntransfer = [\"127.0.0.1\"]\n\
          [[zone]]\nname = \"mail.test.\"\nfile = \"sec/mail.test.zone\"\nprimary = [\"127.0.0.1:{kport}\"]\nprimary_key = \"wrong.test.\"\n"
     );
+    let up = Instant::now();
+    let serial = loop {
+        if let Some(s) = soa_serial(kport, "example.com.") {
+            break s;
+        }
+        assert!(
+            up.elapsed() < Duration::from_secs(20),
+            "knotd did not answer within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let d = Daemon::start_on(&dir, mport, "", &zones);
-    let serial = soa_serial(kport, "example.com.").unwrap();
     wait_serial(mport, "example.com.", serial, Duration::from_secs(10));
     let (_, mut ours, _) = xfr(mport, "example.com.", None);
     let (_, mut theirs, _) = xfr_signed_from_knot(kport, &secret);
@@ -778,4 +788,60 @@ fn a_chain_of_three_mailzones_converges_after_each_of_20_changes() {
         let (code, log) = d.stop();
         assert_eq!(code, Some(0), "{log}");
     }
+}
+
+#[test]
+fn a_secondary_stops_serving_at_soa_expire_without_its_primary() {
+    let dir = common::scratch_dir("secondary-expire");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (pa, pb) = (common::free_port(), common::free_port());
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    // Refresh 1 s, retry 1 s, expire 4 s.
+    let fixture = std::fs::read_to_string(root().join("tests/dnssec/mail.test.zone")).unwrap();
+    write(
+        &dir.join("a/short.test.zone"),
+        &fixture
+            .replace("mail.test.", "short.test.")
+            .replace("2026120301 7200 900 1209600 300", "2026120301 1 1 4 300"),
+    );
+    let a = Daemon::start_on(
+        &dir.join("a"),
+        pa,
+        "",
+        "[[zone]]\nname = \"short.test.\"\nfile = \"short.test.zone\"\ntransfer = [\"127.0.0.1\"]\n[zone.check]\non_error = \"warn\"\n",
+    );
+    let b = Daemon::start_on(
+        &dir.join("b"),
+        pb,
+        "",
+        &format!(
+            "[[zone]]\nname = \"short.test.\"\nfile = \"short.test.zone\"\nprimary = [\"127.0.0.1:{pa}\"]\n[zone.check]\non_error = \"warn\"\n"
+        ),
+    );
+    wait_serial(pb, "short.test.", 2026120301, Duration::from_secs(10));
+    let (code, _) = a.stop();
+    assert_eq!(code, Some(0));
+    let stopped = Instant::now();
+    loop {
+        let z = status_zone(&b, "short.test.");
+        if z["served"] == false {
+            assert!(
+                z["last_failure"]["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("expired"),
+                "{z}"
+            );
+            break;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(10),
+            "still served 10 s after the primary stopped: {z}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, log) = b.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("refresh failed"), "{log}");
 }

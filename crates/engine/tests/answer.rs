@@ -310,3 +310,40 @@ fn chaos_identity_and_version_only_when_configured() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn notify_is_accepted_from_a_primary_of_a_secondary_zone_only() {
+    use mailzone_engine::transfer::{NotifyIn, notify_in};
+    let mut cat = catalog();
+    let key = mailzone_engine::snapshot::lower(b"\x07example\x04test\x00");
+    cat.secondaries
+        .insert(key, vec!["192.0.2.53".parse().unwrap()]);
+    let mut m = Message::new(99, MessageType::Query, OpCode::Notify);
+    m.add_query(Query::query(
+        Name::from_ascii("example.test.").unwrap(),
+        RecordType::SOA,
+    ));
+    let q = m.to_vec().unwrap();
+    let from = |ip: &str| match notify_in(&cat, &q, ip.parse().unwrap()) {
+        NotifyIn::Reply { reply, refresh } => {
+            (Message::from_vec(&reply).unwrap(), refresh.is_some())
+        }
+        NotifyIn::No => panic!("a NOTIFY"),
+    };
+    let (r, refresh) = from("192.0.2.53");
+    assert!(refresh && r.metadata.authoritative);
+    assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(r.metadata.op_code, OpCode::Notify);
+    let (r, refresh) = from("198.51.100.7");
+    assert!(!refresh);
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    // Not a NOTIFY: the ordinary path.
+    assert!(matches!(
+        notify_in(
+            &cat,
+            &query("example.test.", RecordType::SOA, None),
+            "192.0.2.53".parse().unwrap()
+        ),
+        NotifyIn::No
+    ));
+}

@@ -332,7 +332,8 @@ impl Reloader {
             .served
             .as_ref()
             .and_then(|s| soa_timers(&s.snapshot))
-            .unwrap_or((3600, 60, 604_800));
+            // Nothing served yet: try again soon.
+            .unwrap_or((3600, 5, 604_800));
         let ours = slot.served.as_ref().map(|s| s.serial);
         let mut errors = Vec::new();
         for &primary in &cfg.primary {
