@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Transfers against answers: latency of UDP queries to a small zone while a
-100,000-record zone is transferred out over and over (AXFR over TCP, by dig),
-against the same server idle. One `mailzone serve`; queries from bench/probe
-(Rust, one at a time at RATE per second).
+100,000-record zone is transferred out over and over, back to back (AXFR over
+TCP, by dig), against the same server idle. One `mailzone serve` pinned to
+CPU 0; the clients (bench/probe: Rust, one query at a time at RATE per
+second; dig) pinned to CPU 1, so they do not take the server's CPU.
 
 usage: transfer-bench.py [RECORDS] [RATE] [SECONDS]    (defaults: 100000 2000 10)
 Needs: dig (bind9-dnsutils), python3, a cargo toolchain.
@@ -57,8 +58,11 @@ control_socket = "ctl.sock"
 level = "warn"
 """)
 
-server = subprocess.Popen([mailzone, "serve", "--config", os.path.join(work, "mailzone.toml")],
+pin = ["taskset", "-c"] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else None
+server_cmd = [mailzone, "serve", "--config", os.path.join(work, "mailzone.toml")]
+server = subprocess.Popen((pin + ["0"] if pin else []) + server_cmd,
                           stderr=open(os.path.join(work, "server.log"), "w"))
+
 try:
     t0 = time.monotonic()
     while subprocess.run([mailzone, "status", "--socket", os.path.join(work, "ctl.sock")],
@@ -69,8 +73,8 @@ try:
     time.sleep(1)
 
     def run_probe(path):
-        subprocess.run([probe, f"127.0.0.1:{port}", "example.com.", "MX", str(rate), str(seconds), path],
-                       check=True)
+        subprocess.run((pin + ["1"] if pin else []) + [probe, f"127.0.0.1:{port}", "example.com.", "MX",
+                                                       str(rate), str(seconds), path], check=True)
 
     idle = os.path.join(work, "idle.txt")
     run_probe(idle)
@@ -80,7 +84,8 @@ try:
 
     def transfers():
         while not stop[0]:
-            r = subprocess.run(["dig", "+tries=1", "+time=10", "@127.0.0.1", "-p", str(port), origin, "AXFR"],
+            r = subprocess.run((pin + ["1"] if pin else []) +
+                               ["dig", "+tries=1", "+time=10", "@127.0.0.1", "-p", str(port), origin, "AXFR"],
                                capture_output=True, text=True)
             if "XFR size" in r.stdout:
                 done[0] += 1
@@ -116,7 +121,8 @@ def stats(lat):
 (i, il), (b, bl) = load(idle), load(busy)
 si, sb = stats(i), stats(b)
 print(f"zone: {records} records transferred {done[0]} times by AXFR in {seconds:.0f} s; "
-      f"probe {rate} queries/s to example.com MX; {os.cpu_count()} cores")
+      f"probe {rate} queries/s to example.com MX; {os.cpu_count()} cores; "
+      f"{'server on CPU 0, clients on CPU 1' if pin else 'no pinning'}")
 print(f"{'window':<16} {'queries':>8} {'lost':>5} {'median us':>10} {'p99 us':>8} {'mean us':>8}")
 print(f"{'idle':<16} {len(i):>8} {il:>5} {si[0]:>10.1f} {si[1]:>8.1f} {si[2]:>8.1f}")
 print(f"{'during AXFRs':<16} {len(b):>8} {bl:>5} {sb[0]:>10.1f} {sb[1]:>8.1f} {sb[2]:>8.1f}")

@@ -346,6 +346,15 @@ fn check_tsig<'c>(cat: &'c Catalog, q: &[u8], now: u64) -> Signed<'c> {
     Signed::By(key, t.mac.clone())
 }
 
+/// Whether a query asks for a zone transfer (cheap: looks at the question).
+pub fn is_transfer(q: &[u8]) -> bool {
+    q.len() >= 12
+        && q[2] & 0x80 == 0
+        && name_end(q, 12)
+            .and_then(|e| u16_at(q, e))
+            .is_some_and(|t| t == T_AXFR || t == T_IXFR)
+}
+
 /// Handles a query that may be a zone transfer (TCP only; over UDP the
 /// ordinary answer path refuses them). `now` is seconds since 1970, for
 /// TSIG.

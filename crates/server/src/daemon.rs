@@ -13,11 +13,6 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Nice value of the reload thread (and the check threads it starts):
-/// low enough that listeners win the CPU, not so low that a busy server
-/// never finishes a reload.
-const RELOAD_NICE: i32 = 10;
-
 fn init_logging(cfg: &mailzone_config::LogConfig) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.level));
@@ -150,7 +145,7 @@ fn reload_loop(
     jobs: mpsc::Receiver<Job>,
     watched: crate::watch::WatchList,
 ) {
-    lower_priority();
+    crate::lower_priority();
     loop {
         // Between requests, wake up for the timers: signatures to renew,
         // secondaries to refresh or expire.
@@ -193,18 +188,6 @@ fn reload_loop(
         *watched.lock().unwrap() = reloader.watched_files();
         if let Some(reply) = job.reply {
             let _ = reply.send(outcome);
-        }
-    }
-}
-
-/// Lowers this thread's CPU priority; threads it starts inherit it.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on our own thread id; no memory is touched.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        if libc::setpriority(libc::PRIO_PROCESS, tid, RELOAD_NICE) != 0 {
-            tracing::debug!("could not lower the reload thread's priority");
         }
     }
 }

@@ -33,3 +33,20 @@ pub fn parse_origin(o: &str) -> Result<Name, String> {
     };
     Name::from_str(&fq).map_err(|e| format!("`{o}` is not a domain name ({e})"))
 }
+
+/// Nice value of background work (reloads, the check and signing threads
+/// they start, building zone transfers): low enough that the listeners win
+/// the CPU, not so low that a busy server never finishes it.
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers this thread's CPU priority; threads it starts inherit it.
+pub(crate) fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on our own thread id; no memory is touched.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE) != 0 {
+            tracing::debug!("could not lower a background thread's priority");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use crate::Published;
 use crate::control::Job;
 use mailzone_engine::transfer::{NotifyIn, notify_in};
-use mailzone_engine::transfer::{Transfer, transfer};
+use mailzone_engine::transfer::{Transfer, is_transfer, transfer};
 use mailzone_engine::{ClientCtx, answer};
 use std::sync::Arc;
 use std::time::Duration;
@@ -224,8 +224,6 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        // Zone transfers are built whole before anything is written, so no
-        // catalog guard is held across a write.
         if let Some(reply) = handle_notify(&catalog, &msg[..n], peer, &notices) {
             write_frame(&mut stream, &mut frame, &reply).await?;
             continue;
@@ -233,27 +231,65 @@ async fn connection(
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let xfr = transfer(&catalog.load(), &msg[..n], peer, now);
-        match xfr {
-            Transfer::No => {
-                if !answer(&catalog.load(), &msg[..n], &ctx, &mut out) {
-                    continue;
-                }
-                write_frame(&mut stream, &mut frame, &out).await?;
-            }
-            Transfer::Refused(m) => {
-                tracing::info!(%peer, "zone transfer refused");
-                write_frame(&mut stream, &mut frame, &m).await?;
-            }
-            Transfer::Messages(ms) => {
-                let bytes: usize = ms.iter().map(Vec::len).sum();
-                for m in &ms {
-                    write_frame(&mut stream, &mut frame, m).await?;
-                }
-                tracing::info!(%peer, messages = ms.len(), bytes, "zone transfer sent");
-            }
+        if is_transfer(&msg[..n]) {
+            stream =
+                send_transfer(stream, catalog.load_full(), msg[..n].to_vec(), peer, now).await?;
+            continue;
+        }
+        if answer(&catalog.load(), &msg[..n], &ctx, &mut out) {
+            write_frame(&mut stream, &mut frame, &out).await?;
         }
     }
+}
+
+/// Answers a transfer request on a thread of its own at background
+/// priority: building a large zone's messages and writing megabytes take
+/// CPU the listeners need more. The socket goes to that thread and comes
+/// back for the connection's next query; no catalog guard is held.
+async fn send_transfer(
+    stream: TcpStream,
+    cat: Arc<mailzone_engine::Catalog>,
+    q: Vec<u8>,
+    peer: std::net::IpAddr,
+    now: u64,
+) -> std::io::Result<TcpStream> {
+    use std::io::Write;
+    let sock = stream.into_std()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        crate::lower_priority();
+        let result = (|| -> std::io::Result<std::net::TcpStream> {
+            sock.set_nonblocking(false)?;
+            let mut w = std::io::BufWriter::with_capacity(64 * 1024, &sock);
+            let frame = |w: &mut std::io::BufWriter<&std::net::TcpStream>, m: &[u8]| {
+                w.write_all(&(m.len() as u16).to_be_bytes())?;
+                w.write_all(m)
+            };
+            match transfer(&cat, &q, peer, now) {
+                Transfer::No => {}
+                Transfer::Refused(m) => {
+                    tracing::info!(%peer, "zone transfer refused");
+                    frame(&mut w, &m)?;
+                }
+                Transfer::Messages(ms) => {
+                    let bytes: usize = ms.iter().map(Vec::len).sum();
+                    for m in &ms {
+                        frame(&mut w, m)?;
+                    }
+                    tracing::info!(%peer, messages = ms.len(), bytes, "zone transfer sent");
+                }
+            }
+            w.flush()?;
+            drop(w);
+            sock.set_nonblocking(true)?;
+            Ok(sock)
+        })();
+        let _ = tx.send(result);
+    });
+    let sock = rx
+        .await
+        .map_err(|_| std::io::Error::other("the transfer thread ended"))??;
+    TcpStream::from_std(sock)
 }
 
 async fn write_frame(
