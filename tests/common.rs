@@ -195,3 +195,19 @@ pub fn config_text(port: u16, server_extra: &str, zones: &str) -> String {
         "version = 1\n{zones}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\ncontrol_socket = \"ctl.sock\"\n{server_extra}\n"
     )
 }
+
+/// A record as transfers are compared: owner lowercased, type, TTL, and the
+/// RDATA in canonical form (names inside lowercased, RFC 4034 §6.2).
+pub fn canonical(r: &hickory_proto::rr::Record) -> (String, u16, u32, Vec<u8>) {
+    use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+    let mut buf = Vec::new();
+    let mut enc = BinEncoder::new(&mut buf);
+    enc.set_canonical_form(true);
+    r.data.emit(&mut enc).unwrap();
+    (
+        r.name.to_lowercase().to_string(),
+        u16::from(r.record_type()),
+        r.ttl,
+        buf,
+    )
+}

@@ -74,19 +74,10 @@ fn xfr(port: u16, zone: &str, ixfr_serial: Option<u32>) -> (ResponseCode, Vec<Re
             return (r.metadata.response_code, recs, messages);
         }
         for a in &r.answers {
-            let mut buf = Vec::new();
-            let mut enc = BinEncoder::new(&mut buf);
-            enc.set_canonical_form(true);
-            a.data.emit(&mut enc).unwrap();
             if a.record_type() == RecordType::SOA {
                 soas += 1;
             }
-            recs.push((
-                a.name.to_lowercase().to_string(),
-                u16::from(a.record_type()),
-                a.ttl,
-                buf,
-            ));
+            recs.push(common::canonical(a));
         }
         // AXFR ends at the second SOA; an up-to-date IXFR is one SOA.
         let done = soas >= 2 || (ixfr_serial.is_some() && soas == 1 && recs.len() == 1);
@@ -694,16 +685,7 @@ fn xfr_signed_from_knot(port: u16, secret: &[u8]) -> (ResponseCode, Vec<Rec>, us
     let mut recs = Vec::new();
     for m in &msgs {
         for a in Message::from_vec(m).unwrap().answers {
-            let mut buf = Vec::new();
-            let mut enc = BinEncoder::new(&mut buf);
-            enc.set_canonical_form(true);
-            a.data.emit(&mut enc).unwrap();
-            recs.push((
-                a.name.to_lowercase().to_string(),
-                u16::from(a.record_type()),
-                a.ttl,
-                buf,
-            ));
+            recs.push(common::canonical(&a));
         }
     }
     (rc, recs, msgs.len())
