@@ -1,7 +1,8 @@
 //! `mailzone serve`: loads the config and its zones, binds the listeners, and
 //! runs until SIGTERM or SIGINT. Reloads (SIGHUP, the control socket, file
-//! changes) are queued to one reload thread, which runs at a lower CPU
-//! priority than the listeners so a large zone loading never slows answers.
+//! changes), re-signing and secondary refreshes (timers, NOTIFY) are done by
+//! one reload thread, at a lower CPU priority than the listeners so a large
+//! zone loading never slows answers.
 
 use crate::control::{self, Job};
 use crate::reload::{Reloader, Scope};

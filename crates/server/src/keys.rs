@@ -137,10 +137,11 @@ pub fn load(dir: &Path, zone: &Name, want: Option<&str>) -> Result<Vec<ZoneKey>,
         let bad = |why: String| format!("{}: {why}", p.display());
         let alg = algorithm_named(alg_num.trim_start_matches('0'))
             .map_err(|e| bad(format!("the name says algorithm {alg_num}: {e}")))?;
-        if want.is_some_and(|w| w != alg) {
+        if let Some(w) = want
+            && w != alg
+        {
             return Err(bad(format!(
-                "algorithm {alg:?} is not the configured {:?}",
-                want.unwrap()
+                "algorithm {alg:?} is not the configured {w:?}"
             )));
         }
         let sep = match role {

@@ -1,7 +1,9 @@
 //! The running server: listeners that move bytes between clients and the
 //! engine, the reload thread that takes config and zones through read →
-//! check → compile off the serving path and publishes by one atomic swap,
-//! and the ways to ask for a reload (SIGHUP, the control socket, file watch).
+//! check → (sign →) compile off the serving path and publishes by one atomic
+//! swap, the ways to ask for a reload (SIGHUP, the control socket, file
+//! watch), and zone transfers' moving parts (NOTIFY out, fetching from
+//! primaries, DNSSEC and TSIG key files).
 
 pub mod control;
 pub mod daemon;

@@ -28,7 +28,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ZoneOutcome {
     pub zone: String,
-    /// `loaded`, `unchanged`, `failed`, `removed` or `not applied`.
+    /// `loaded`, `unchanged`, `failed` or `removed`.
     pub result: String,
     /// The serial served after this reload.
     pub serial: Option<u32>,
