@@ -53,6 +53,10 @@ fn handle_notify(
     peer: std::net::IpAddr,
     notices: &Notices,
 ) -> Option<Vec<u8>> {
+    // Ordinary queries pay only this byte test.
+    if q.len() < 12 || (q[2] >> 3) & 0xF != 4 {
+        return None;
+    }
     match notify_in(&catalog.load(), q, peer) {
         NotifyIn::No => None,
         NotifyIn::Reply { reply, refresh } => {
