@@ -11,7 +11,7 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Target {
     /// The server config; its `[server] control_socket` is where to ask.
-    #[arg(long, default_value = "config/mailzone.toml")]
+    #[arg(long, env = "MAILZONE_CONFIG", default_value = "config/mailzone.toml")]
     config: PathBuf,
     /// The control socket itself (instead of reading it from the config).
     #[arg(long)]

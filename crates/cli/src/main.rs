@@ -3,7 +3,9 @@
 
 mod control;
 mod dnssec;
+mod health;
 mod query;
+mod route;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use hickory_proto::rr::Name;
@@ -32,7 +34,7 @@ enum Command {
     /// Serve the zones of a config over UDP and TCP until SIGINT or SIGTERM; SIGHUP reloads.
     Serve {
         /// The server config (see config/mailzone.toml).
-        #[arg(long, default_value = "config/mailzone.toml")]
+        #[arg(long, env = "MAILZONE_CONFIG", default_value = "config/mailzone.toml")]
         config: PathBuf,
     },
     /// Ask a running server to reload its config and changed zones (or one zone).
@@ -41,6 +43,10 @@ enum Command {
     Status(control::StatusArgs),
     /// Ask a DNS server one question and print the answer (a small dig).
     Query(query::QueryArgs),
+    /// Where a sending MTA would deliver mail for an address or domain (RFC 5321 §5.1): MX, null MX, implicit MX, addresses.
+    Route(route::RouteArgs),
+    /// Exit 0 when the server of a config answers every zone's SOA with authority, 1 otherwise.
+    Healthcheck(health::HealthArgs),
     /// Make a DNSSEC key pair for a zone (a CSK, or KSK and ZSK with --split).
     Keygen(dnssec::KeygenArgs),
     /// Print the DS records (SHA-256) of a zone's keys, for the registrar.
@@ -302,6 +308,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Reload(args) => control::reload(&args),
         Command::Status(args) => control::status(&args),
         Command::Query(args) => query::query(&args),
+        Command::Route(args) => route::route(&args),
+        Command::Healthcheck(args) => health::healthcheck(&args),
         Command::Keygen(args) => dnssec::keygen(&args),
         Command::Ds(args) => dnssec::ds(&args),
         Command::Zone {

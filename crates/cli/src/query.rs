@@ -62,6 +62,99 @@ fn exchange_tcp(server: SocketAddr, msg: &[u8], timeout: Duration) -> std::io::R
     Ok(buf)
 }
 
+/// One exchange's outcome: the parsed answer, its size and the transport that carried it.
+pub struct Answer {
+    pub msg: Message,
+    pub bytes: usize,
+    pub via: &'static str,
+}
+
+/// How to ask: transport, EDNS, DO bit and the wait.
+#[derive(Clone, Copy)]
+pub struct Ask {
+    pub tcp: bool,
+    pub edns: bool,
+    pub dnssec: bool,
+    pub timeout: Duration,
+}
+
+/// Asks `server` one question (RD clear, as to an authoritative server); a UDP
+/// answer with TC set is asked again over TCP, as a resolver would.
+pub fn ask(
+    server: SocketAddr,
+    qname: &Name,
+    qtype: RecordType,
+    how: Ask,
+) -> Result<Answer, String> {
+    let id = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(1)
+        & 0xffff) as u16;
+    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+    msg.metadata.recursion_desired = false;
+    msg.add_query(Query::query(qname.clone(), qtype));
+    if how.edns {
+        let mut e = Edns::new();
+        e.set_max_payload(1232);
+        e.set_dnssec_ok(how.dnssec);
+        msg.set_edns(e);
+    }
+    let wire = msg.to_vec().map_err(|e| e.to_string())?;
+    let mut via = if how.tcp { "TCP" } else { "UDP" };
+    let mut bytes = if how.tcp {
+        exchange_tcp(server, &wire, how.timeout)
+    } else {
+        exchange_udp(server, &wire, how.timeout)
+    }
+    .map_err(|e| io_error(server, e, how.timeout))?;
+    let mut resp =
+        Message::from_vec(&bytes).map_err(|e| format!("cannot parse the answer: {e}"))?;
+    if resp.metadata.truncation && !how.tcp {
+        via = "TCP (UDP answer was truncated)";
+        bytes = exchange_tcp(server, &wire, how.timeout)
+            .map_err(|e| io_error(server, e, how.timeout))?;
+        resp = Message::from_vec(&bytes).map_err(|e| format!("cannot parse the answer: {e}"))?;
+    }
+    Ok(Answer {
+        msg: resp,
+        bytes: bytes.len(),
+        via,
+    })
+}
+
+/// Says "no answer within N s" for the timeout the OS reports as EAGAIN.
+fn io_error(server: SocketAddr, e: std::io::Error, timeout: Duration) -> String {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            format!("{server}: no answer within {} s", timeout.as_secs_f32())
+        }
+        _ => format!("{server}: {e}"),
+    }
+}
+
+/// A name as typed, made absolute (`example.com` and `example.com.` are the same).
+pub fn absolute_name(name: &str) -> Result<Name, String> {
+    let fq = if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    };
+    Name::from_str(&fq).map_err(|e| format!("`{name}`: {e}"))
+}
+
+/// `ip`, `ip:port` or `[ipv6]:port`, with `port` when none is written.
+pub fn server_addr(s: &str, port: u16) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    s.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, port))
+        .map_err(|_| format!("`{s}` is not an IP address (or ip:port)"))
+}
+
 pub fn query(a: &QueryArgs) -> Result<ExitCode, String> {
     let mut server = "127.0.0.1".to_string();
     let mut rest = Vec::new();
@@ -76,55 +169,32 @@ pub fn query(a: &QueryArgs) -> Result<ExitCode, String> {
         [n, t] => (n.clone(), t.clone()),
         _ => return Err("usage: mailzone query [@server] <name> [type] [-p port]".into()),
     };
-    let ip: std::net::IpAddr = server
-        .parse()
-        .map_err(|_| format!("`{server}` is not an IP address"))?;
-    let addr = SocketAddr::new(ip, a.port);
-    let fq = if name.ends_with('.') {
-        name.clone()
-    } else {
-        format!("{name}.")
-    };
-    let qname = Name::from_str(&fq).map_err(|e| format!("`{name}`: {e}"))?;
+    let addr = server_addr(&server, a.port)?;
+    let qname = absolute_name(&name)?;
     let qtype = RecordType::from_str(&rtype.to_ascii_uppercase())
         .map_err(|_| format!("`{rtype}` is not a record type"))?;
-    let id = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(1)
-        & 0xffff) as u16;
-    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-    msg.metadata.recursion_desired = false;
-    msg.add_query(Query::query(qname, qtype));
-    if !a.no_edns {
-        let mut e = Edns::new();
-        e.set_max_payload(1232);
-        e.set_dnssec_ok(a.dnssec);
-        msg.set_edns(e);
-    }
-    let wire = msg.to_vec().map_err(|e| e.to_string())?;
-    let timeout = Duration::from_secs(a.timeout);
     let started = std::time::Instant::now();
-    let mut via = if a.tcp { "TCP" } else { "UDP" };
-    let mut bytes = if a.tcp {
-        exchange_tcp(addr, &wire, timeout)
-    } else {
-        exchange_udp(addr, &wire, timeout)
-    }
-    .map_err(|e| format!("{addr}: {e}"))?;
-    let mut resp =
-        Message::from_vec(&bytes).map_err(|e| format!("cannot parse the answer: {e}"))?;
-    if resp.metadata.truncation && !a.tcp {
-        via = "TCP (UDP answer was truncated)";
-        bytes = exchange_tcp(addr, &wire, timeout).map_err(|e| format!("{addr}: {e}"))?;
-        resp = Message::from_vec(&bytes).map_err(|e| format!("cannot parse the answer: {e}"))?;
-    }
+    let Answer {
+        msg: resp,
+        bytes,
+        via,
+    } = ask(
+        addr,
+        &qname,
+        qtype,
+        Ask {
+            tcp: a.tcp,
+            edns: !a.no_edns,
+            dnssec: a.dnssec,
+            timeout: Duration::from_secs(a.timeout),
+        },
+    )?;
     let h = &resp.metadata;
     println!(
         ";; {} from {addr} over {via} in {} ms, {} bytes",
         h.response_code,
         started.elapsed().as_millis(),
-        bytes.len()
+        bytes
     );
     let mut flags = Vec::new();
     for (on, f) in [

@@ -653,6 +653,37 @@ pub fn control_socket_of(path: &Path) -> Result<PathBuf, String> {
     Ok(path.parent().unwrap_or(Path::new(".")).join(sock))
 }
 
+/// What `mailzone healthcheck` asks: the listen addresses and zone names of a
+/// config, read leniently (like [`control_socket_of`]) so that a config edited
+/// into an error does not make a server that still answers look dead.
+pub fn health_targets_of(path: &Path) -> Result<(Vec<String>, Vec<String>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        format!("{}: not TOML ({})", path.display(), e.message().trim())
+    })?;
+    let listen = match table.get("server").and_then(|s| s.get("listen")) {
+        Some(v) => v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => ServerConfig::default().listen,
+    };
+    let zones = table
+        .get("zone")
+        .and_then(|z| z.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|z| z.get("name").and_then(|n| n.as_str()).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((listen, zones))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Prefix;
