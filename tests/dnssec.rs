@@ -751,3 +751,59 @@ fn a_zone_without_its_keys_is_refused_until_keys_exist_rsa_included() {
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[test]
+fn create_keys_makes_one_csk_once_and_signs_with_it() {
+    require_tool("ldns-verify-zone", "ldnsutils");
+    let dir = common::scratch_dir("dnssec-create-keys");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    fixture(&dir, "fresh.test.");
+    let tables = zone_table("fresh.test.", "create_keys = true");
+    let pems = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.join("keys"))
+            .map(|e| e.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+
+    let d = Daemon::start(&dir, "", &tables);
+    assert_eq!(d.status()["zones"][0]["served"], true, "{}", d.status());
+    let made = pems();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let name = made[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.starts_with("fresh.test+013+") && name.ends_with(".csk.pem"),
+        "{name}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&made[0]), 0o600);
+    assert_eq!(mode(&dir.join("keys")), 0o700);
+    let served = ok(
+        &mailzone(&[
+            "zone",
+            "served",
+            "fresh.test.",
+            "--config",
+            d.config.to_str().unwrap(),
+        ]),
+        "zone served",
+    );
+    let file = dir.join("fresh.signed");
+    write(&file, &served);
+    let o = Command::new("ldns-verify-zone")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("generated a CSK; DS for the parent"), "{log}");
+
+    // A restart finds the key and makes no other.
+    let d = Daemon::start(&dir, "", &tables);
+    assert_eq!(d.status()["zones"][0]["served"], true);
+    assert_eq!(pems(), made);
+    let (_, log) = d.stop();
+    assert!(!log.contains("generated a CSK"), "{log}");
+}

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct KeysAt {
     /// The server config: the keys directory is the zone's `[zone.dnssec] keys`.
-    #[arg(long, default_value = "config/mailzone.toml")]
+    #[arg(long, env = "MAILZONE_CONFIG", default_value = "config/mailzone.toml")]
     config: PathBuf,
     /// The keys directory itself (instead of reading it from the config).
     #[arg(long)]
@@ -133,7 +133,7 @@ pub struct ServedArgs {
     /// The zone, e.g. example.com.
     zone: String,
     /// The server config naming the zone.
-    #[arg(long, default_value = "config/mailzone.toml")]
+    #[arg(long, env = "MAILZONE_CONFIG", default_value = "config/mailzone.toml")]
     config: PathBuf,
 }
 

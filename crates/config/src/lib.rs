@@ -168,6 +168,10 @@ pub struct DnssecPolicy {
     pub refresh: u32,
     /// When set, every key must be of this algorithm (`ecdsap256sha256`, `ed25519`, `rsasha256`).
     pub algorithm: Option<String>,
+    /// Generate a CSK when the directory holds no key for the zone (labs,
+    /// first start in a container); off by default, so a lost key directory
+    /// is refused rather than silently replaced.
+    pub create_keys: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,6 +283,8 @@ struct DnssecV1 {
     validity: Option<toml::Spanned<String>>,
     refresh: Option<toml::Spanned<String>>,
     algorithm: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    create_keys: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -484,6 +490,7 @@ pub fn load(
                 validity,
                 refresh,
                 algorithm,
+                create_keys: d.create_keys,
             }
         });
         let mut transfer = Vec::new();

@@ -106,6 +106,18 @@ pub fn generate(
 
 /// Reads every key of a zone from its keys directory. A zone configured for
 /// signing with no readable key is an error, never silently unsigned.
+/// Whether the directory holds any key file of the zone (a missing directory holds none).
+pub fn has_keys(dir: &Path, zone: &Name) -> bool {
+    let prefix = format!("{}+", file_stem(zone));
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".pem"))
+        })
+    })
+}
+
 pub fn load(dir: &Path, zone: &Name, want: Option<&str>) -> Result<Vec<ZoneKey>, String> {
     let prefix = format!("{}+", file_stem(zone));
     let entries =

@@ -357,10 +357,38 @@ fn load(
     (a, keep.then_some(zone))
 }
 
+/// `create_keys`: makes the directory (mode 0700) and a CSK, and logs the DS
+/// the parent needs.
+fn create_key(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&d.keys)
+        .map_err(|e| {
+            format!(
+                "zone refused: cannot create keys directory {}: {e}",
+                d.keys.display()
+            )
+        })?;
+    let alg = crate::keys::algorithm_named(d.algorithm.as_deref().unwrap_or("ecdsap256sha256"))?;
+    let (path, key) = crate::keys::generate(&d.keys, &zone.origin, alg, crate::keys::Role::Csk)
+        .map_err(|e| format!("zone refused: {e}"))?;
+    let ds = key.ds(&zone.origin).map_or_else(
+        |e| format!("(cannot compute the DS: {e})"),
+        |ds| ds.to_string(),
+    );
+    tracing::info!(zone = %zone.origin, file = %path.display(), "created_keys: no key found, generated a CSK; DS for the parent: {ds}");
+    Ok(())
+}
+
 /// Signs a zone with the keys of its `[zone.dnssec]`; returns the signed zone
 /// and when to sign it again. Signatures start an hour in the past, for
 /// validators whose clocks run behind.
 fn sign(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(Zone, SystemTime), String> {
+    if d.create_keys && !crate::keys::has_keys(&d.keys, &zone.origin) {
+        create_key(zone, d)?;
+    }
     let keys = crate::keys::load(&d.keys, &zone.origin, d.algorithm.as_deref())
         .map_err(|e| format!("zone refused: {e}"))?;
     let now = SystemTime::now();
