@@ -779,6 +779,10 @@ fn create_keys_makes_one_csk_once_and_signs_with_it() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&made[0]), 0o600);
     assert_eq!(mode(&dir.join("keys")), 0o700);
+    // The key made during the load is not a change for the next reload.
+    let o = d.mailzone(&["reload"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success() && out.contains("unchanged"), "{out}");
     let served = ok(
         &mailzone(&[
             "zone",

@@ -3,7 +3,7 @@
 # judges when it is missing: named-compilezone, dnssec-verify and
 # dnssec-dsfromkey (Debian bind9-utils), knotd (knot, for the differential
 # answers), delv and dig (bind9-dnsutils), ldns-verify-zone (ldnsutils),
-# unbound (a validating resolver), and the Python SPF/DKIM/DMARC
+# unbound (a validating resolver), docker-compose (the Docker lab), and the Python SPF/DKIM/DMARC
 # implementations of tests/judge/requirements.txt (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ command -v knotd >/dev/null 2>&1 || need+=(knot)
 command -v delv >/dev/null 2>&1 || need+=(bind9-dnsutils)
 command -v ldns-verify-zone >/dev/null 2>&1 || need+=(ldnsutils)
 command -v unbound >/dev/null 2>&1 || need+=(unbound)
+# docker/lab/test.sh drives the lab with Compose (v2 plugin or Debian's v1).
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   sudo=""
@@ -33,3 +35,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# The image and the Compose lab (docker/lab/test.sh): builds the static
+# binary and the image, then runs the lab on its own bridge network.
+bash docker/lab/test.sh

@@ -3,7 +3,7 @@
 //! any stage yields a [`Failure`] with every diagnostic located; nothing here
 //! publishes, so the caller decides what keeps serving.
 
-use hickory_proto::rr::RData;
+use hickory_proto::rr::{Name, RData};
 use mailzone_check::{Diagnostic, Severity, apply_policy, checks::check_zone};
 use mailzone_config::{SerialPolicy, ZoneConfig};
 use mailzone_engine::Snapshot;
@@ -192,6 +192,9 @@ fn load(
         },
     );
     let name = z.name.as_str();
+    if let Some(d) = &z.dnssec {
+        create_key_if_none(&r.zone.origin, d);
+    }
     let inputs = Inputs::of(&r.zone.sources, z);
     let fail = |kind, reason: String, diags: &[Diagnostic], sources: &SourceMap| {
         let a = Attempt {
@@ -357,9 +360,21 @@ fn load(
     (a, keep.then_some(zone))
 }
 
-/// `create_keys`: makes the directory (mode 0700) and a CSK, and logs the DS
-/// the parent needs.
-fn create_key(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(), String> {
+/// `create_keys`: when the directory holds no key of the zone, makes the
+/// directory (mode 0700) and a CSK, and logs the DS the parent needs. Runs
+/// before the zone's inputs are fingerprinted, so the new key file does not
+/// make the next reload look like a change. A failure is logged; signing then
+/// refuses the zone for want of a key.
+fn create_key_if_none(origin: &Name, d: &mailzone_config::DnssecPolicy) {
+    if !d.create_keys || crate::keys::has_keys(&d.keys, origin) {
+        return;
+    }
+    if let Err(e) = create_key(origin, d) {
+        tracing::error!(zone = %origin, "create_keys: {e}");
+    }
+}
+
+fn create_key(origin: &Name, d: &mailzone_config::DnssecPolicy) -> Result<(), String> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -372,13 +387,12 @@ fn create_key(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(), Stri
             )
         })?;
     let alg = crate::keys::algorithm_named(d.algorithm.as_deref().unwrap_or("ecdsap256sha256"))?;
-    let (path, key) = crate::keys::generate(&d.keys, &zone.origin, alg, crate::keys::Role::Csk)
-        .map_err(|e| format!("zone refused: {e}"))?;
-    let ds = key.ds(&zone.origin).map_or_else(
+    let (path, key) = crate::keys::generate(&d.keys, origin, alg, crate::keys::Role::Csk)?;
+    let ds = key.ds(origin).map_or_else(
         |e| format!("(cannot compute the DS: {e})"),
         |ds| ds.to_string(),
     );
-    tracing::info!(zone = %zone.origin, file = %path.display(), "created_keys: no key found, generated a CSK; DS for the parent: {ds}");
+    tracing::info!(zone = %origin, file = %path.display(), "create_keys: no key found, generated a CSK; DS for the parent: {ds}");
     Ok(())
 }
 
@@ -386,9 +400,6 @@ fn create_key(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(), Stri
 /// and when to sign it again. Signatures start an hour in the past, for
 /// validators whose clocks run behind.
 fn sign(zone: &Zone, d: &mailzone_config::DnssecPolicy) -> Result<(Zone, SystemTime), String> {
-    if d.create_keys && !crate::keys::has_keys(&d.keys, &zone.origin) {
-        create_key(zone, d)?;
-    }
     let keys = crate::keys::load(&d.keys, &zone.origin, d.algorithm.as_deref())
         .map_err(|e| format!("zone refused: {e}"))?;
     let now = SystemTime::now();
