@@ -193,6 +193,19 @@ fn config_errors_are_located_and_fail() {
     );
     let o = mailzone(&["check", "--color", "never", cfg.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("expected `version = 1`, found version 2"));
+    let cfg = write(
+        &dir,
+        "workers.toml",
+        "version = 1\n[[zone]]\nname = \"example.test\"\nfile = \"z.zone\"\n[server]\nworkers = 0\n",
+    );
+    let o = mailzone(&["check", "--color", "never", cfg.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("workers must be between 1 and 256, found 0"),
+        "{out}"
+    );
+    assert!(out.contains("workers.toml:6:11"), "{out}");
 }
 
 #[test]

@@ -225,3 +225,39 @@ fn healthcheck_follows_the_server() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("no answer"), "{out}");
 }
+
+/// `workers = 3`: three UDP sockets share the port (SO_REUSEPORT); queries
+/// from many source ports, spread over them by the kernel, are all answered.
+#[test]
+fn several_udp_workers_share_the_port() {
+    let dir = scratch_dir("workers");
+    write(&dir.join("z.zone"), ROUTE_ZONE);
+    let d = Daemon::start(&dir, "workers = 3", &zone_table("route.test.", "z.zone"));
+    let q = {
+        use hickory_proto::op::{Message, MessageType, OpCode, Query};
+        let mut m = Message::new(7, MessageType::Query, OpCode::Query);
+        m.add_query(Query::query(
+            "route.test.".parse().unwrap(),
+            hickory_proto::rr::RecordType::MX,
+        ));
+        m.to_vec().unwrap()
+    };
+    let mut answered = 0;
+    for _ in 0..60 {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        for _ in 0..5 {
+            s.send_to(&q, d.addr()).unwrap();
+            let mut buf = [0u8; 4096];
+            let n = s.recv(&mut buf).unwrap();
+            let m = hickory_proto::op::Message::from_vec(&buf[..n]).unwrap();
+            assert_eq!(m.answers.len(), 4);
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 300);
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("workers=3"), "{log}");
+}

@@ -4,6 +4,9 @@
 //! a reload) and compute percentiles; measuring in Rust keeps the client's
 //! own overhead out of the figures.
 //!
+//! NAME `@file` replays a query file (`name type` per line, dnsperf's format)
+//! in a loop instead of one question; TYPE is then ignored.
+//!
 //! usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query};
@@ -20,15 +23,36 @@ fn main() {
         std::process::exit(2);
     }
     let addr: SocketAddr = a[1].parse().expect("ADDR is ip:port");
-    let name = Name::from_str(&a[2]).expect("NAME");
-    let rtype = RecordType::from_str(&a[3]).expect("TYPE");
+    let questions: Vec<(Name, RecordType)> = match a[2].strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file)
+            .expect("query file")
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(n, t)| {
+                (
+                    Name::from_str(n).expect("name"),
+                    RecordType::from_str(t.trim()).expect("type"),
+                )
+            })
+            .collect(),
+        None => vec![(
+            Name::from_str(&a[2]).expect("NAME"),
+            RecordType::from_str(&a[3]).expect("TYPE"),
+        )],
+    };
     let rate: f64 = a[4].parse().expect("RATE is queries per second");
     let seconds: f64 = a[5].parse().expect("SECONDS");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&a[6]).expect("OUT"));
 
-    let mut m = Message::new(0, MessageType::Query, OpCode::Query);
-    m.add_query(Query::query(name, rtype));
-    let mut q = m.to_vec().expect("query");
+    let mut wires: Vec<Vec<u8>> = questions
+        .into_iter()
+        .map(|(name, rtype)| {
+            let mut m = Message::new(0, MessageType::Query, OpCode::Query);
+            m.add_query(Query::query(name, rtype));
+            m.to_vec().expect("query")
+        })
+        .collect();
+    let mut k = 0;
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
     sock.connect(addr).expect("connect");
     sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
@@ -45,13 +69,15 @@ fn main() {
         }
         next += gap;
         id = id.wrapping_add(1);
+        k = (k + 1) % wires.len();
+        let q = &mut wires[k];
         q[..2].copy_from_slice(&id.to_be_bytes());
         let wall = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
         let t0 = Instant::now();
-        sock.send(&q).expect("send");
+        sock.send(q).expect("send");
         let lat = loop {
             match sock.recv(&mut buf) {
                 Ok(n) if n >= 2 && buf[..2] == id.to_be_bytes() => {

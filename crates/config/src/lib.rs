@@ -39,6 +39,10 @@ pub struct ServerConfig {
     pub control_socket: Option<PathBuf>,
     /// Reload when the config or a zone file changes on disk.
     pub watch: bool,
+    /// Threads answering queries: each has its own UDP socket on every
+    /// listen address (SO_REUSEPORT), and TCP runs on as many. Default: one
+    /// per core.
+    pub workers: usize,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +56,7 @@ impl Default for ServerConfig {
             version: None,
             control_socket: None,
             watch: false,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -254,6 +259,7 @@ struct ServerV1 {
     version: Option<String>,
     control_socket: Option<String>,
     watch: Option<bool>,
+    workers: Option<toml::Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -606,7 +612,20 @@ pub fn load(
         version: v1.server.version,
         control_socket: v1.server.control_socket.map(|p| dir.join(p)),
         watch: v1.server.watch.unwrap_or(false),
+        workers: d.workers,
     };
+    if let Some(w) = v1.server.workers {
+        match usize::try_from(*w.get_ref()) {
+            Ok(n @ 1..=256) => server.workers = n,
+            _ => errors.push(fail(
+                w.span(),
+                format!(
+                    "workers must be between 1 and 256, found {} (leave it out for one per core)",
+                    w.get_ref()
+                ),
+            )),
+        }
+    }
     match v1.server.listen {
         None => server.listen = d.listen,
         Some(list) => {

@@ -285,9 +285,15 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'
             break;
         }
         seen.push(key.clone());
-        let offs: Vec<usize> = suffixes(&key)
-            .filter(|&o| key.len() - o >= z.origin.len())
-            .collect();
+        // Most names exist and have no cut or DNAME above them: one lookup.
+        let direct = z.node(&key).filter(|n| !n.below_cut_or_dname);
+        let offs: Vec<usize> = if direct.is_some() {
+            Vec::new()
+        } else {
+            suffixes(&key)
+                .filter(|&o| key.len() - o >= z.origin.len())
+                .collect()
+        };
         // Walk down from the apex: a cut or a DNAME above the name decides first.
         let mut encloser = z.origin.len();
         for &off in offs.iter().rev().filter(|&&o| o > 0) {
@@ -323,7 +329,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'
             }
         }
         let owner: Cow<'s, [u8]> = Cow::Owned(name.clone());
-        let (node, wild) = match z.node(&key) {
+        let (node, wild) = match direct.or_else(|| z.node(&key)) {
             Some(n) => (n, false),
             None => {
                 // RFC 4592: the source of synthesis is `*.` plus the closest encloser.

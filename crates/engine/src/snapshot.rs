@@ -63,6 +63,10 @@ pub struct Node {
     pub rrsets: Vec<RRset>,
     /// A delegation point: NS below the apex.
     pub cut: bool,
+    /// A cut or a DNAME sits between the apex and this name: a lookup must
+    /// walk down from the apex. False for almost every name, which then
+    /// takes one hash lookup.
+    pub below_cut_or_dname: bool,
 }
 
 impl Node {
@@ -223,6 +227,25 @@ impl Snapshot {
                         ..Node::default()
                     },
                 );
+            }
+        }
+        let diverted: Vec<Key> = nodes
+            .keys()
+            .filter(|k| {
+                suffixes(k)
+                    .skip(1)
+                    .take_while(|&o| k.len() - o > origin.len())
+                    .any(|o| {
+                        nodes
+                            .get(&k[o..])
+                            .is_some_and(|n| n.cut || n.rrset(T_DNAME).is_some())
+                    })
+            })
+            .cloned()
+            .collect();
+        for k in diverted {
+            if let Some(n) = nodes.get_mut(&k) {
+                n.below_cut_or_dname = true;
             }
         }
         let mut nsec: Vec<(Box<[u8]>, Key)> = nodes

@@ -6,7 +6,7 @@
 
 use crate::control::{self, Job};
 use crate::reload::{Reloader, Scope};
-use crate::{Limits, serve_tcp, serve_udp};
+use crate::{Limits, serve_tcp, serve_udp_std};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -66,6 +66,7 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
         log_queries: cfg.log.queries,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.server.workers)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
@@ -77,20 +78,23 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
             let addr: SocketAddr = a
                 .parse()
                 .map_err(|_| format!("listen address `{a}` is not ip:port"))?;
-            let udp = tokio::net::UdpSocket::bind(addr)
-                .await
+            // One UDP socket per worker (SO_REUSEPORT): the kernel spreads
+            // clients over them, and no worker waits for another.
+            let udp = crate::udp::bind_reuseport(addr, cfg.server.workers)
                 .map_err(|e| format!("cannot bind UDP {addr}: {e}"))?;
             let tcp = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot bind TCP {addr}: {e}"))?;
-            tracing::info!(%addr, "listening on UDP and TCP");
-            tasks.push(tokio::spawn(serve_udp(
-                Arc::new(udp),
-                catalog.clone(),
-                limits,
-                Some(jobs_tx.clone()),
-                stop_rx.clone(),
-            )));
+            tracing::info!(%addr, workers = cfg.server.workers, "listening on UDP and TCP");
+            for sock in udp {
+                tasks.push(tokio::spawn(serve_udp_std(
+                    sock,
+                    catalog.clone(),
+                    limits,
+                    Some(jobs_tx.clone()),
+                    stop_rx.clone(),
+                )));
+            }
             tasks.push(tokio::spawn(serve_tcp(
                 tcp,
                 catalog.clone(),

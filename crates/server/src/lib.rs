@@ -13,9 +13,10 @@ pub mod load;
 pub mod notify;
 pub mod reload;
 pub mod secondary;
+pub mod udp;
 pub mod watch;
 
-pub use listen::{Limits, serve_tcp, serve_udp};
+pub use listen::{Limits, serve_tcp, serve_udp, serve_udp_std};
 
 use arc_swap::ArcSwap;
 use hickory_proto::rr::Name;

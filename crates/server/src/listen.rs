@@ -85,44 +85,64 @@ fn handle_notify(
     }
 }
 
+/// Answers UDP queries on `sock` until `shutdown` turns true. The work runs
+/// on a thread of its own (the batched fast path of [`crate::udp`]); this
+/// future ends when that thread does.
 pub async fn serve_udp(
     sock: Arc<UdpSocket>,
     catalog: Published,
     limits: Limits,
     notices: Notices,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
+) {
+    use std::os::fd::AsFd;
+    // The worker reads a duplicate of the descriptor in blocking mode; the
+    // tokio socket is not used again.
+    let std_sock = match sock.as_fd().try_clone_to_owned() {
+        Ok(fd) => std::net::UdpSocket::from(fd),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot take over the UDP socket");
+            return;
+        }
+    };
+    drop(sock);
+    serve_udp_std(std_sock, catalog, limits, notices, shutdown).await;
+}
+
+/// As [`serve_udp`], for a socket bound by `std` (or `udp::bind_reuseport`).
+pub async fn serve_udp_std(
+    sock: std::net::UdpSocket,
+    catalog: Published,
+    limits: Limits,
+    notices: Notices,
+    shutdown: watch::Receiver<bool>,
 ) {
     let ctx = ClientCtx {
         tcp: false,
         udp_payload: limits.udp_payload,
     };
-    let mut buf = vec![0u8; 65535];
-    let mut out = Vec::with_capacity(4096);
-    loop {
-        let (n, peer) = tokio::select! {
-            r = sock.recv_from(&mut buf) => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // ICMP errors surface here on some systems; they are not ours to stop on.
-                    tracing::debug!(error = %e, "udp receive");
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        if limits.log_queries {
-            tracing::debug!(%peer, bytes = n, "udp query");
+    let special_catalog = catalog.clone();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    // A thread of its own, not tokio's blocking pool: pool threads are
+    // reused, and one that built a transfer runs at background priority.
+    let spawned = std::thread::Builder::new()
+        .name("udp".into())
+        .spawn(move || {
+            crate::udp::run(
+                sock,
+                catalog,
+                ctx,
+                limits.log_queries,
+                || *shutdown.borrow(),
+                |q, peer| handle_notify(&special_catalog, q, peer.ip(), &notices),
+            );
+            let _ = done_tx.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = done_rx.await;
         }
-        if let Some(reply) = handle_notify(&catalog, &buf[..n], peer.ip(), &notices) {
-            let _ = sock.send_to(&reply, peer).await;
-            continue;
-        }
-        let cat = catalog.load();
-        if answer(&cat, &buf[..n], &ctx, &mut out)
-            && let Err(e) = sock.send_to(&out, peer).await
-        {
-            tracing::debug!(%peer, error = %e, "udp send");
-        }
+        Err(e) => tracing::error!(error = %e, "cannot start a UDP worker"),
     }
 }
 

@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""Query throughput, CPU cost and latency of mailzone against NSD and Knot DNS,
+measured in one run on the same machine; or, with --load, the time until a
+large zone answers and the RSS after load.
+
+Serve mode (default):
+  * one zone of DOMAINS mail domains (MX, SPF, DKIM 2048-bit split over two
+    strings, DMARC, a CNAME, addresses), a wildcard and delegations with glue,
+    and a query mix of 30% MX, 30% TXT, 20% A/AAAA, 10% NXDOMAIN, 5% wildcard,
+    5% referral; both generated deterministically;
+  * each server on its own loopback port with one worker, pinned to CPU 0;
+    dnsperf (Debian `dnsperf`) pinned to CPU 1;
+  * rounds interleaved (mailzone, NSD, Knot, mailzone, ...), ROUNDS per
+    protocol, SECONDS each, UDP then TCP;
+  * per server: queries/s (median, min, max), queries per server-CPU-second
+    (the server's own utime+stime over the round, all its threads and
+    children), dnsperf's average latency, lost queries, RSS after load;
+    then p99 latency at the same offered load (bench/probe replaying the
+    mix one query at a time at RATE/s, pinned to CPU 1).
+
+Load mode (--load [RECORDS]): bench/gen-zone.py's zone of RECORDS records
+(default 1,000,000); per server the wall time from start until the zone's
+SOA is answered, and RSS then.
+
+A server whose binary is missing is skipped and named.
+
+usage: serve-bench.py [--domains N] [--rounds R] [--seconds S] [--rate Q]
+       serve-bench.py --load [RECORDS]
+"""
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+out = os.path.join(here, "out", "serve")
+
+p = argparse.ArgumentParser()
+p.add_argument("--domains", type=int, default=20000)
+p.add_argument("--rounds", type=int, default=3)
+p.add_argument("--seconds", type=float, default=10)
+p.add_argument("--rate", type=int, default=20000, help="offered load for the p99 probe (q/s)")
+p.add_argument("--load", nargs="?", const=1_000_000, type=int, metavar="RECORDS")
+p.add_argument("--workers", type=int, default=1, help="mailzone workers (the others use one)")
+p.add_argument("--servers", default="mailzone,nsd,knot")
+args = p.parse_args()
+
+ORIGIN = "bench.test."
+KEY = ("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAn5keJxQ2snE3Eg2qwNPcZPa4ZEk9FXZTKmmx2JVNLGOPvZBgndl4+"
+       "k5dTG+o03FMT0bH43koagL7kURf0stC0mW5USQS00XUC2WYED5fjvC9PVsbrXkV12SJzL2Ckt2BPwQJkk1MswVQbCVw4uICg7Eh1GpU"
+       "CIJLRCbP7S+Gna24mRBzXpPgG3x2OmRWDqaylEhCNFBx0MnR0kZm3VtDn7+memLh33YbxLM96Wa5hNG0D+WCRFPBAKuEfT62CPCcRT5FM"
+       "n/cwC3E9ly4ktX9P+eXMoXl3qoTdHIEA8xqY2j1qoyqfxNlJJPKdNQaz5s9hW+hoEmmo/NoEVg05pjMXwIDAQAB")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def write_zone(path, domains):
+    with open(path, "w") as f:
+        w = f.write
+        w(f"$ORIGIN {ORIGIN}\n$TTL 3600\n")
+        w("@ SOA ns1 hostmaster 2026120301 7200 900 1209600 300\n@ NS ns1\n@ NS ns2\n")
+        w("ns1 A 192.0.2.1\nns2 A 192.0.2.2\n*.wild A 192.0.2.80\n*.wild TXT \"wildcard\"\n")
+        for i in range(domains):
+            d = f"d{i}"
+            a = f"{i >> 8 & 255}.{i & 255}"
+            w(f"{d} A 198.51.{a}\n{d} MX 10 mx1.{d}\n{d} MX 20 mx2.{d}\n")
+            w(f"{d} TXT \"v=spf1 ip4:198.51.{a} include:_spf.example.net -all\"\n")
+            w(f"mx1.{d} A 10.1.{a}\nmx1.{d} AAAA 2001:db8:1::{i:x}\nmx2.{d} A 10.2.{a}\n")
+            w(f"_dmarc.{d} TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@{d}.bench.test\"\n")
+            w(f"sel._domainkey.{d} TXT ( \"v=DKIM1; k=rsa; p={KEY[:200]}\" \"{KEY[200:]}\" )\n")
+            w(f"www.{d} CNAME {d}\n")
+            if i % 10 == 0:
+                w(f"sub{i} NS ns1.sub{i}\nsub{i} NS ns2.sub{i}\nns1.sub{i} A 192.0.2.{i % 250 + 1}\n"
+                  f"ns2.sub{i} A 198.51.100.{i % 250 + 1}\n")
+
+
+def write_queries(path, domains, n=200_000):
+    rnd = random.Random(20261203)
+    lines = []
+    for _ in range(n):
+        i = rnd.randrange(domains)
+        d = f"d{i}.{ORIGIN}"
+        r = rnd.random()
+        if r < 0.30:
+            lines.append(f"{d} MX")
+        elif r < 0.60:
+            lines.append(rnd.choice([f"{d} TXT", f"_dmarc.{d} TXT", f"sel._domainkey.{d} TXT"]))
+        elif r < 0.80:
+            lines.append(rnd.choice([f"mx1.{d} A", f"mx1.{d} AAAA", f"www.{d} A", f"{d} A"]))
+        elif r < 0.90:
+            lines.append(f"nx{rnd.randrange(10**6)}.{d} A")
+        elif r < 0.95:
+            lines.append(f"h{rnd.randrange(10**6)}.wild.{ORIGIN} A")
+        else:
+            j = rnd.randrange(0, domains, 10)
+            lines.append(f"host.sub{j}.{ORIGIN} A")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def soa_query(port, name):
+    """True when the server answers the zone's SOA (NOERROR, an answer)."""
+    labels = b"".join(bytes([len(x)]) + x.encode() for x in name.rstrip(".").split(".")) + b"\0"
+    q = b"\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00" + labels + b"\x00\x06\x00\x01"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.2)
+    try:
+        s.sendto(q, ("127.0.0.1", port))
+        r = s.recv(4096)
+        return len(r) > 12 and r[3] & 0xF == 0 and int.from_bytes(r[6:8], "big") > 0
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        p_ = todo.pop()
+        pids.append(p_)
+        try:
+            with open(f"/proc/{p_}/task/{p_}/children") as f:
+                todo.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return pids
+
+
+def cpu_seconds(pid):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p_ in tree(pid):
+        try:
+            with open(f"/proc/{p_}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total / tick
+
+
+def rss_mib(pid):
+    total = 0
+    for p_ in tree(pid):
+        try:
+            with open(f"/proc/{p_}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Server:
+    def __init__(self, name, port, argv, workdir):
+        self.name, self.port, self.argv, self.dir = name, port, argv, workdir
+        self.proc = None
+
+    def start(self, zone_origin, timeout=600):
+        log = open(os.path.join(self.dir, "server.log"), "w")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(["taskset", "-c", "0"] + self.argv, stdout=log, stderr=log,
+                                     cwd=self.dir)
+        while not soa_query(self.port, zone_origin):
+            if self.proc.poll() is not None:
+                sys.exit(f"{self.name} exited: see {self.dir}/server.log")
+            if time.monotonic() - t0 > timeout:
+                sys.exit(f"{self.name} did not answer within {timeout} s")
+            time.sleep(0.02)
+        self.ready = time.monotonic() - t0
+        return self.ready
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        # NSD's children outlive a killed parent; knotd is one process.
+        subprocess.run(["pkill", "-f", self.dir], stderr=subprocess.DEVNULL)
+
+
+def make_servers(zone_file, names, workers):
+    mailzone = os.path.join(root, "target", "release", "mailzone")
+    made = []
+    for name in names:
+        d = os.path.join(out, name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        port = free_port()
+        if name == "mailzone":
+            with open(os.path.join(d, "mailzone.toml"), "w") as f:
+                f.write(f'version = 1\n[[zone]]\nname = "{ORIGIN}"\nfile = "{zone_file}"\n'
+                        f'[zone.check]\non_error = "warn"\n'
+                        f'[server]\nlisten = ["127.0.0.1:{port}"]\nworkers = {workers}\n'
+                        f'max_tcp_connections = 1024\n[log]\nlevel = "warn"\n')
+            made.append(Server(name, port, [mailzone, "serve", "--config", "mailzone.toml"], d))
+        elif name == "nsd":
+            if not shutil.which("nsd"):
+                print("skipping NSD: not installed (Debian package nsd)")
+                continue
+            with open(os.path.join(d, "nsd.conf"), "w") as f:
+                f.write(f'server:\n  ip-address: 127.0.0.1@{port}\n  server-count: 1\n'
+                        f'  tcp-count: 1024\n  username: ""\n  chroot: ""\n  database: ""\n'
+                        f'  zonesdir: "{d}"\n  pidfile: "{d}/nsd.pid"\n  xfrdfile: "{d}/xfrd.state"\n'
+                        f'  zonelistfile: "{d}/zone.list"\n  logfile: "{d}/nsd.log"\n'
+                        f'  verbosity: 0\n  hide-version: yes\n  tcp-timeout: 10\n'
+                        f'  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n'  # Debian builds NSD with RRL on (200 q/s)
+                        f'remote-control:\n  control-enable: no\n'
+                        f'zone:\n  name: "{ORIGIN}"\n  zonefile: "{zone_file}"\n')
+            made.append(Server(name, port, ["nsd", "-d", "-c", os.path.join(d, "nsd.conf")], d))
+        elif name == "knot":
+            if not shutil.which("knotd"):
+                print("skipping Knot DNS: not installed (Debian package knot)")
+                continue
+            with open(os.path.join(d, "knot.conf"), "w") as f:
+                f.write(f"server:\n  listen: 127.0.0.1@{port}\n  rundir: {d}\n  udp-workers: 1\n"
+                        f"  tcp-workers: 1\n  background-workers: 1\n  tcp-max-clients: 1024\n"
+                        f"database:\n  storage: {d}\ntemplate:\n  - id: default\n    storage: {d}\n"
+                        f"    semantic-checks: off\n    journal-content: none\n    zonefile-sync: -1\n"
+                        f"log:\n  - target: stderr\n    any: error\n"
+                        f"zone:\n  - domain: {ORIGIN}\n    file: {zone_file}\n")
+            made.append(Server(name, port, ["knotd", "-c", os.path.join(d, "knot.conf")], d))
+    return made
+
+
+def dnsperf(server, queries, tcp, seconds):
+    cmd = ["taskset", "-c", "1", "dnsperf", "-s", "127.0.0.1", "-p", str(server.port), "-d", queries,
+           "-l", str(seconds), "-c", "64" if tcp else "4", "-q", "200" if tcp else "100", "-t", "2"]
+    if tcp:
+        cmd += ["-m", "tcp"]
+    c0 = cpu_seconds(server.proc.pid)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    cpu = cpu_seconds(server.proc.pid) - c0
+    res = {"cpu": cpu}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if "Queries completed:" in line:
+            res["done"] = int(f[2])
+        elif "Queries lost:" in line:
+            res["lost"] = int(f[2])
+        elif "Queries per second:" in line:
+            res["qps"] = float(f[3])
+        elif "Average Latency (s):" in line:
+            res["lat"] = float(f[3]) * 1e6
+    if "qps" not in res:
+        sys.exit(f"dnsperf against {server.name} failed:\n{r.stdout}\n{r.stderr}")
+    res["per_cpu"] = res["done"] / cpu if cpu > 0 else float("nan")
+    return res
+
+
+def p99(server, queries, rate, seconds):
+    probe = os.path.join(root, "target", "release", "mailzone-probe")
+    lat_file = os.path.join(server.dir, "lat.txt")
+    sh(["taskset", "-c", "1", probe, f"127.0.0.1:{server.port}", "@" + queries, "A", str(rate),
+        str(seconds), lat_file])
+    lat = []
+    lost = 0
+    with open(lat_file) as f:
+        for line in f:
+            v = int(line.split()[1])
+            if v < 0:
+                lost += 1
+            else:
+                lat.append(v / 1000)
+    lat.sort()
+    return {"p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99)], "n": len(lat), "lost": lost}
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if b else "-"
+
+
+def serve_mode():
+    for tool in ["dnsperf", "taskset"]:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is not installed (Debian package {'dnsperf' if tool == 'dnsperf' else 'util-linux'})")
+    os.makedirs(out, exist_ok=True)
+    zone = os.path.join(out, f"bench-{args.domains}.zone")
+    queries = os.path.join(out, f"queries-{args.domains}.txt")
+    write_zone(zone, args.domains)
+    write_queries(queries, args.domains)
+    names = args.servers.split(",")
+    servers = make_servers(zone, names, args.workers)
+    rows = {}
+    try:
+        for s in servers:
+            s.start(ORIGIN)
+            rows[s.name] = {"rss": rss_mib(s.proc.pid), "udp": [], "tcp": []}
+        for proto in ["udp", "tcp"]:
+            for rnd in range(args.rounds):
+                for s in servers:
+                    r = dnsperf(s, queries, proto == "tcp", args.seconds)
+                    rows[s.name][proto].append(r)
+                    print(f"{proto} round {rnd + 1} {s.name:9} {r['qps']:>10.0f} q/s  "
+                          f"{r['per_cpu']:>10.0f} q/cpu-s  cpu {r['cpu']:.2f} s  lat {r['lat']:.0f} us  "
+                          f"lost {r['lost']}", flush=True)
+        for s in servers:
+            rows[s.name]["probe"] = p99(s, queries, args.rate, args.seconds)
+    finally:
+        for s in servers:
+            s.stop()
+
+    print(f"\nzone: {args.domains} mail domains; {args.rounds} rounds of {args.seconds:g} s per protocol; "
+          f"server on CPU 0, dnsperf on CPU 1; mailzone workers = {args.workers}")
+    print(f"{'server':9} {'proto':5} {'q/s median':>11} {'min':>9} {'max':>9} {'q/cpu-s':>9} "
+          f"{'avg lat us':>10} {'lost':>6}")
+    summary = {}
+    for name, r in rows.items():
+        for proto in ["udp", "tcp"]:
+            q = [x["qps"] for x in r[proto]]
+            pc = statistics.median(x["per_cpu"] for x in r[proto])
+            lat = statistics.median(x["lat"] for x in r[proto])
+            lost = sum(x["lost"] for x in r[proto])
+            summary[(name, proto)] = (statistics.median(q), pc)
+            print(f"{name:9} {proto:5} {statistics.median(q):>11.0f} {min(q):>9.0f} {max(q):>9.0f} "
+                  f"{pc:>9.0f} {lat:>10.0f} {lost:>6}")
+    print(f"\np99 at {args.rate} q/s offered (bench/probe, one query at a time, the same mix):")
+    for name, r in rows.items():
+        pr = r["probe"]
+        print(f"{name:9} p50 {pr['p50']:.0f} us  p99 {pr['p99']:.0f} us  answered {pr['n']}  "
+              f"lost {pr['lost']}  RSS after load {r['rss']:.0f} MiB")
+    if "mailzone" in rows:
+        print("\nratios mailzone / other:")
+        for other in [n for n in rows if n != "mailzone"]:
+            for proto in ["udp", "tcp"]:
+                mq, mc = summary[("mailzone", proto)]
+                oq, oc = summary[(other, proto)]
+                print(f"  vs {other:5} {proto}: q/s {ratio(mq, oq)}  q/cpu-s {ratio(mc, oc)}")
+            print(f"  vs {other:5} p99: {ratio(rows['mailzone']['probe']['p99'], rows[other]['probe']['p99'])} "
+                  f"(lower is better)  RSS: {ratio(rows['mailzone']['rss'], rows[other]['rss'])}")
+
+
+def load_mode():
+    os.makedirs(out, exist_ok=True)
+    gen = os.path.join(here, "out", f"bench-{args.load}.zone")
+    if not os.path.exists(gen):
+        with open(gen, "w") as f:
+            sh([sys.executable, os.path.join(here, "gen-zone.py"), str(args.load), "bench.example."], stdout=f)
+    global ORIGIN
+    ORIGIN = "bench.example."
+    print(f"zone: {args.load} records (bench/gen-zone.py), time until its SOA is answered, RSS then")
+    res = {}
+    for name in args.servers.split(","):
+        for s in make_servers(gen, [name], args.workers):
+            try:
+                t = s.start(ORIGIN)
+                res[name] = (t, rss_mib(s.proc.pid))
+                print(f"{name:9} {t:7.2f} s  RSS {res[name][1]:6.0f} MiB", flush=True)
+            finally:
+                s.stop()
+    if "mailzone" in res:
+        for other in [n for n in res if n != "mailzone"]:
+            print(f"  mailzone / {other}: load time {ratio(res['mailzone'][0], res[other][0])}, "
+                  f"RSS {ratio(res['mailzone'][1], res[other][1])}")
+
+
+sh(["cargo", "build", "--release", "-q", "-p", "mailzone", "-p", "mailzone-probe"], cwd=root)
+if args.load:
+    load_mode()
+else:
+    serve_mode()
