@@ -8,5 +8,5 @@ pub mod sign;
 pub mod snapshot;
 pub mod transfer;
 
-pub use answer::{ClientCtx, answer};
+pub use answer::{ClientCtx, answer, answer_general};
 pub use snapshot::{Catalog, Snapshot};

@@ -54,6 +54,11 @@ pub struct RRset {
     pub rtype: u16,
     pub ttl: u32,
     pub rdata: Vec<Rdata>,
+    /// The answer to a query for exactly this owner and type, encoded once
+    /// on the first such query: section counts, then the answer, authority
+    /// and additional records as they follow the question (see
+    /// `answer::fast_path`). Empty when the answer cannot be reused.
+    pub encoded: std::sync::OnceLock<Box<[u8]>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -206,6 +211,7 @@ impl Snapshot {
                         target,
                         ttl: r.ttl,
                     }],
+                    encoded: std::sync::OnceLock::new(),
                 }),
             }
             if t == T_NS && *key != *origin {

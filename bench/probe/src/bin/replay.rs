@@ -3,12 +3,13 @@
 //! ROUNDS times over. Run under `valgrind --tool=callgrind` it gives a
 //! noise-free instruction count per query; alone, a time per query.
 //!
-//! usage: mailzone-replay ZONE ORIGIN QUERIES [COUNT]
-//!        (COUNT queries answered in all, cycling the file; default 100000)
+//! usage: mailzone-replay ZONE ORIGIN QUERIES [COUNT] [general]
+//!        (COUNT queries answered in all, cycling the file; default 100000;
+//!        `general`: never reuse an encoded answer)
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
-use mailzone_engine::{Catalog, ClientCtx, Snapshot, answer};
+use mailzone_engine::{Catalog, ClientCtx, Snapshot, answer, answer_general};
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -19,6 +20,11 @@ fn main() {
         std::process::exit(2);
     }
     let count: usize = a.get(4).map_or(100_000, |c| c.parse().expect("COUNT"));
+    let respond = if a.get(5).is_some_and(|m| m == "general") {
+        answer_general
+    } else {
+        answer
+    };
     let origin = Name::from_str(&a[2]).expect("ORIGIN");
     let r = mailzone_zone::read_zone_file(
         std::path::Path::new(&a[1]),
@@ -56,7 +62,7 @@ fn main() {
     let t0 = Instant::now();
     for i in 0..count {
         out.clear();
-        if answer(&cat, &queries[i % queries.len()], &ctx, &mut out) {
+        if respond(&cat, &queries[i % queries.len()], &ctx, &mut out) {
             bytes += out.len();
         }
     }
