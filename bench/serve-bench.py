@@ -22,10 +22,18 @@ Load mode (--load [RECORDS]): bench/gen-zone.py's zone of RECORDS records
 (default 1,000,000); per server the wall time from start until the zone's
 SOA is answered, and RSS then.
 
+Instruction mode (--instructions): the same zone and query mix, 100,000
+queries answered by the engine alone (bench/probe's mailzone-replay, no
+sockets) under `valgrind --tool=callgrind`, after one warm-up pass over the
+query file, counting only the measured loop: instructions per query,
+noise-free, for the
+served path and for the general path alone.
+
 A server whose binary is missing is skipped and named.
 
 usage: serve-bench.py [--domains N] [--rounds R] [--seconds S] [--rate Q]
        serve-bench.py --load [RECORDS]
+       serve-bench.py --instructions
 """
 import argparse
 import os
@@ -49,6 +57,7 @@ p.add_argument("--rate", type=int, default=20000, help="offered load for the p99
 p.add_argument("--load", nargs="?", const=1_000_000, type=int, metavar="RECORDS")
 p.add_argument("--workers", type=int, default=1, help="mailzone workers (the others use one)")
 p.add_argument("--servers", default="mailzone,nsd,knot")
+p.add_argument("--instructions", action="store_true")
 args = p.parse_args()
 
 ORIGIN = "bench.test."
@@ -375,8 +384,37 @@ def load_mode():
                   f"RSS {ratio(res['mailzone'][1], res[other][1])}")
 
 
+def instructions_mode():
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is not installed (Debian package valgrind)")
+    os.makedirs(out, exist_ok=True)
+    zone = os.path.join(out, f"bench-{args.domains}.zone")
+    queries = os.path.join(out, f"queries-{args.domains}.txt")
+    write_zone(zone, args.domains)
+    write_queries(queries, args.domains)
+    replay = os.path.join(root, "target", "release", "mailzone-replay")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                            text=True).stdout.strip()
+    count = 100_000
+    print(f"zone: {args.domains} mail domains; {count} queries of the mix through the engine; commit {commit}")
+    for mode in ["served", "general"]:
+        cg = os.path.join(out, f"callgrind.{mode}.out")
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}",
+               "--toggle-collect=mailzone_replay::measure*", "--collect-atstart=no",
+               replay, zone, ORIGIN, queries, str(count)] + (["general"] if mode == "general" else [])
+        sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        total = 0
+        with open(cg) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total = int(line.split()[1])
+        print(f"{mode:8} {total / count:10.0f} instructions per query")
+
+
 sh(["cargo", "build", "--release", "-q", "-p", "mailzone", "-p", "mailzone-probe"], cwd=root)
-if args.load:
+if args.instructions:
+    instructions_mode()
+elif args.load:
     load_mode()
 else:
     serve_mode()
