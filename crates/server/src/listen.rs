@@ -196,6 +196,10 @@ pub async fn serve_tcp(
     }
 }
 
+/// One TCP connection: reads whatever the client has sent, answers every
+/// complete query in it, and writes all the answers with one write, so
+/// pipelined queries (RFC 7766 §6.2.1.1) cost one read and one write per
+/// batch rather than three system calls each.
 async fn connection(
     mut stream: TcpStream,
     peer: std::net::IpAddr,
@@ -209,61 +213,85 @@ async fn connection(
         udp_payload: limits.udp_payload,
     };
     let mut out = Vec::with_capacity(4096);
-    let mut msg = vec![0u8; 65535];
-    let mut frame = Vec::with_capacity(4096);
+    // Bytes received and not yet answered: at most one partial frame after
+    // each pass.
+    let mut inbuf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut outbuf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut draining = *shutdown.borrow();
+    let idle = tokio::time::sleep(limits.tcp_idle);
+    tokio::pin!(idle);
     loop {
-        let mut len = [0u8; 2];
+        let mut used = 0;
+        while let Some(head) = inbuf.get(used..used + 2) {
+            let n = u16::from_be_bytes([head[0], head[1]]) as usize;
+            let Some(q) = inbuf.get(used + 2..used + 2 + n) else {
+                break;
+            };
+            used += 2 + n;
+            if let Some(reply) = handle_notify(&catalog, q, peer, &notices) {
+                push_frame(&mut outbuf, &reply);
+                continue;
+            }
+            if is_transfer(q) {
+                // Answers already made go first, in order.
+                stream.write_all(&outbuf).await?;
+                outbuf.clear();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                stream = send_transfer(stream, catalog.load_full(), q.to_vec(), peer, now).await?;
+                continue;
+            }
+            if answer(&catalog.load(), q, &ctx, &mut out) {
+                push_frame(&mut outbuf, &out);
+            }
+            // Many pipelined queries for large answers: write as we go, so
+            // the buffer stays small whatever the client sends.
+            if outbuf.len() >= 64 * 1024 {
+                stream.write_all(&outbuf).await?;
+                outbuf.clear();
+            }
+        }
+        inbuf.drain(..used);
+        if !outbuf.is_empty() {
+            stream.write_all(&outbuf).await?;
+            outbuf.clear();
+        }
         // A stop never cancels a read half-way (that would lose bytes of a
         // frame): it only shortens how long the read may still wait.
-        let mut deadline = Instant::now()
-            + if draining {
-                DRAIN_IDLE
-            } else {
-                limits.tcp_idle
-            };
-        let got = {
-            let read = stream.read_exact(&mut len);
-            tokio::pin!(read);
-            loop {
-                tokio::select! {
-                    r = &mut read => break Some(r),
-                    _ = tokio::time::sleep_until(deadline) => break None,
-                    _ = shutdown.changed(), if !draining => {
-                        draining = true;
-                        deadline = deadline.min(Instant::now() + DRAIN_IDLE);
-                    }
+        let wait = if draining {
+            DRAIN_IDLE
+        } else {
+            limits.tcp_idle
+        };
+        idle.as_mut().reset(Instant::now() + wait);
+        if inbuf.capacity() - inbuf.len() < 2048 {
+            inbuf.reserve(16 * 1024);
+        }
+        let got = loop {
+            tokio::select! {
+                r = stream.read_buf(&mut inbuf) => break Some(r),
+                _ = &mut idle => break None,
+                _ = shutdown.changed(), if !draining => {
+                    draining = true;
+                    let sooner = idle.deadline().min(Instant::now() + DRAIN_IDLE);
+                    idle.as_mut().reset(sooner);
                 }
             }
         };
         match got {
+            // Silent too long (or drained): close.
             None => return Ok(()),
+            Some(Ok(0)) => return Ok(()),
             Some(Ok(_)) => {}
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
             Some(Err(e)) => return Err(e),
         }
-        let n = u16::from_be_bytes(len) as usize;
-        match tokio::time::timeout(limits.tcp_idle, stream.read_exact(&mut msg[..n])).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Ok(()),
-        }
-        if let Some(reply) = handle_notify(&catalog, &msg[..n], peer, &notices) {
-            write_frame(&mut stream, &mut frame, &reply).await?;
-            continue;
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        if is_transfer(&msg[..n]) {
-            stream =
-                send_transfer(stream, catalog.load_full(), msg[..n].to_vec(), peer, now).await?;
-            continue;
-        }
-        if answer(&catalog.load(), &msg[..n], &ctx, &mut out) {
-            write_frame(&mut stream, &mut frame, &out).await?;
-        }
     }
+}
+
+fn push_frame(buf: &mut Vec<u8>, msg: &[u8]) {
+    buf.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    buf.extend_from_slice(msg);
 }
 
 /// Answers a transfer request on a thread of its own at background
@@ -314,15 +342,4 @@ async fn send_transfer(
         .await
         .map_err(|_| std::io::Error::other("the transfer thread ended"))??;
     TcpStream::from_std(sock)
-}
-
-async fn write_frame(
-    stream: &mut TcpStream,
-    frame: &mut Vec<u8>,
-    msg: &[u8],
-) -> std::io::Result<()> {
-    frame.clear();
-    frame.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-    frame.extend_from_slice(msg);
-    stream.write_all(frame).await
 }
