@@ -699,6 +699,27 @@ fn signed_answers_agree_with_knot_signing_the_same_zones() {
     assert_eq!(code, Some(0), "{log}");
 }
 
+/// `mailzone zone served` for the daemon's zone passes `ldns-verify-zone`.
+fn verify_served(d: &Daemon, zone: &str) {
+    let served = ok(
+        &mailzone(&[
+            "zone",
+            "served",
+            zone,
+            "--config",
+            d.config.to_str().unwrap(),
+        ]),
+        "zone served",
+    );
+    let file = d.dir.join(format!("{zone}signed"));
+    write(&file, &served);
+    let o = Command::new("ldns-verify-zone")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
+
 #[test]
 fn a_zone_without_its_keys_is_refused_until_keys_exist_rsa_included() {
     require_tool("ldns-verify-zone", "ldnsutils");
@@ -731,23 +752,7 @@ fn a_zone_without_its_keys_is_refused_until_keys_exist_rsa_included() {
     let o = d.mailzone(&["reload"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     assert_eq!(d.status()["zones"][0]["served"], true);
-    let served = ok(
-        &mailzone(&[
-            "zone",
-            "served",
-            "rsa.test.",
-            "--config",
-            d.config.to_str().unwrap(),
-        ]),
-        "zone served",
-    );
-    let file = dir.join("rsa.signed");
-    write(&file, &served);
-    let o = Command::new("ldns-verify-zone")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    verify_served(&d, "rsa.test.");
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
 }
@@ -783,23 +788,7 @@ fn create_keys_makes_one_csk_once_and_signs_with_it() {
     let o = d.mailzone(&["reload"]);
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success() && out.contains("unchanged"), "{out}");
-    let served = ok(
-        &mailzone(&[
-            "zone",
-            "served",
-            "fresh.test.",
-            "--config",
-            d.config.to_str().unwrap(),
-        ]),
-        "zone served",
-    );
-    let file = dir.join("fresh.signed");
-    write(&file, &served);
-    let o = Command::new("ldns-verify-zone")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    verify_served(&d, "fresh.test.");
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("generated a CSK; DS for the parent"), "{log}");

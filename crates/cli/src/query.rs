@@ -135,12 +135,7 @@ fn io_error(server: SocketAddr, e: std::io::Error, timeout: Duration) -> String 
 
 /// A name as typed, made absolute (`example.com` and `example.com.` are the same).
 pub fn absolute_name(name: &str) -> Result<Name, String> {
-    let fq = if name.ends_with('.') {
-        name.to_string()
-    } else {
-        format!("{name}.")
-    };
-    Name::from_str(&fq).map_err(|e| format!("`{name}`: {e}"))
+    mailzone_server::parse_origin(name)
 }
 
 /// `ip`, `ip:port` or `[ipv6]:port`, with `port` when none is written.
