@@ -93,7 +93,8 @@ listen = ["0.0.0.0:53"]
 control_socket = "/run/mailzone/control.sock"
 EOF
 chmod -R a+rX "$work/solo"
-docker run -d --name "$solo" \
+# No network but its own loopback: queries come from inside (docker exec).
+docker run -d --name "$solo" --network none \
   -v "$work/solo/zones:/zones" \
   -v "$work/solo/mailzone.toml:/etc/mailzone/mailzone.toml:ro" \
   --health-interval 1s --health-timeout 2s --health-retries 2 --health-start-period 5s \
