@@ -26,6 +26,7 @@ fn main() {
         answer
     };
     let origin = Name::from_str(&a[2]).expect("ORIGIN");
+    let started = Instant::now();
     let r = mailzone_zone::read_zone_file(
         std::path::Path::new(&a[1]),
         &mailzone_zone::MasterOptions {
@@ -34,7 +35,13 @@ fn main() {
         },
     );
     assert!(r.is_ok(), "the zone has read errors");
+    let read = started.elapsed();
     let cat = Catalog::new(vec![Snapshot::compile(&r.zone)]);
+    eprintln!(
+        "read {:.2} s, compile {:.2} s",
+        read.as_secs_f64(),
+        (started.elapsed() - read).as_secs_f64()
+    );
     let queries: Vec<Vec<u8>> = std::fs::read_to_string(&a[3])
         .expect("query file")
         .lines()
