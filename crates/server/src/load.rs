@@ -380,12 +380,7 @@ fn create_key(origin: &Name, d: &mailzone_config::DnssecPolicy) -> Result<(), St
         .recursive(true)
         .mode(0o700)
         .create(&d.keys)
-        .map_err(|e| {
-            format!(
-                "zone refused: cannot create keys directory {}: {e}",
-                d.keys.display()
-            )
-        })?;
+        .map_err(|e| format!("cannot create keys directory {}: {e}", d.keys.display()))?;
     let alg = crate::keys::algorithm_named(d.algorithm.as_deref().unwrap_or("ecdsap256sha256"))?;
     let (path, key) = crate::keys::generate(&d.keys, origin, alg, crate::keys::Role::Csk)?;
     let ds = key.ds(origin).map_or_else(
