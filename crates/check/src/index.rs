@@ -2,7 +2,6 @@
 //! compare case-insensitively), zone cuts, empty non-terminals, wildcard
 //! matching, and joined TXT texts. Built once per check run.
 
-use foldhash::{HashMap, HashSet};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::{Span, Zone, ZoneRecord};
 
@@ -52,25 +51,59 @@ impl Key {
     }
 }
 
-type Bytes = Box<[u8]>;
+const NONE: u32 = u32::MAX;
 
+/// One name of the zone: an owner, or an ancestor of one (an empty
+/// non-terminal). Ids are assigned parents first, so a single forward pass
+/// can inherit anything from the parent.
+struct Node {
+    key_off: u32,
+    key_len: u8,
+    labels: u8,
+    parent: u32,
+    /// This node's record indices: `recs[rec_start..rec_start + rec_len]`.
+    rec_start: u32,
+    rec_len: u32,
+    /// One bit per type code below 63; bit 63 stands for every higher code.
+    types: u64,
+    /// The nearest zone cut at or above this node, below the apex.
+    cut: u32,
+    /// The `*` child, when there is one.
+    wild: u32,
+    mx_target: bool,
+    /// At or below the origin.
+    in_zone: bool,
+    /// Some child's label starts with `_` (`_dmarc`, `_mta-sts`, `_tls`…).
+    underscore_child: bool,
+}
+
+fn type_bit(t: RecordType) -> u64 {
+    let c = u16::from(t);
+    if c < 63 { 1 << c } else { 1 << 63 }
+}
+
+/// The zone's names in one hash table over an arena of their keys: one probe
+/// answers "does it exist, what does it own, is it delegated". (Separate maps
+/// of boxed keys cost two or three cache misses per lookup on large zones.)
 pub struct Index<'z> {
     pub zone: &'z Zone,
     pub origin: Name,
     origin_len: usize,
-    /// Owner key → position in `order`.
-    by_owner: HashMap<Bytes, usize>,
-    /// Owners in order of first appearance with their record indices: checks
-    /// walk this, never sort it.
-    order: Vec<(Name, Vec<usize>)>,
-    /// Every name that exists: owners and their ancestors up to the origin.
-    nodes: HashSet<Bytes>,
-    /// Owners below the apex with NS records.
-    cuts: HashSet<Bytes>,
-    /// Every MX exchange named anywhere in the zone.
-    mx_targets: HashSet<Bytes>,
-    /// DKIM selector owners (`<sel>._domainkey.<domain>`) by domain.
-    selectors: HashMap<Bytes, Vec<Name>>,
+    hasher: foldhash::fast::FixedState,
+    arena: Vec<u8>,
+    table: hashbrown::HashTable<u32>,
+    nodes: Vec<Node>,
+    /// Record indices grouped by node (see [`Node::rec_start`]).
+    recs: Vec<usize>,
+    /// Each record's type, read once (matching on `RData` is not free).
+    rtypes: Vec<RecordType>,
+    /// Each record's node.
+    rec_node: Vec<u32>,
+    /// Nodes that own records, in order of their first record: checks walk
+    /// this, never sort it.
+    order: Vec<u32>,
+    /// DKIM selector owners (`<sel>._domainkey.<domain>`) by domain key.
+    selectors: foldhash::HashMap<Box<[u8]>, Vec<&'z Name>>,
     has_tlsa: bool,
 }
 
@@ -84,78 +117,277 @@ pub struct Text<'z> {
 impl<'z> Index<'z> {
     pub fn new(zone: &'z Zone) -> Self {
         let n = zone.records.len();
-        let mut by_owner: HashMap<Bytes, usize> =
-            HashMap::with_capacity_and_hasher(n, Default::default());
-        let mut order: Vec<(Name, Vec<usize>)> = Vec::new();
-        let mut nodes: HashSet<Bytes> = HashSet::with_capacity_and_hasher(n, Default::default());
-        let mut cuts = HashSet::default();
-        let mut mx_targets = HashSet::default();
-        let mut selectors: HashMap<Bytes, Vec<Name>> = HashMap::default();
-        let mut has_tlsa = false;
         let origin_key = Key::of(&zone.origin);
-        let origin_len = origin_key.len;
-        nodes.insert(origin_key.bytes().into());
-        for (i, r) in zone.records.iter().enumerate() {
+        let mut ix = Index {
+            zone,
+            origin: zone.origin.clone(),
+            origin_len: origin_key.len,
+            hasher: foldhash::fast::FixedState::with_seed(0x6d61_696c_7a6f_6e65),
+            arena: Vec::with_capacity(n * 16),
+            table: hashbrown::HashTable::with_capacity(n),
+            nodes: Vec::with_capacity(n),
+            recs: Vec::new(),
+            rtypes: Vec::with_capacity(n),
+            rec_node: Vec::new(),
+            order: Vec::new(),
+            selectors: Default::default(),
+            has_tlsa: false,
+        };
+        ix.insert(origin_key.bytes(), NONE);
+        // Pass 1: every owner (and its ancestors) gets a node.
+        let mut rec_node: Vec<u32> = Vec::with_capacity(n);
+        let mut prev = NONE;
+        for r in &zone.records {
+            let t = r.rtype();
+            ix.rtypes.push(t);
             let key = Key::of(&r.owner);
-            match &r.rdata {
-                RData::NS(_) if key.bytes() != origin_key.bytes() => {
-                    cuts.insert(key.bytes().into());
+            // Records of one owner are usually adjacent in the file.
+            let id = if prev != NONE && ix.key(prev) == key.bytes() {
+                prev
+            } else {
+                ix.intern(&key)
+            };
+            prev = id;
+            let node = &mut ix.nodes[id as usize];
+            if node.rec_len == 0 {
+                ix.order.push(id);
+            }
+            node.rec_len += 1;
+            node.types |= type_bit(t);
+            rec_node.push(id);
+        }
+        // Pass 2: records grouped by node, in file order within a node.
+        let mut next = 0u32;
+        for node in &mut ix.nodes {
+            node.rec_start = next;
+            next += node.rec_len;
+        }
+        ix.recs = vec![0; n];
+        let mut fill: Vec<u32> = ix.nodes.iter().map(|nd| nd.rec_start).collect();
+        for (i, &id) in rec_node.iter().enumerate() {
+            ix.recs[fill[id as usize] as usize] = i;
+            fill[id as usize] += 1;
+        }
+        drop(fill);
+        ix.rec_node = rec_node;
+        // Pass 3: cuts and wildcards, inherited parent first.
+        let ns = type_bit(RecordType::NS);
+        for id in 0..ix.nodes.len() {
+            let node = &ix.nodes[id];
+            let (parent, is_cut) = (node.parent, id != 0 && node.types & ns != 0);
+            let wild = ix.key(id as u32).starts_with(b"\x01*");
+            let underscore = ix.key(id as u32).get(1) == Some(&b'_');
+            let (inherited, in_zone) = if parent == NONE {
+                (NONE, id == 0)
+            } else {
+                let p = &mut ix.nodes[parent as usize];
+                if wild {
+                    p.wild = id as u32;
                 }
-                RData::MX(mx) => {
-                    mx_targets.insert(Key::of(&mx.exchange).bytes().into());
+                p.underscore_child |= underscore;
+                (p.cut, p.in_zone)
+            };
+            let node = &mut ix.nodes[id];
+            node.cut = if is_cut { id as u32 } else { inherited };
+            node.in_zone = in_zone;
+        }
+        // Pass 4: what needs the names themselves.
+        for (i, r) in zone.records.iter().enumerate() {
+            match (&r.rdata, ix.rtypes[i]) {
+                (RData::MX(mx), _) => {
+                    if let Some(id) = ix.find(Key::of(&mx.exchange).bytes()) {
+                        ix.nodes[id as usize].mx_target = true;
+                    }
                 }
-                RData::TLSA(_) => has_tlsa = true,
+                (_, RecordType::TLSA) => ix.has_tlsa = true,
                 _ => {}
             }
-            if let Some(&pos) = by_owner.get(key.bytes()) {
-                order[pos].1.push(i);
-                continue;
-            }
-            by_owner.insert(key.bytes().into(), order.len());
-            order.push((r.owner.clone(), vec![i]));
-            if let Some(p) = r
-                .owner
+        }
+        for k in 0..ix.order.len() {
+            let id = ix.order[k];
+            let owner = &zone.records[ix.recs[ix.nodes[id as usize].rec_start as usize]].owner;
+            if let Some(p) = owner
                 .iter()
                 .position(|l| l.eq_ignore_ascii_case(b"_domainkey"))
                 && p > 0
             {
-                let domain = r.owner.trim_to(r.owner.num_labels() as usize - p - 1);
-                selectors
+                let domain = owner.trim_to(owner.num_labels() as usize - p - 1);
+                ix.selectors
                     .entry(Key::of(&domain).bytes().into())
                     .or_default()
-                    .push(r.owner.clone());
+                    .push(owner);
             }
-            for off in key.suffixes() {
-                if key.len - off < origin_len || !nodes.insert(key.bytes()[off..].into()) {
+        }
+        ix
+    }
+
+    fn key(&self, id: u32) -> &[u8] {
+        let nd = &self.nodes[id as usize];
+        &self.arena[nd.key_off as usize..nd.key_off as usize + nd.key_len as usize]
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+
+    fn find(&self, key: &[u8]) -> Option<u32> {
+        let h = self.hash(key);
+        self.table.find(h, |&id| self.key(id) == key).copied()
+    }
+
+    /// Adds a node known to be absent; `parent` must already exist.
+    fn insert(&mut self, key: &[u8], parent: u32) -> u32 {
+        let id = self.nodes.len() as u32;
+        let labels = if parent == NONE {
+            let mut k = 0;
+            let mut off = 0;
+            while key[off] != 0 {
+                k += 1;
+                off += 1 + key[off] as usize;
+            }
+            k
+        } else {
+            self.nodes[parent as usize].labels + 1
+        };
+        self.nodes.push(Node {
+            key_off: self.arena.len() as u32,
+            key_len: key.len() as u8,
+            labels,
+            parent,
+            rec_start: 0,
+            rec_len: 0,
+            types: 0,
+            cut: NONE,
+            wild: NONE,
+            mx_target: false,
+            in_zone: false,
+            underscore_child: false,
+        });
+        self.arena.extend_from_slice(key);
+        let h = self.hash(key);
+        let Index {
+            table,
+            arena,
+            nodes,
+            hasher,
+            ..
+        } = self;
+        table.insert_unique(h, id, |&i| {
+            use std::hash::BuildHasher;
+            let nd = &nodes[i as usize];
+            hasher.hash_one(&arena[nd.key_off as usize..nd.key_off as usize + nd.key_len as usize])
+        });
+        id
+    }
+
+    /// The node of an owner, made (with its missing ancestors down from the
+    /// origin's length) when new.
+    fn intern(&mut self, key: &Key) -> u32 {
+        if let Some(id) = self.find(key.bytes()) {
+            return id;
+        }
+        // Missing suffixes, nearest first, up to an existing one.
+        let mut missing: Vec<usize> = Vec::new();
+        let mut parent = NONE;
+        for off in key.suffixes() {
+            let suffix = &key.bytes()[off..];
+            if off > 0 {
+                if let Some(id) = self.find(suffix) {
+                    parent = id;
+                    break;
+                }
+                if suffix.len() < self.origin_len {
                     break;
                 }
             }
+            missing.push(off);
         }
-        Index {
-            zone,
-            origin: zone.origin.clone(),
-            origin_len,
-            by_owner,
-            order,
-            nodes,
-            cuts,
-            mx_targets,
-            selectors,
-            has_tlsa,
+        for &off in missing.iter().rev() {
+            parent = self.insert(&key.bytes()[off..], parent);
         }
+        parent
+    }
+
+    /// The node of a name, or of its closest existing ancestor at or below
+    /// the origin's length, with how many labels were stripped to reach it.
+    fn closest(&self, key: &Key) -> Option<(u32, usize)> {
+        for (depth, off) in key.suffixes().enumerate() {
+            let suffix = &key.bytes()[off..];
+            if depth > 0 && suffix.len() < self.origin_len {
+                return None;
+            }
+            if let Some(id) = self.find(suffix) {
+                return Some((id, depth));
+            }
+        }
+        None
+    }
+
+    fn records_in(&self, id: u32) -> &[usize] {
+        let nd = &self.nodes[id as usize];
+        &self.recs[nd.rec_start as usize..(nd.rec_start + nd.rec_len) as usize]
     }
 
     /// Owners with their record indices, in order of first appearance.
-    pub fn owners(&self) -> impl Iterator<Item = (&Name, &Vec<usize>)> {
-        self.order.iter().map(|(n, v)| (n, v))
+    pub fn owners(&self) -> impl Iterator<Item = (&'z Name, &[usize])> + '_ {
+        let zone = self.zone;
+        self.order.iter().map(move |&id| {
+            let idx = self.records_in(id);
+            (&zone.records[idx[0]].owner, idx)
+        })
+    }
+
+    /// The type of record `i` of the zone.
+    pub fn rtype(&self, i: usize) -> RecordType {
+        self.rtypes[i]
+    }
+
+    fn owner_node(&self, idx: &[usize]) -> &Node {
+        &self.nodes[self.rec_node[idx[0]] as usize]
+    }
+
+    /// [`Index::in_zone`] for an owner, by its record indices.
+    pub fn owner_in_zone(&self, idx: &[usize]) -> bool {
+        self.owner_node(idx).in_zone
+    }
+
+    /// [`Index::cut_above`] for an owner, by its record indices.
+    pub fn owner_cut_above(&self, owner: &Name, idx: &[usize]) -> Option<Name> {
+        let nd = self.owner_node(idx);
+        if !nd.in_zone || nd.cut == NONE {
+            return None;
+        }
+        Some(owner.trim_to(self.nodes[nd.cut as usize].labels as usize))
+    }
+
+    /// Whether an owner has a child whose label starts with `_`: without one,
+    /// none of `_dmarc`, `_mta-sts`, `_smtp._tls` can exist below it.
+    pub fn owner_has_underscore_child(&self, idx: &[usize]) -> bool {
+        self.owner_node(idx).underscore_child
+    }
+
+    /// The MX records of an owner, by its record indices.
+    pub fn mx_of(&self, idx: &[usize]) -> Vec<(&'z ZoneRecord, u16, &'z Name)> {
+        if self.owner_node(idx).types & type_bit(RecordType::MX) == 0 {
+            return Vec::new();
+        }
+        self.of_type(idx, RecordType::MX)
+            .into_iter()
+            .filter_map(|r| match &r.rdata {
+                RData::MX(mx) => Some((r, mx.preference, &mx.exchange)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn is_mx_target(&self, n: &Name) -> bool {
-        self.mx_targets.contains(Key::of(n).bytes())
+        self.find(Key::of(n).bytes())
+            .is_some_and(|id| self.nodes[id as usize].mx_target)
     }
 
     /// DKIM selector owners under `_domainkey.<domain>`.
-    pub fn selectors(&self, domain: &Name) -> &[Name] {
+    pub fn selectors(&self, domain: &Name) -> &[&'z Name] {
         self.selectors
             .get(Key::of(domain).bytes())
             .map(Vec::as_slice)
@@ -166,31 +398,36 @@ impl<'z> Index<'z> {
         self.has_tlsa
     }
 
-    fn records_of(&self, key: &[u8]) -> &[usize] {
-        self.by_owner
-            .get(key)
-            .map(|&p| self.order[p].1.as_slice())
-            .unwrap_or(&[])
-    }
-
     /// Records owned by exactly this name (no wildcard synthesis).
     pub fn at(&self, name: &Name) -> impl Iterator<Item = &'z ZoneRecord> + '_ {
         let zone = self.zone;
-        self.records_of(Key::of(name).bytes())
-            .iter()
-            .map(move |&i| &zone.records[i])
+        let idx = match self.find(Key::of(name).bytes()) {
+            Some(id) => self.records_in(id),
+            None => &[],
+        };
+        idx.iter().map(move |&i| &zone.records[i])
     }
 
     /// The records of a type among an owner's record indices (from [`Index::owners`]).
     pub fn of_type(&self, idx: &[usize], t: RecordType) -> Vec<&'z ZoneRecord> {
         idx.iter()
+            .filter(|&&i| self.rtypes[i] == t)
             .map(|&i| &self.zone.records[i])
-            .filter(|r| r.rtype() == t)
             .collect()
     }
 
+    fn of_type_in(&self, id: u32, t: RecordType) -> Vec<&'z ZoneRecord> {
+        if self.nodes[id as usize].types & type_bit(t) == 0 {
+            return Vec::new();
+        }
+        self.of_type(self.records_in(id), t)
+    }
+
     pub fn rrset(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
-        self.at(name).filter(|r| r.rtype() == t).collect()
+        match self.find(Key::of(name).bytes()) {
+            Some(id) => self.of_type_in(id, t),
+            None => Vec::new(),
+        }
     }
 
     pub fn in_zone(&self, name: &Name) -> bool {
@@ -199,20 +436,16 @@ impl<'z> Index<'z> {
 
     /// The zone cut at or above `name` (below the apex), if any.
     pub fn cut_above(&self, name: &Name) -> Option<Name> {
-        if self.cuts.is_empty() || !self.in_zone(name) {
+        if !self.in_zone(name) {
             return None;
         }
-        let key = Key::of(name);
-        let labels = name.num_labels() as usize;
-        for (depth, off) in key.suffixes().enumerate() {
-            if key.len - off <= self.origin_len {
-                break;
-            }
-            if self.cuts.contains(&key.bytes()[off..]) {
-                return Some(name.trim_to(labels - depth));
-            }
+        let (id, _) = self.closest(&Key::of(name))?;
+        let cut = self.nodes[id as usize].cut;
+        if cut == NONE {
+            return None;
         }
-        None
+        let keep = self.nodes[cut as usize].labels as usize;
+        Some(name.trim_to(keep))
     }
 
     /// In the zone and answered by it (not delegated away).
@@ -221,7 +454,8 @@ impl<'z> Index<'z> {
     }
 
     pub fn is_cut(&self, name: &Name) -> bool {
-        self.cuts.contains(Key::of(name).bytes())
+        self.find(Key::of(name).bytes())
+            .is_some_and(|id| id != 0 && self.nodes[id as usize].cut == id)
     }
 
     /// Whether `<label>.<name>` exists (labels as written, e.g. `_smtp._tls`),
@@ -238,58 +472,47 @@ impl<'z> Index<'z> {
             len += 1 + l.len();
         }
         buf[len..len + k.len].copy_from_slice(k.bytes());
-        self.nodes.contains(&buf[..len + k.len])
+        self.find(&buf[..len + k.len]).is_some()
     }
 
     /// The name exists: it owns records or has names below it.
     pub fn exists(&self, name: &Name) -> bool {
-        self.nodes.contains(Key::of(name).bytes())
+        self.find(Key::of(name).bytes()).is_some()
     }
 
-    /// The key of the wildcard that covers a name that does not exist: `*.`
-    /// plus its closest encloser (RFC 4592 §3.3.1).
-    fn wildcard_key(&self, key: &Key) -> Option<Vec<u8>> {
-        let enc = key.suffixes().skip(1).find(|&off| {
-            key.len - off < self.origin_len || self.nodes.contains(&key.bytes()[off..])
-        })?;
-        if key.len - enc < self.origin_len {
-            return None;
+    /// The node a query for `name` is answered from: the name itself, or the
+    /// wildcard that covers it when it does not exist (RFC 4592 §3.3.1); the
+    /// flag says which.
+    fn answering(&self, name: &Name) -> Option<(u32, bool)> {
+        let (id, depth) = self.closest(&Key::of(name))?;
+        if depth == 0 {
+            return Some((id, true));
         }
-        let mut w = vec![1, b'*'];
-        w.extend_from_slice(&key.bytes()[enc..]);
-        Some(w)
+        let wild = self.nodes[id as usize].wild;
+        (wild != NONE).then_some((wild, false))
     }
 
     /// Records of a type that a query for `name` would get, with wildcard
     /// synthesis (RFC 4592) when the name does not exist.
     pub fn lookup(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
-        let key = Key::of(name);
-        let idx = if self.nodes.contains(key.bytes()) {
-            self.records_of(key.bytes())
-        } else {
-            match self.wildcard_key(&key) {
-                Some(w) => self.records_of(&w),
-                None => &[],
-            }
-        };
-        idx.iter()
-            .map(|&i| &self.zone.records[i])
-            .filter(|r| r.rtype() == t)
-            .collect()
+        match self.answering(name) {
+            Some((id, _)) => self.of_type_in(id, t),
+            None => Vec::new(),
+        }
     }
 
     /// Whether a lookup of `name` would find anything at all (name exists, or a wildcard covers it).
     pub fn resolves(&self, name: &Name) -> bool {
-        let key = Key::of(name);
-        self.nodes.contains(key.bytes())
-            || self
-                .wildcard_key(&key)
-                .is_some_and(|w| self.by_owner.contains_key(w.as_slice()))
+        self.answering(name)
+            .is_some_and(|(id, exact)| exact || self.nodes[id as usize].rec_len > 0)
     }
 
     pub fn addresses(&self, name: &Name) -> Vec<&'z ZoneRecord> {
-        let mut v = self.lookup(name, RecordType::A);
-        v.extend(self.lookup(name, RecordType::AAAA));
+        let Some((id, _)) = self.answering(name) else {
+            return Vec::new();
+        };
+        let mut v = self.of_type_in(id, RecordType::A);
+        v.extend(self.of_type_in(id, RecordType::AAAA));
         v
     }
 
@@ -317,7 +540,7 @@ impl<'z> Index<'z> {
 
     /// Whether the zone has DNSKEY records at the apex (is signed).
     pub fn signed(&self) -> bool {
-        !self.rrset(&self.origin, RecordType::DNSKEY).is_empty()
+        self.nodes[0].types & type_bit(RecordType::DNSKEY) != 0
     }
 
     /// Where to point for a term of a TXT record: the byte range of

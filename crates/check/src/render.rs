@@ -88,14 +88,62 @@ struct JsonReport<'a> {
     errors: usize,
     warnings: usize,
     infos: usize,
-    diagnostics: Vec<JsonDiagnostic<'a>>,
+    diagnostics: JsonDiagnostics<'a>,
+}
+
+/// A report's diagnostics, turned into JSON one at a time as they are
+/// written (a large zone has hundreds of thousands; no second copy of them).
+struct JsonDiagnostics<'a> {
+    report: &'a Report,
+    /// Each source file's path as shown, made once per report.
+    paths: Vec<String>,
+}
+
+impl Serialize for JsonDiagnostics<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let path = |f: mailzone_zone::FileId| {
+            self.paths
+                .get(f.0 as usize)
+                .map_or("<unknown>", String::as_str)
+        };
+        s.collect_seq(self.report.diagnostics.iter().map(|d| {
+            JsonDiagnostic {
+                id: d.id,
+                severity: d.severity,
+                file: path(d.span.file),
+                line: d.span.line,
+                col: d.span.col,
+                byte_start: d.span.start,
+                byte_end: d.span.end,
+                owner: d.owner.as_deref(),
+                rtype: d.rtype.as_deref(),
+                term: d.term.as_ref().map(|t| JsonTerm {
+                    string: t.string,
+                    byte: t.byte,
+                    text: &t.text,
+                }),
+                related: d
+                    .related
+                    .iter()
+                    .map(|r| JsonLoc {
+                        file: path(r.file),
+                        line: r.line,
+                        col: r.col,
+                    })
+                    .collect(),
+                message: &d.message,
+                help: d.help.as_deref(),
+                policy: d.policy.as_deref(),
+            }
+        }))
+    }
 }
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
     id: &'a str,
     severity: Severity,
-    file: String,
+    file: &'a str,
     line: u32,
     col: u32,
     byte_start: u32,
@@ -103,7 +151,7 @@ struct JsonDiagnostic<'a> {
     owner: Option<&'a str>,
     rtype: Option<&'a str>,
     term: Option<JsonTerm<'a>>,
-    related: Vec<JsonLoc>,
+    related: Vec<JsonLoc<'a>>,
     message: &'a str,
     help: Option<&'a str>,
     policy: Option<&'a str>,
@@ -117,59 +165,39 @@ struct JsonTerm<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonLoc {
-    file: String,
+struct JsonLoc<'a> {
+    file: &'a str,
     line: u32,
     col: u32,
 }
 
 /// The reports as one pretty-printed JSON object (schema 1), fields in documented order.
 pub fn json(reports: &[Report]) -> String {
-    let out = JsonOutput {
+    let mut out = Vec::new();
+    write_json(reports, &mut out).expect("writing JSON to memory");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`json`], written to `out` as it is produced.
+pub fn write_json(reports: &[Report], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let out_json = JsonOutput {
         schema: 1,
         reports: reports.iter().map(json_report).collect(),
     };
-    serde_json::to_string_pretty(&out).expect("serialising a report")
+    serde_json::to_writer_pretty(out, &out_json).map_err(std::io::Error::other)
 }
 
 fn json_report(report: &Report) -> JsonReport<'_> {
-    let diagnostics = report
-        .diagnostics
-        .iter()
-        .map(|d| JsonDiagnostic {
-            id: d.id,
-            severity: d.severity,
-            file: report.sources.path(d.span.file).display().to_string(),
-            line: d.span.line,
-            col: d.span.col,
-            byte_start: d.span.start,
-            byte_end: d.span.end,
-            owner: d.owner.as_deref(),
-            rtype: d.rtype.as_deref(),
-            term: d.term.as_ref().map(|t| JsonTerm {
-                string: t.string,
-                byte: t.byte,
-                text: &t.text,
-            }),
-            related: d
-                .related
-                .iter()
-                .map(|r| JsonLoc {
-                    file: report.sources.path(r.file).display().to_string(),
-                    line: r.line,
-                    col: r.col,
-                })
-                .collect(),
-            message: &d.message,
-            help: d.help.as_deref(),
-            policy: d.policy.as_deref(),
-        })
+    let paths = report
+        .sources
+        .files()
+        .map(|(id, _)| report.sources.path(id).display().to_string())
         .collect();
     JsonReport {
         subject: &report.subject,
         errors: report.count(Severity::Error),
         warnings: report.count(Severity::Warning),
         infos: report.count(Severity::Info),
-        diagnostics,
+        diagnostics: JsonDiagnostics { report, paths },
     }
 }

@@ -265,7 +265,12 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     }
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        Format::Json => writeln!(stdout, "{}", render::json(&reports)).map_err(io)?,
+        Format::Json => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut stdout);
+            render::write_json(&reports, &mut w).map_err(io)?;
+            writeln!(w).map_err(io)?;
+            w.flush().map_err(io)?;
+        }
         Format::Human => {
             let color = match args.color {
                 Color::Always => true,

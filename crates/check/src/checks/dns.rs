@@ -5,6 +5,7 @@
 use super::{Out, fqdn};
 use crate::index::Index;
 use hickory_proto::rr::{Name, RData, RecordType};
+use mailzone_zone::ZoneRecord;
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     let zone = ix.zone;
@@ -21,11 +22,13 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         )
         .help("add the zone's name servers: `@ NS ns1.example.net.`");
     }
-    // RRsets grouped per owner: one pass, no zone-wide map.
-    let mut rrsets: Vec<(&Name, RecordType, Vec<usize>)> = Vec::new();
-    for (owner, idx) in ix.owners() {
-        if !ix.in_zone(owner) {
-            for &i in idx {
+    // RRsets grouped per owner: the owner's records sorted by type (stably,
+    // so file order holds within an RRset) into buffers reused throughout.
+    let mut by_type: Vec<usize> = Vec::new();
+    let mut recs: Vec<&ZoneRecord> = Vec::new();
+    for (owner, owner_idx) in ix.owners() {
+        if !ix.owner_in_zone(owner_idx) {
+            for &i in owner_idx {
                 let r = &zone.records[i];
                 out.emit(
                     "DNS006",
@@ -42,24 +45,38 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
             continue;
         }
-        let first = rrsets.len();
-        for &i in idx {
-            let t = zone.records[i].rtype();
-            match rrsets[first..].iter_mut().find(|g| g.1 == t) {
-                Some(g) => g.2.push(i),
-                None => rrsets.push((owner, t, vec![i])),
-            }
+        by_type.clear();
+        by_type.extend_from_slice(owner_idx);
+        by_type.sort_by_key(|&i| u16::from(ix.rtype(i)));
+        for idx in by_type.chunk_by(|&a, &b| ix.rtype(a) == ix.rtype(b)) {
+            recs.clear();
+            recs.extend(idx.iter().map(|&i| &zone.records[i]));
+            rrset(ix, out, owner, owner_idx, ix.rtype(idx[0]), &recs);
         }
     }
-    for (owner, t, idx) in &rrsets {
-        let (owner, t) = (*owner, t);
-        let recs: Vec<_> = idx.iter().map(|&i| &zone.records[i]).collect();
+}
+
+/// The checks of one RRset.
+fn rrset(
+    ix: &Index<'_>,
+    out: &mut Out,
+    owner: &Name,
+    idx: &[usize],
+    t: RecordType,
+    recs: &[&ZoneRecord],
+) {
+    let origin = &ix.origin;
+    let t = &t;
+    {
         let tname = t.to_string();
         // Duplicates and TTL differences within the RRset.
-        let mut wires: Vec<Vec<u8>> = Vec::new();
-        for r in recs.iter().filter(|_| recs.len() > 1) {
-            let w = r.rdata_wire();
-            if let Some(k) = wires.iter().position(|x| *x == w) {
+        for (j, r) in recs.iter().enumerate().skip(1) {
+            // Equal wire forms decode to equal RDATA, so the cheap comparison
+            // goes first; the wire one keeps names' case significant.
+            let dup = recs[..j]
+                .iter()
+                .position(|x| x.rdata == r.rdata && x.rdata_wire() == r.rdata_wire());
+            if let Some(k) = dup {
                 out.emit(
                     "DNS009",
                     r.span,
@@ -70,7 +87,6 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .help("remove the duplicate")
                 .related([recs[k].span]);
             }
-            wires.push(w);
         }
         // RRSIG TTLs follow the RRsets they cover, so they differ legitimately.
         if let Some(r) = recs
@@ -83,7 +99,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .related([recs[0].span]);
         }
         // Occluded data below a delegation (glue is allowed).
-        if let Some(cut) = ix.cut_above(owner)
+        if let Some(cut) = ix.owner_cut_above(owner, idx)
             && !cut.eq_ignore_root(owner)
         {
             let glue = matches!(t, RecordType::A | RecordType::AAAA)
@@ -97,7 +113,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if *t == RecordType::NS {
-            for r in &recs {
+            for r in recs {
                 let RData::NS(target) = &r.rdata else {
                     continue;
                 };

@@ -32,7 +32,7 @@ fn looks_like(b: &[u8]) -> &'static str {
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
-    let owners: Vec<(&Name, &Vec<usize>)> = ix.owners().collect();
+    let owners: Vec<(&Name, &[usize])> = ix.owners().collect();
     for (owner, idx) in owners {
         let recs: Vec<_> = idx.iter().map(|&i| &ix.zone.records[i]).collect();
         // CNAME beside other data (DNSSEC records may sit beside it).

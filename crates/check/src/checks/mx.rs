@@ -283,7 +283,7 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
         .into_iter()
         .filter_map(crate::index::text_of)
         .any(|t| is_spf(&t.joined));
-    let dmarc = ix.child_exists(owner, "_dmarc");
+    let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
     if !apex && !spf && !dmarc {
         return;
     }

@@ -738,15 +738,14 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
     }
     // Domains that receive mail should say who sends for them.
-    let mx_owners: Vec<&Name> = ix
+    let mx_owners: Vec<(&Name, &[usize])> = ix
         .owners()
-        .filter(|(n, _)| !ix.mx(n).is_empty())
-        .map(|(n, _)| n)
+        .filter(|(_, idx)| !ix.mx_of(idx).is_empty())
         .collect();
     let mut mx_hosts: Vec<Name> = Vec::new();
     let mut seen_hosts: HashSet<Name> = HashSet::new();
-    for owner in mx_owners {
-        let mx = ix.mx(owner);
+    for (owner, idx) in mx_owners {
+        let mx = ix.mx_of(idx);
         let null = mx.iter().all(|m| m.2.is_root());
         if !null && !spf_names.contains(owner) && owner.iter().next() != Some(b"*".as_slice()) {
             out.emit("SPF026", mx[0].0.span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))

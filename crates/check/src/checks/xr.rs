@@ -44,13 +44,14 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .iter()
             .any(|&i| matches!(ix.zone.records[i].rtype(), RecordType::MX | RecordType::TXT));
         if !own
-            && !ix.child_exists(d, "_dmarc")
-            && !ix.child_exists(d, "_mta-sts")
-            && !ix.child_exists(d, "_smtp._tls")
+            && (!ix.owner_has_underscore_child(idx)
+                || !ix.child_exists(d, "_dmarc")
+                    && !ix.child_exists(d, "_mta-sts")
+                    && !ix.child_exists(d, "_smtp._tls"))
         {
             continue;
         }
-        let mx = ix.mx(d);
+        let mx = ix.mx_of(idx);
         let null = !mx.is_empty() && mx.iter().all(|m| m.2.is_root());
         let non_null = mx.iter().any(|m| !m.2.is_root());
         let spf: Vec<_> = ix
