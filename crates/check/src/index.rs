@@ -25,9 +25,9 @@ impl Key {
                 break;
             }
             k.buf[k.len] = l.len() as u8;
-            for (i, b) in l.iter().enumerate() {
-                k.buf[k.len + 1 + i] = b.to_ascii_lowercase();
-            }
+            let dst = &mut k.buf[k.len + 1..k.len + 1 + l.len()];
+            dst.copy_from_slice(l);
+            dst.make_ascii_lowercase();
             k.len += 1 + l.len();
         }
         k.buf[k.len] = 0;
@@ -367,6 +367,24 @@ impl<'z> Index<'z> {
         self.owner_node(idx).underscore_child
     }
 
+    /// Whether a lookup of `_<something>.<owner>` can find anything: a child
+    /// label starts with `_`, or a wildcard child would synthesise one.
+    pub fn owner_may_answer_underscore(&self, idx: &[usize]) -> bool {
+        let nd = self.owner_node(idx);
+        nd.underscore_child || nd.wild != NONE
+    }
+
+    /// The TXT records of an owner with their text, by its record indices.
+    pub fn texts_of(&self, idx: &[usize]) -> Vec<Text<'z>> {
+        if self.owner_node(idx).types & type_bit(RecordType::TXT) == 0 {
+            return Vec::new();
+        }
+        self.of_type(idx, RecordType::TXT)
+            .into_iter()
+            .filter_map(text_of)
+            .collect()
+    }
+
     /// The MX records of an owner, by its record indices.
     pub fn mx_of(&self, idx: &[usize]) -> Vec<(&'z ZoneRecord, u16, &'z Name)> {
         if self.owner_node(idx).types & type_bit(RecordType::MX) == 0 {
@@ -594,9 +612,18 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
     }
     let strings = &toks[toks.len() - n..];
     // The tokens must be the strings themselves (not `\#` hex or a TOML value).
+    let mut un = Vec::new();
     for (t, s) in strings.iter().zip(&text.strings) {
-        let mut un = Vec::new();
-        if mailzone_zone::text::unescape(t.text(entry), &mut un).is_err() || un != *s {
+        let raw = t.text(entry);
+        // Without a backslash the token is its own text.
+        if !raw.contains(&b'\\') {
+            if raw != *s {
+                return None;
+            }
+            continue;
+        }
+        un.clear();
+        if mailzone_zone::text::unescape(raw, &mut un).is_err() || un != *s {
             return None;
         }
     }

@@ -79,6 +79,9 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .filter_map(text_of)
             .collect();
         let at_dmarc = fl == b"_dmarc";
+        if !at_dmarc && texts.is_empty() {
+            continue;
+        }
         let labels: Vec<&[u8]> = owner.iter().collect();
         let is_report = labels
             .windows(2)

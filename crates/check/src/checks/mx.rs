@@ -186,8 +186,15 @@ fn target(ix: &Index<'_>, out: &mut Out, owner: &Name, r: &mailzone_zone::ZoneRe
         return;
     }
     // A name written out in full without its trailing dot gets the origin twice.
-    let o: Vec<Vec<u8>> = ix.origin.iter().map(|l| l.to_ascii_lowercase()).collect();
-    let h: Vec<Vec<u8>> = host.iter().map(|l| l.to_ascii_lowercase()).collect();
+    let doubled = host.num_labels() > 2 * ix.origin.num_labels() && ix.in_zone(host);
+    let o: Vec<Vec<u8>> = match doubled {
+        true => ix.origin.iter().map(|l| l.to_ascii_lowercase()).collect(),
+        false => Vec::new(),
+    };
+    let h: Vec<Vec<u8>> = match doubled {
+        true => host.iter().map(|l| l.to_ascii_lowercase()).collect(),
+        false => Vec::new(),
+    };
     if !o.is_empty()
         && h.len() > 2 * o.len()
         && h.ends_with(&o)

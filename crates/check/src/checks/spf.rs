@@ -576,7 +576,19 @@ fn evaluate(ix: &Index<'_>, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval,
     if records.len() > 1 || depth > 12 {
         return;
     }
-    for t in parse_record(text) {
+    evaluate_terms(ix, domain, &parse_record(text), stack, ev, depth);
+}
+
+/// [`evaluate`] of a record already parsed.
+fn evaluate_terms(
+    ix: &Index<'_>,
+    domain: &Name,
+    terms: &[Term],
+    stack: &mut Vec<Name>,
+    ev: &mut Eval,
+    depth: usize,
+) {
+    for t in terms {
         match &t.kind {
             Kind::Dir { mech, arg, .. } => {
                 let lookup = matches!(
@@ -1155,7 +1167,9 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
     if single {
         let mut ev = Eval::default();
         let mut stack = vec![owner.clone()];
-        evaluate(ix, owner, &mut stack, &mut ev, 0);
+        // `single`: this is the one SPF record at the owner, which is what
+        // evaluating the owner would look up and parse again.
+        evaluate_terms(ix, owner, &terms, &mut stack, &mut ev, 0);
         if let Some(chain) = &ev.loop_chain {
             out.emit(
                 "SPF024",

@@ -55,14 +55,15 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let null = !mx.is_empty() && mx.iter().all(|m| m.2.is_root());
         let non_null = mx.iter().any(|m| !m.2.is_root());
         let spf: Vec<_> = ix
-            .texts(d)
+            .texts_of(idx)
             .into_iter()
             .filter(|t| is_spf(&t.joined))
             .collect();
-        let dmarc_name = child("_dmarc", d);
-        let dmarc = dmarc_name
-            .as_ref()
-            .and_then(|n| ix.texts(n).into_iter().find(|t| is_dmarc(&t.joined)));
+        let dmarc = ix
+            .owner_may_answer_underscore(idx)
+            .then(|| child("_dmarc", d))
+            .flatten()
+            .and_then(|n| ix.texts(&n).into_iter().find(|t| is_dmarc(&t.joined)));
         let policy = dmarc.as_ref().and_then(|t| policy_of(&t.joined));
         if let Some(s) = spf.first() {
             let sends = authorises(s);
@@ -125,7 +126,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .help("add `TXT \"v=spf1 -all\"` and `_dmarc TXT \"v=DMARC1; p=reject\"`");
             }
         }
-        if null || mx.is_empty() {
+        if (null || mx.is_empty()) && ix.owner_may_answer_underscore(idx) {
             let sts = child("_mta-sts", d).and_then(|n| {
                 ix.texts(&n)
                     .into_iter()
