@@ -367,6 +367,24 @@ impl<'z> Index<'z> {
         self.owner_node(idx).underscore_child
     }
 
+    /// Whether an owner may hold records of a type (exact for codes below 63;
+    /// for higher codes it may say yes when there are none). Read from the
+    /// index, so skipping owners does not touch their records: on large zones
+    /// those touches are cache misses.
+    pub fn owner_may_have(&self, idx: &[usize], t: RecordType) -> bool {
+        self.owner_node(idx).types & type_bit(t) != 0
+    }
+
+    pub fn owner_is_apex(&self, idx: &[usize]) -> bool {
+        self.rec_node[idx[0]] == 0
+    }
+
+    /// The owner's first label, lower-cased, from the index.
+    pub fn owner_first_label(&self, idx: &[usize]) -> &[u8] {
+        let key = self.key(self.rec_node[idx[0]]);
+        &key[1..1 + key[0] as usize]
+    }
+
     /// Whether a lookup of `_<something>.<owner>` can find anything: a child
     /// label starts with `_`, or a wildcard child would synthesise one.
     pub fn owner_may_answer_underscore(&self, idx: &[usize]) -> bool {

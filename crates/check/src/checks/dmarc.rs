@@ -4,7 +4,7 @@
 
 use super::dkim::tag_list;
 use super::spf::is_spf;
-use super::{Out, closest, first_label, fqdn, more_than_one};
+use super::{Out, closest, fqdn, more_than_one};
 use crate::index::{Index, Text, text_of};
 use hickory_proto::rr::{Name, RData, RecordType};
 
@@ -72,16 +72,15 @@ fn uri_domain(uri: &str) -> Option<String> {
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (owner, idx) in ix.owners() {
-        let fl = first_label(owner);
+        let at_dmarc = ix.owner_first_label(idx) == b"_dmarc";
+        if !at_dmarc && !ix.owner_may_have(idx, RecordType::TXT) {
+            continue;
+        }
         let texts: Vec<Text<'_>> = ix
             .of_type(idx, RecordType::TXT)
             .into_iter()
             .filter_map(text_of)
             .collect();
-        let at_dmarc = fl == b"_dmarc";
-        if !at_dmarc && texts.is_empty() {
-            continue;
-        }
         let labels: Vec<&[u8]> = owner.iter().collect();
         let is_report = labels
             .windows(2)
@@ -150,19 +149,17 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
     }
     // Every mail domain needs a policy, its own or the apex's.
     for (n, idx) in ix.owners() {
-        if n.iter().next() == Some(b"*".as_slice()) || first_label(n).starts_with(b"_") {
+        let apex = ix.owner_is_apex(idx);
+        if !ix.owner_may_have(idx, RecordType::MX) && !apex {
             continue;
         }
-        let apex = n.eq_ignore_root(&ix.origin);
-        let has_mx = idx
-            .iter()
-            .any(|&i| ix.zone.records[i].rtype() == RecordType::MX);
-        if !has_mx && !apex {
+        let fl = ix.owner_first_label(idx);
+        if fl == b"*" || fl.starts_with(b"_") {
             continue;
         }
-        let mx = ix.mx(n);
+        let mx = ix.mx_of(idx);
         let non_null = mx.iter().any(|m| !m.2.is_root());
-        let has_spf = ix.texts(n).iter().any(|t| is_spf(&t.joined));
+        let has_spf = ix.texts_of(idx).iter().any(|t| is_spf(&t.joined));
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
             && policy_for(ix, n).is_none()
             && !has_dmarc_cname(ix, n)

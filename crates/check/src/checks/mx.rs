@@ -284,7 +284,7 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
         .chain(ix.of_type(idx, RecordType::AAAA))
         .next();
     let Some(a) = addr else { return };
-    let apex = owner.eq_ignore_root(&ix.origin);
+    let apex = ix.owner_is_apex(idx);
     let spf = ix
         .of_type(idx, RecordType::TXT)
         .into_iter()

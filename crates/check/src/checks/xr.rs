@@ -33,22 +33,18 @@ fn has_dkim(ix: &Index<'_>, d: &Name) -> bool {
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (d, idx) in ix.owners() {
-        if d.iter()
-            .next()
-            .is_some_and(|l| l.starts_with(b"_") || l == b"*")
-        {
-            continue;
-        }
         // Only domains with mail records of their own or below them matter here.
-        let own = idx
-            .iter()
-            .any(|&i| matches!(ix.zone.records[i].rtype(), RecordType::MX | RecordType::TXT));
+        let own = ix.owner_may_have(idx, RecordType::MX) || ix.owner_may_have(idx, RecordType::TXT);
         if !own
             && (!ix.owner_has_underscore_child(idx)
                 || !ix.child_exists(d, "_dmarc")
                     && !ix.child_exists(d, "_mta-sts")
                     && !ix.child_exists(d, "_smtp._tls"))
         {
+            continue;
+        }
+        let fl = ix.owner_first_label(idx);
+        if fl.starts_with(b"_") || fl == b"*" {
             continue;
         }
         let mx = ix.mx_of(idx);
