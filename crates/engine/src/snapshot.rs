@@ -168,9 +168,16 @@ impl Snapshot {
         let mut serial = 0;
         let mut soa_ttl_min = u32::MAX;
         let mut records = 0;
+        // Buffers reused for every record; the owner's key is allocated
+        // only for a new node.
+        let mut wire = Vec::new();
+        let mut key = Vec::new();
         for r in &zone.records {
-            let wire = name_to_wire_bytes(&r.owner);
-            let key = lower(&wire);
+            mailzone_zone::record::name_to_wire_into(&r.owner, &mut wire);
+            key.clear();
+            key.extend_from_slice(&wire);
+            // Label lengths are at most 63, below `A`: only letters change.
+            key.make_ascii_lowercase();
             if !key.ends_with(&origin) {
                 continue;
             }
@@ -187,10 +194,14 @@ impl Snapshot {
                 serial = soa.serial;
                 soa_ttl_min = r.ttl.min(soa.minimum);
             }
-            let node = nodes.entry(key.clone()).or_insert_with(|| Node {
-                name: wire.into_boxed_slice(),
-                ..Node::default()
-            });
+            let node = if nodes.contains_key(key.as_slice()) {
+                nodes.get_mut(key.as_slice()).expect("just found")
+            } else {
+                nodes.entry(key.as_slice().into()).or_insert_with(|| Node {
+                    name: wire.as_slice().into(),
+                    ..Node::default()
+                })
+            };
             match node.rrsets.iter_mut().find(|s| s.rtype == t) {
                 Some(set) => {
                     // RFC 2181 §5.2: one TTL per RRset; the checks report differences.

@@ -74,20 +74,33 @@ pub fn rdata_from_wire(code: u16, wire: &[u8]) -> Result<RData, String> {
 /// Encodes RDATA uncompressed with its case preserved.
 pub fn rdata_to_wire(rdata: &RData) -> Vec<u8> {
     let mut buf = Vec::with_capacity(64);
-    let mut enc = BinEncoder::new(&mut buf);
+    rdata_to_wire_into(rdata, &mut buf);
+    buf
+}
+
+/// [`rdata_to_wire`] into a buffer the caller reuses (cleared first): whole-zone
+/// passes then allocate nothing per record.
+pub fn rdata_to_wire_into(rdata: &RData, buf: &mut Vec<u8>) {
+    buf.clear();
+    let mut enc = BinEncoder::new(buf);
     enc.set_name_encoding(NameEncoding::Uncompressed);
     // Encoding data we decoded ourselves cannot fail; an error here is our bug.
     rdata.emit(&mut enc).expect("re-encoding decoded RDATA");
-    buf
 }
 
 /// A name in uncompressed wire form, case preserved.
 pub fn name_to_wire_bytes(name: &Name) -> Vec<u8> {
     let mut buf = Vec::with_capacity(name.len() + 2);
-    let mut enc = BinEncoder::new(&mut buf);
+    name_to_wire_into(name, &mut buf);
+    buf
+}
+
+/// [`name_to_wire_bytes`] into a reused buffer (cleared first).
+pub fn name_to_wire_into(name: &Name, buf: &mut Vec<u8>) {
+    buf.clear();
+    let mut enc = BinEncoder::new(buf);
     enc.set_name_encoding(NameEncoding::Uncompressed);
     name.emit(&mut enc).expect("encoding a valid name");
-    buf
 }
 
 /// A name from uncompressed wire form.
