@@ -194,14 +194,29 @@ impl Snapshot {
                 serial = soa.serial;
                 soa_ttl_min = r.ttl.min(soa.minimum);
             }
-            let node = if nodes.contains_key(key.as_slice()) {
-                nodes.get_mut(key.as_slice()).expect("just found")
-            } else {
-                nodes.entry(key.as_slice().into()).or_insert_with(|| Node {
-                    name: wire.as_slice().into(),
-                    ..Node::default()
-                })
-            };
+            if !nodes.contains_key(key.as_slice()) {
+                // Empty non-terminals: every ancestor up to the origin exists.
+                for off in suffixes(&key).skip(1) {
+                    let anc = &key[off..];
+                    if anc.len() < origin.len() || nodes.contains_key(anc) {
+                        break;
+                    }
+                    nodes.insert(
+                        anc.into(),
+                        Node {
+                            name: anc.into(),
+                            ..Node::default()
+                        },
+                    );
+                }
+                nodes.insert(key.as_slice().into(), Node::default());
+            }
+            let node = nodes.get_mut(key.as_slice()).expect("made above");
+            if node.rrsets.is_empty() {
+                // The first record names the node as the zone writes it (an
+                // empty non-terminal made earlier has the lower-cased name).
+                node.name = wire.as_slice().into();
+            }
             match node.rrsets.iter_mut().find(|s| s.rtype == t) {
                 Some(set) => {
                     // RFC 2181 §5.2: one TTL per RRset; the checks report differences.
@@ -227,23 +242,6 @@ impl Snapshot {
             }
             if t == T_NS && *key != *origin {
                 node.cut = true;
-            }
-        }
-        // Empty non-terminals: every ancestor up to the origin exists.
-        let keys: Vec<Key> = nodes.keys().cloned().collect();
-        for k in keys {
-            for off in suffixes(&k).skip(1) {
-                let anc = &k[off..];
-                if anc.len() < origin.len() || nodes.contains_key(anc) {
-                    break;
-                }
-                nodes.insert(
-                    anc.into(),
-                    Node {
-                        name: anc.into(),
-                        ..Node::default()
-                    },
-                );
             }
         }
         let diverted: Vec<Key> = nodes

@@ -95,12 +95,17 @@ pub fn name_to_wire_bytes(name: &Name) -> Vec<u8> {
     buf
 }
 
-/// [`name_to_wire_bytes`] into a reused buffer (cleared first).
+/// [`name_to_wire_bytes`] into a reused buffer (cleared first). Writes what
+/// hickory's encoder writes uncompressed (each label after its length, then
+/// the root label) without the encoder: it keeps compression bookkeeping
+/// that allocates for every name, which showed in whole-zone passes.
 pub fn name_to_wire_into(name: &Name, buf: &mut Vec<u8>) {
     buf.clear();
-    let mut enc = BinEncoder::new(buf);
-    enc.set_name_encoding(NameEncoding::Uncompressed);
-    name.emit(&mut enc).expect("encoding a valid name");
+    for l in name.iter() {
+        buf.push(l.len() as u8);
+        buf.extend_from_slice(l);
+    }
+    buf.push(0);
 }
 
 /// A name from uncompressed wire form.
