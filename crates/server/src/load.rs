@@ -220,7 +220,33 @@ fn load(
         };
         return fail(kind, reason, &diags, &r.zone.sources);
     }
-    let mut diags = check_zone(&r.zone);
+    // The serial is settled first (no check reads it), so that signing and
+    // compiling can run beside the checks: on a large zone they take as long
+    // as the checks do, and a reload finishes in about half the time on two
+    // cores. What they build is dropped when the checks or the serial rules
+    // refuse the zone; refusals are reported in the same order as before.
+    let content = content_hash(&r.zone);
+    let file_serial = soa_serial(&r.zone).unwrap_or(0);
+    let settled = settle_serial(z, prev, force, resign, content, file_serial);
+    if let Ok((serial, _)) = &settled
+        && *serial != file_serial
+    {
+        set_soa_serial(&mut r.zone, *serial);
+    }
+    let build = || -> Option<Result<Built, String>> {
+        settled.as_ref().ok()?;
+        Some(match &z.dnssec {
+            None => Ok((Snapshot::compile(&r.zone), None, None)),
+            Some(d) => sign(&r.zone, d)
+                .map(|(signed, at)| (Snapshot::compile(&signed), Some(signed), Some(at))),
+        })
+    };
+    let (mut diags, built) = std::thread::scope(|s| {
+        let built = s.spawn(build);
+        let diags = check_zone(&r.zone);
+        // A panic while compiling or signing is our bug; let it surface.
+        (diags, built.join().expect("compiling the zone panicked"))
+    });
     let pairs = |v: &[mailzone_config::Override]| {
         v.iter()
             .map(|o| (o.id.clone(), o.reason.clone()))
@@ -247,68 +273,18 @@ fn load(
             &r.zone.sources,
         );
     }
-    let content = content_hash(&r.zone);
-    let file_serial = soa_serial(&r.zone).unwrap_or(0);
-    let mut notes = Vec::new();
-    let signed = z.dnssec.is_some();
-    let serial = match (z.serial, prev) {
-        (SerialPolicy::File, None) => file_serial,
-        (SerialPolicy::File, Some(p)) => {
-            if serial_lt(file_serial, p.file_serial) && !force {
-                return fail(
-                    FailKind::Serial,
-                    format!(
-                        "the SOA serial goes backwards, from {} to {file_serial}: secondaries would keep the old zone; raise it, or reload with --force",
-                        p.file_serial
-                    ),
-                    &[],
-                    &r.zone.sources,
-                );
-            }
-            if signed {
-                // Every new set of signatures is a new version of the zone.
-                if serial_lt(p.serial, file_serial) {
-                    file_serial
-                } else {
-                    p.serial.wrapping_add(1)
-                }
-            } else {
-                if file_serial == p.serial && content != p.content {
-                    notes.push(format!(
-                        "the records changed but the SOA serial ({file_serial}) did not: secondaries will not notice; raise it, or set serial = \"unixtime\" for this zone"
-                    ));
-                }
-                file_serial
-            }
-        }
-        (policy, prev) => {
-            let s = auto_serial(policy, prev, content, SystemTime::now());
-            match prev {
-                Some(p) if (resign || signed) && !serial_lt(p.serial, s) => {
-                    p.serial.wrapping_add(1)
-                }
-                _ => s,
-            }
-        }
+    let (serial, notes) = match settled {
+        Ok(s) => s,
+        Err(reason) => return fail(FailKind::Serial, reason, &[], &r.zone.sources),
     };
-    if serial != file_serial {
-        set_soa_serial(&mut r.zone, serial);
-    }
-    let mut resign_at = None;
-    let zone = match &z.dnssec {
-        None => r.zone,
-        Some(d) => match sign(&r.zone, d) {
-            Ok((signed, at)) => {
-                resign_at = Some(at);
-                signed
-            }
-            Err(e) => {
-                tracing::error!(zone = name, "{e}");
-                return fail(FailKind::Keys, e, &[], &r.zone.sources);
-            }
-        },
+    let (mut snapshot, signed_zone, resign_at) = match built {
+        Some(Ok(b)) => b,
+        Some(Err(e)) => {
+            tracing::error!(zone = name, "{e}");
+            return fail(FailKind::Keys, e, &[], &r.zone.sources);
+        }
+        None => unreachable!("the serial was settled, so the zone was built"),
     };
-    let mut snapshot = Snapshot::compile(&zone);
     // Refused by default; allowed to the listed prefixes, or, when only a
     // key is required, to whoever signs with it.
     if !z.transfer.is_empty() {
@@ -356,7 +332,61 @@ fn load(
             notes,
         }),
     };
-    (a, keep.then_some(zone))
+    (a, keep.then_some(signed_zone.unwrap_or(r.zone)))
+}
+
+/// A zone ready to serve: its snapshot, the signed zone when it is signed,
+/// and when to sign it again.
+type Built = (Snapshot, Option<Zone>, Option<SystemTime>);
+
+/// The serial to serve under the zone's serial policy, with notes for the
+/// log; `Err` when the file's serial goes backwards and `force` is not set.
+fn settle_serial(
+    z: &ZoneConfig,
+    prev: Option<&Served>,
+    force: bool,
+    resign: bool,
+    content: u64,
+    file_serial: u32,
+) -> Result<(u32, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let signed = z.dnssec.is_some();
+    let serial = match (z.serial, prev) {
+        (SerialPolicy::File, None) => file_serial,
+        (SerialPolicy::File, Some(p)) => {
+            if serial_lt(file_serial, p.file_serial) && !force {
+                return Err(format!(
+                    "the SOA serial goes backwards, from {} to {file_serial}: secondaries would keep the old zone; raise it, or reload with --force",
+                    p.file_serial
+                ));
+            }
+            if signed {
+                // Every new set of signatures is a new version of the zone.
+                if serial_lt(p.serial, file_serial) {
+                    file_serial
+                } else {
+                    p.serial.wrapping_add(1)
+                }
+            } else {
+                if file_serial == p.serial && content != p.content {
+                    notes.push(format!(
+                        "the records changed but the SOA serial ({file_serial}) did not: secondaries will not notice; raise it, or set serial = \"unixtime\" for this zone"
+                    ));
+                }
+                file_serial
+            }
+        }
+        (policy, prev) => {
+            let s = auto_serial(policy, prev, content, SystemTime::now());
+            match prev {
+                Some(p) if (resign || signed) && !serial_lt(p.serial, s) => {
+                    p.serial.wrapping_add(1)
+                }
+                _ => s,
+            }
+        }
+    };
+    Ok((serial, notes))
 }
 
 /// `create_keys`: when the directory holds no key of the zone, makes the
