@@ -100,3 +100,57 @@ fn real_world_clean_shapes_have_no_error_and_no_warning() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The server and `check` index a zone's names on a second thread while the
+/// file is read; on every fixture, every clean shape, every shipped example
+/// and every corpus zone (with `$INCLUDE` and `$GENERATE`), that must find
+/// exactly what indexing after the read finds, and the reader must hand
+/// over every record once, in order, with its owner's wire form.
+#[test]
+fn names_indexed_while_reading_give_the_same_findings() {
+    use mailzone_check::checks::{NameStream, check_zone_with};
+    use mailzone_zone::record::name_to_wire_bytes;
+    let mut files = common::files(&common::corpus("../checks"), "zone");
+    files.extend(common::files(&common::corpus("../checks/clean"), "zone"));
+    files.extend(common::files(&common::corpus("../../zones"), "zone"));
+    files.extend(common::files(&common::corpus("valid"), "zone"));
+    files.extend(common::files(&common::corpus("broken"), "zone"));
+    assert!(files.len() > 300, "found only {} zones", files.len());
+    let mut compared = 0;
+    for path in &files {
+        // Fixtures name their origin on the first line; other zones by their SOA.
+        let text = std::fs::read_to_string(path).unwrap();
+        let origin = if text.starts_with("; origin ") {
+            common::origin_of(path)
+        } else {
+            common::read(path, None).zone.origin
+        };
+        let mut stream = NameStream::start(&origin, 0);
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let r = mailzone_zone::read_zone_file_observed(
+            path,
+            &mailzone_zone::MasterOptions {
+                origin: Some(origin),
+                ..Default::default()
+            },
+            &mut |rec, wire| {
+                assert_eq!(wire, name_to_wire_bytes(&rec.owner), "{}", path.display());
+                seen.push(wire.to_vec());
+                stream.observe(rec, wire);
+            },
+        );
+        let names = stream.finish();
+        assert_eq!(seen.len(), r.zone.records.len(), "{}", path.display());
+        if !r.is_ok() {
+            continue;
+        }
+        assert_eq!(
+            check_zone_with(&r.zone, Some(names)),
+            check_zone(&r.zone),
+            "{}",
+            path.display()
+        );
+        compared += 1;
+    }
+    assert!(compared > 250, "compared only {compared} zones");
+}

@@ -35,6 +35,18 @@ impl Key {
         k
     }
 
+    /// The key of a name in uncompressed wire form (labels, then the root).
+    pub fn of_wire(wire: &[u8]) -> Key {
+        let mut k = Key {
+            buf: [0; 256],
+            len: wire.len().min(256),
+        };
+        k.buf[..k.len].copy_from_slice(&wire[..k.len]);
+        // Label lengths are at most 63, below `A`: only letters change.
+        k.buf[..k.len].make_ascii_lowercase();
+        k
+    }
+
     pub fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -85,16 +97,14 @@ fn type_bit(t: RecordType) -> u64 {
 /// The zone's names in one hash table over an arena of their keys: one probe
 /// answers "does it exist, what does it own, is it delegated". (Separate maps
 /// of boxed keys cost two or three cache misses per lookup on large zones.)
-pub struct Index<'z> {
-    pub zone: &'z Zone,
-    pub origin: Name,
+/// Built one record at a time, so it can be built while the zone is read.
+pub struct Names {
+    origin_key: Box<[u8]>,
     origin_len: usize,
     hasher: foldhash::fast::FixedState,
     arena: Vec<u8>,
     table: hashbrown::HashTable<u32>,
     nodes: Vec<Node>,
-    /// Record indices grouped by node (see [`Node::rec_start`]).
-    recs: Vec<usize>,
     /// Each record's type, read once (matching on `RData` is not free).
     rtypes: Vec<RecordType>,
     /// Each record's node.
@@ -102,6 +112,17 @@ pub struct Index<'z> {
     /// Nodes that own records, in order of their first record: checks walk
     /// this, never sort it.
     order: Vec<u32>,
+}
+
+/// A lookup-ready view of one zone: its [`Names`] with the records grouped
+/// by name, and what needs the records themselves (MX targets, DKIM
+/// selectors).
+pub struct Index<'z> {
+    pub zone: &'z Zone,
+    pub origin: Name,
+    n: Names,
+    /// Record indices grouped by node (see [`Node::rec_start`]).
+    recs: Vec<usize>,
     /// DKIM selector owners (`<sel>._domainkey.<domain>`) by domain key.
     selectors: foldhash::HashMap<Box<[u8]>, Vec<&'z Name>>,
     has_tlsa: bool,
@@ -114,111 +135,58 @@ pub struct Text<'z> {
     pub joined: Vec<u8>,
 }
 
-impl<'z> Index<'z> {
-    pub fn new(zone: &'z Zone) -> Self {
-        let n = zone.records.len();
-        let origin_key = Key::of(&zone.origin);
-        let mut ix = Index {
-            zone,
-            origin: zone.origin.clone(),
+impl Names {
+    /// An empty table for a zone at `origin`; `records` sizes it.
+    pub fn new(origin: &Name, records: usize) -> Names {
+        let origin_key = Key::of(origin);
+        let mut names = Names {
+            origin_key: origin_key.bytes().into(),
             origin_len: origin_key.len,
             hasher: foldhash::fast::FixedState::with_seed(0x6d61_696c_7a6f_6e65),
-            arena: Vec::with_capacity(n * 16),
-            table: hashbrown::HashTable::with_capacity(n),
-            nodes: Vec::with_capacity(n),
-            recs: Vec::new(),
-            rtypes: Vec::with_capacity(n),
-            rec_node: Vec::new(),
+            arena: Vec::with_capacity(records * 16),
+            table: hashbrown::HashTable::with_capacity(records),
+            nodes: Vec::with_capacity(records),
+            rtypes: Vec::with_capacity(records),
+            rec_node: Vec::with_capacity(records),
             order: Vec::new(),
-            selectors: Default::default(),
-            has_tlsa: false,
         };
-        ix.insert(origin_key.bytes(), NONE);
-        // Pass 1: every owner (and its ancestors) gets a node.
-        let mut rec_node: Vec<u32> = Vec::with_capacity(n);
-        let mut prev = NONE;
-        for r in &zone.records {
-            let t = r.rtype();
-            ix.rtypes.push(t);
-            let key = Key::of(&r.owner);
-            // Records of one owner are usually adjacent in the file.
-            let id = if prev != NONE && ix.key(prev) == key.bytes() {
-                prev
-            } else {
-                ix.intern(&key)
-            };
-            prev = id;
-            let node = &mut ix.nodes[id as usize];
-            if node.rec_len == 0 {
-                ix.order.push(id);
-            }
-            node.rec_len += 1;
-            node.types |= type_bit(t);
-            rec_node.push(id);
+        names.insert(origin_key.bytes(), NONE);
+        names
+    }
+
+    /// The next record of the zone, in file order: its owner (and the
+    /// owner's ancestors) get a node.
+    pub fn add(&mut self, owner: &Name, t: RecordType) {
+        self.add_key(&Key::of(owner), t);
+    }
+
+    /// [`Names::add`] with the owner in uncompressed wire form.
+    pub fn add_wire(&mut self, owner: &[u8], t: RecordType) {
+        self.add_key(&Key::of_wire(owner), t);
+    }
+
+    fn add_key(&mut self, key: &Key, t: RecordType) {
+        self.rtypes.push(t);
+        // Records of one owner are usually adjacent in the file.
+        let prev = self.rec_node.last().copied().unwrap_or(NONE);
+        let id = if prev != NONE && self.key(prev) == key.bytes() {
+            prev
+        } else {
+            self.intern(key)
+        };
+        let node = &mut self.nodes[id as usize];
+        if node.rec_len == 0 {
+            self.order.push(id);
         }
-        // Pass 2: records grouped by node, in file order within a node.
-        let mut next = 0u32;
-        for node in &mut ix.nodes {
-            node.rec_start = next;
-            next += node.rec_len;
-        }
-        ix.recs = vec![0; n];
-        let mut fill: Vec<u32> = ix.nodes.iter().map(|nd| nd.rec_start).collect();
-        for (i, &id) in rec_node.iter().enumerate() {
-            ix.recs[fill[id as usize] as usize] = i;
-            fill[id as usize] += 1;
-        }
-        drop(fill);
-        ix.rec_node = rec_node;
-        // Pass 3: cuts and wildcards, inherited parent first.
-        let ns = type_bit(RecordType::NS);
-        for id in 0..ix.nodes.len() {
-            let node = &ix.nodes[id];
-            let (parent, is_cut) = (node.parent, id != 0 && node.types & ns != 0);
-            let wild = ix.key(id as u32).starts_with(b"\x01*");
-            let underscore = ix.key(id as u32).get(1) == Some(&b'_');
-            let (inherited, in_zone) = if parent == NONE {
-                (NONE, id == 0)
-            } else {
-                let p = &mut ix.nodes[parent as usize];
-                if wild {
-                    p.wild = id as u32;
-                }
-                p.underscore_child |= underscore;
-                (p.cut, p.in_zone)
-            };
-            let node = &mut ix.nodes[id];
-            node.cut = if is_cut { id as u32 } else { inherited };
-            node.in_zone = in_zone;
-        }
-        // Pass 4: what needs the names themselves.
-        for (i, r) in zone.records.iter().enumerate() {
-            match (&r.rdata, ix.rtypes[i]) {
-                (RData::MX(mx), _) => {
-                    if let Some(id) = ix.find(Key::of(&mx.exchange).bytes()) {
-                        ix.nodes[id as usize].mx_target = true;
-                    }
-                }
-                (_, RecordType::TLSA) => ix.has_tlsa = true,
-                _ => {}
-            }
-        }
-        for k in 0..ix.order.len() {
-            let id = ix.order[k];
-            let owner = &zone.records[ix.recs[ix.nodes[id as usize].rec_start as usize]].owner;
-            if let Some(p) = owner
-                .iter()
-                .position(|l| l.eq_ignore_ascii_case(b"_domainkey"))
-                && p > 0
-            {
-                let domain = owner.trim_to(owner.num_labels() as usize - p - 1);
-                ix.selectors
-                    .entry(Key::of(&domain).bytes().into())
-                    .or_default()
-                    .push(owner);
-            }
-        }
-        ix
+        node.rec_len += 1;
+        node.types |= type_bit(t);
+        self.rec_node.push(id);
+    }
+
+    /// Whether this table was built from exactly these records.
+    fn built_from(&self, zone: &Zone) -> bool {
+        self.rec_node.len() == zone.records.len()
+            && *self.origin_key == *Key::of(&zone.origin).bytes()
     }
 
     fn key(&self, id: u32) -> &[u8] {
@@ -266,7 +234,7 @@ impl<'z> Index<'z> {
         });
         self.arena.extend_from_slice(key);
         let h = self.hash(key);
-        let Index {
+        let Names {
             table,
             arena,
             nodes,
@@ -323,16 +291,112 @@ impl<'z> Index<'z> {
         }
         None
     }
+}
+
+impl<'z> Index<'z> {
+    pub fn new(zone: &'z Zone) -> Self {
+        let mut names = Names::new(&zone.origin, zone.records.len());
+        for r in &zone.records {
+            names.add(&r.owner, r.rtype());
+        }
+        Index::with_names(zone, names)
+    }
+
+    /// The index of a zone whose [`Names`] were built as it was read (see
+    /// [`crate::checks::NameStream`]); names built from other records are
+    /// rebuilt.
+    pub fn with_names(zone: &'z Zone, names: Names) -> Self {
+        let names = if names.built_from(zone) {
+            names
+        } else {
+            let mut fresh = Names::new(&zone.origin, zone.records.len());
+            for r in &zone.records {
+                fresh.add(&r.owner, r.rtype());
+            }
+            fresh
+        };
+        let n = zone.records.len();
+        let mut ix = Index {
+            zone,
+            origin: zone.origin.clone(),
+            n: names,
+            recs: Vec::new(),
+            selectors: Default::default(),
+            has_tlsa: false,
+        };
+        // Pass 2: records grouped by node, in file order within a node.
+        let mut next = 0u32;
+        for node in &mut ix.n.nodes {
+            node.rec_start = next;
+            next += node.rec_len;
+        }
+        ix.recs = vec![0; n];
+        let mut fill: Vec<u32> = ix.n.nodes.iter().map(|nd| nd.rec_start).collect();
+        for (i, &id) in ix.n.rec_node.iter().enumerate() {
+            ix.recs[fill[id as usize] as usize] = i;
+            fill[id as usize] += 1;
+        }
+        drop(fill);
+        // Pass 3: cuts and wildcards, inherited parent first.
+        let ns = type_bit(RecordType::NS);
+        for id in 0..ix.n.nodes.len() {
+            let node = &ix.n.nodes[id];
+            let (parent, is_cut) = (node.parent, id != 0 && node.types & ns != 0);
+            let wild = ix.n.key(id as u32).starts_with(b"\x01*");
+            let underscore = ix.n.key(id as u32).get(1) == Some(&b'_');
+            let (inherited, in_zone) = if parent == NONE {
+                (NONE, id == 0)
+            } else {
+                let p = &mut ix.n.nodes[parent as usize];
+                if wild {
+                    p.wild = id as u32;
+                }
+                p.underscore_child |= underscore;
+                (p.cut, p.in_zone)
+            };
+            let node = &mut ix.n.nodes[id];
+            node.cut = if is_cut { id as u32 } else { inherited };
+            node.in_zone = in_zone;
+        }
+        // Pass 4: what needs the names themselves.
+        for (i, r) in zone.records.iter().enumerate() {
+            match (&r.rdata, ix.n.rtypes[i]) {
+                (RData::MX(mx), _) => {
+                    if let Some(id) = ix.n.find(Key::of(&mx.exchange).bytes()) {
+                        ix.n.nodes[id as usize].mx_target = true;
+                    }
+                }
+                (_, RecordType::TLSA) => ix.has_tlsa = true,
+                _ => {}
+            }
+        }
+        for k in 0..ix.n.order.len() {
+            let id = ix.n.order[k];
+            let owner = &zone.records[ix.recs[ix.n.nodes[id as usize].rec_start as usize]].owner;
+            if let Some(p) = owner
+                .iter()
+                .position(|l| l.eq_ignore_ascii_case(b"_domainkey"))
+                && p > 0
+            {
+                let domain = owner.trim_to(owner.num_labels() as usize - p - 1);
+                ix.selectors
+                    .entry(Key::of(&domain).bytes().into())
+                    .or_default()
+                    .push(owner);
+            }
+        }
+        ix
+    }
 
     fn records_in(&self, id: u32) -> &[usize] {
-        let nd = &self.nodes[id as usize];
+        let nd = &self.n.nodes[id as usize];
         &self.recs[nd.rec_start as usize..(nd.rec_start + nd.rec_len) as usize]
     }
 
     /// Owners with their record indices, in order of first appearance.
     pub fn owners(&self) -> impl Iterator<Item = (&'z Name, &[usize])> + '_ {
         let zone = self.zone;
-        self.order.iter().map(move |&id| {
+        self.n.order.iter().map(move |&id| {
             let idx = self.records_in(id);
             (&zone.records[idx[0]].owner, idx)
         })
@@ -340,11 +404,11 @@ impl<'z> Index<'z> {
 
     /// The type of record `i` of the zone.
     pub fn rtype(&self, i: usize) -> RecordType {
-        self.rtypes[i]
+        self.n.rtypes[i]
     }
 
     fn owner_node(&self, idx: &[usize]) -> &Node {
-        &self.nodes[self.rec_node[idx[0]] as usize]
+        &self.n.nodes[self.n.rec_node[idx[0]] as usize]
     }
 
     /// [`Index::in_zone`] for an owner, by its record indices.
@@ -358,7 +422,7 @@ impl<'z> Index<'z> {
         if !nd.in_zone || nd.cut == NONE {
             return None;
         }
-        Some(owner.trim_to(self.nodes[nd.cut as usize].labels as usize))
+        Some(owner.trim_to(self.n.nodes[nd.cut as usize].labels as usize))
     }
 
     /// Whether an owner has a child whose label starts with `_`: without one,
@@ -376,12 +440,12 @@ impl<'z> Index<'z> {
     }
 
     pub fn owner_is_apex(&self, idx: &[usize]) -> bool {
-        self.rec_node[idx[0]] == 0
+        self.n.rec_node[idx[0]] == 0
     }
 
     /// The owner's first label, lower-cased, from the index.
     pub fn owner_first_label(&self, idx: &[usize]) -> &[u8] {
-        let key = self.key(self.rec_node[idx[0]]);
+        let key = self.n.key(self.n.rec_node[idx[0]]);
         &key[1..1 + key[0] as usize]
     }
 
@@ -418,8 +482,9 @@ impl<'z> Index<'z> {
     }
 
     pub fn is_mx_target(&self, n: &Name) -> bool {
-        self.find(Key::of(n).bytes())
-            .is_some_and(|id| self.nodes[id as usize].mx_target)
+        self.n
+            .find(Key::of(n).bytes())
+            .is_some_and(|id| self.n.nodes[id as usize].mx_target)
     }
 
     /// DKIM selector owners under `_domainkey.<domain>`.
@@ -437,7 +502,7 @@ impl<'z> Index<'z> {
     /// Records owned by exactly this name (no wildcard synthesis).
     pub fn at(&self, name: &Name) -> impl Iterator<Item = &'z ZoneRecord> + '_ {
         let zone = self.zone;
-        let idx = match self.find(Key::of(name).bytes()) {
+        let idx = match self.n.find(Key::of(name).bytes()) {
             Some(id) => self.records_in(id),
             None => &[],
         };
@@ -447,20 +512,20 @@ impl<'z> Index<'z> {
     /// The records of a type among an owner's record indices (from [`Index::owners`]).
     pub fn of_type(&self, idx: &[usize], t: RecordType) -> Vec<&'z ZoneRecord> {
         idx.iter()
-            .filter(|&&i| self.rtypes[i] == t)
+            .filter(|&&i| self.n.rtypes[i] == t)
             .map(|&i| &self.zone.records[i])
             .collect()
     }
 
     fn of_type_in(&self, id: u32, t: RecordType) -> Vec<&'z ZoneRecord> {
-        if self.nodes[id as usize].types & type_bit(t) == 0 {
+        if self.n.nodes[id as usize].types & type_bit(t) == 0 {
             return Vec::new();
         }
         self.of_type(self.records_in(id), t)
     }
 
     pub fn rrset(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
-        match self.find(Key::of(name).bytes()) {
+        match self.n.find(Key::of(name).bytes()) {
             Some(id) => self.of_type_in(id, t),
             None => Vec::new(),
         }
@@ -475,12 +540,12 @@ impl<'z> Index<'z> {
         if !self.in_zone(name) {
             return None;
         }
-        let (id, _) = self.closest(&Key::of(name))?;
-        let cut = self.nodes[id as usize].cut;
+        let (id, _) = self.n.closest(&Key::of(name))?;
+        let cut = self.n.nodes[id as usize].cut;
         if cut == NONE {
             return None;
         }
-        let keep = self.nodes[cut as usize].labels as usize;
+        let keep = self.n.nodes[cut as usize].labels as usize;
         Some(name.trim_to(keep))
     }
 
@@ -490,8 +555,9 @@ impl<'z> Index<'z> {
     }
 
     pub fn is_cut(&self, name: &Name) -> bool {
-        self.find(Key::of(name).bytes())
-            .is_some_and(|id| id != 0 && self.nodes[id as usize].cut == id)
+        self.n
+            .find(Key::of(name).bytes())
+            .is_some_and(|id| id != 0 && self.n.nodes[id as usize].cut == id)
     }
 
     /// Whether `<label>.<name>` exists (labels as written, e.g. `_smtp._tls`),
@@ -508,23 +574,23 @@ impl<'z> Index<'z> {
             len += 1 + l.len();
         }
         buf[len..len + k.len].copy_from_slice(k.bytes());
-        self.find(&buf[..len + k.len]).is_some()
+        self.n.find(&buf[..len + k.len]).is_some()
     }
 
     /// The name exists: it owns records or has names below it.
     pub fn exists(&self, name: &Name) -> bool {
-        self.find(Key::of(name).bytes()).is_some()
+        self.n.find(Key::of(name).bytes()).is_some()
     }
 
     /// The node a query for `name` is answered from: the name itself, or the
     /// wildcard that covers it when it does not exist (RFC 4592 §3.3.1); the
     /// flag says which.
     fn answering(&self, name: &Name) -> Option<(u32, bool)> {
-        let (id, depth) = self.closest(&Key::of(name))?;
+        let (id, depth) = self.n.closest(&Key::of(name))?;
         if depth == 0 {
             return Some((id, true));
         }
-        let wild = self.nodes[id as usize].wild;
+        let wild = self.n.nodes[id as usize].wild;
         (wild != NONE).then_some((wild, false))
     }
 
@@ -540,7 +606,7 @@ impl<'z> Index<'z> {
     /// Whether a lookup of `name` would find anything at all (name exists, or a wildcard covers it).
     pub fn resolves(&self, name: &Name) -> bool {
         self.answering(name)
-            .is_some_and(|(id, exact)| exact || self.nodes[id as usize].rec_len > 0)
+            .is_some_and(|(id, exact)| exact || self.n.nodes[id as usize].rec_len > 0)
     }
 
     pub fn addresses(&self, name: &Name) -> Vec<&'z ZoneRecord> {
@@ -576,7 +642,7 @@ impl<'z> Index<'z> {
 
     /// Whether the zone has DNSKEY records at the apex (is signed).
     pub fn signed(&self) -> bool {
-        self.nodes[0].types & type_bit(RecordType::DNSKEY) != 0
+        self.n.nodes[0].types & type_bit(RecordType::DNSKEY) != 0
     }
 
     /// Where to point for a term of a TXT record: the byte range of
@@ -585,6 +651,18 @@ impl<'z> Index<'z> {
     pub fn term_span(&self, text: &Text<'_>, off: usize, len: usize) -> Span {
         locate_in_source(self.zone, text, off, len).unwrap_or(text.record.span)
     }
+}
+
+/// The length of the uncompressed wire name at the start of `wire`.
+pub fn wire_len(wire: &[u8]) -> usize {
+    let mut off = 0;
+    while let Some(&l) = wire.get(off) {
+        off += 1 + l as usize;
+        if l == 0 {
+            break;
+        }
+    }
+    off.min(wire.len())
 }
 
 pub fn text_of(r: &ZoneRecord) -> Option<Text<'_>> {

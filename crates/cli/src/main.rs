@@ -133,6 +133,12 @@ pub(crate) fn load(path: &Path, origin: Option<Name>) -> ReadResult {
     )
 }
 
+/// About how many records a zone file holds, from its size (master files
+/// run 50 to 70 bytes a record), to size the first allocations.
+pub(crate) fn records_guess(path: &Path) -> usize {
+    std::fs::metadata(path).map_or(0, |m| (m.len() / 64) as usize)
+}
+
 fn read_report(path: &Path, r: &ReadResult) -> Report {
     Report {
         subject: path.display().to_string(),
@@ -145,10 +151,27 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
 /// zone's policy applied. Checks do not run over a partial zone: missing
 /// records would show up as findings that only echo the read errors.
 pub(crate) fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
-    let r = load(&job.path, job.origin.clone());
+    // With the origin known, the checks' name index is built on a second
+    // thread while the file is read.
+    let mut stream = job
+        .origin
+        .as_ref()
+        .filter(|_| !read_only && mailzone_check::checks::NameStream::pays())
+        .map(|o| mailzone_check::checks::NameStream::start(o, records_guess(&job.path)));
+    let opts = MasterOptions {
+        origin: job.origin.clone(),
+        ..MasterOptions::default()
+    };
+    let r = match stream.as_mut() {
+        Some(s) => mailzone_zone::read_zone_file_observed(&job.path, &opts, &mut |rec, w| {
+            s.observe(rec, w)
+        }),
+        None => mailzone_zone::read_zone_file(&job.path, &opts),
+    };
+    let names = stream.map(|s| s.finish());
     let mut report = read_report(&job.path, &r);
     if r.is_ok() && !read_only {
-        report.diagnostics = mailzone_check::checks::check_zone(&r.zone);
+        report.diagnostics = mailzone_check::checks::check_zone_with(&r.zone, names);
         let pairs = |v: &[mailzone_config::Override]| {
             v.iter()
                 .map(|o| (o.id.clone(), o.reason.clone()))

@@ -4,7 +4,7 @@
 //! publishes, so the caller decides what keeps serving.
 
 use hickory_proto::rr::{Name, RData};
-use mailzone_check::{Diagnostic, Severity, apply_policy, checks::check_zone};
+use mailzone_check::{Diagnostic, Severity, apply_policy, checks::check_zone_with};
 use mailzone_config::{SerialPolicy, ZoneConfig};
 use mailzone_engine::Snapshot;
 use mailzone_zone::{ErrorKind, MasterOptions, SourceMap, Zone};
@@ -183,13 +183,26 @@ fn load(
 ) -> (Attempt, Option<Zone>) {
     let started = Instant::now();
     let origin = crate::parse_origin(&z.name).ok();
-    let mut r = mailzone_zone::read_zone_file(
-        &z.file,
-        &MasterOptions {
-            origin,
-            ..MasterOptions::default()
-        },
-    );
+    // The checks' name index is built on a second thread while the file is
+    // read.
+    let mut stream = origin
+        .as_ref()
+        .filter(|_| mailzone_check::checks::NameStream::pays())
+        .map(|o| {
+            let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
+            mailzone_check::checks::NameStream::start(o, guess)
+        });
+    let opts = MasterOptions {
+        origin,
+        ..MasterOptions::default()
+    };
+    let mut r = match stream.as_mut() {
+        Some(s) => {
+            mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, w| s.observe(rec, w))
+        }
+        None => mailzone_zone::read_zone_file(&z.file, &opts),
+    };
+    let names = stream.map(|s| s.finish());
     let name = z.name.as_str();
     if let Some(d) = &z.dnssec {
         create_key_if_none(&r.zone.origin, d);
@@ -243,7 +256,7 @@ fn load(
     };
     let (mut diags, built) = std::thread::scope(|s| {
         let built = s.spawn(build);
-        let diags = check_zone(&r.zone);
+        let diags = check_zone_with(&r.zone, names);
         // A panic while compiling or signing is our bug; let it surface.
         (diags, built.join().expect("compiling the zone panicked"))
     });

@@ -14,7 +14,9 @@ pub mod toml_zone;
 pub mod writer;
 
 pub use error::{ErrorKind, ReadError};
-pub use master::{MasterOptions, read_master_bytes, read_master_file, read_master_str};
+pub use master::{
+    MasterOptions, read_master_bytes, read_master_file, read_master_file_observed, read_master_str,
+};
 pub use record::{ReadResult, Zone, ZoneRecord};
 pub use span::{FileId, SourceMap, Span};
 
@@ -28,5 +30,27 @@ pub fn read_zone_file(path: &std::path::Path, opts: &MasterOptions) -> ReadResul
         toml_zone::read_toml_file(path)
     } else {
         read_master_file(path, opts)
+    }
+}
+
+/// [`read_zone_file`], handing each record to `observe` in the order of the
+/// zone's records: as it is read from a master file; after the whole file
+/// from a TOML zone (small by nature).
+pub fn read_zone_file_observed(
+    path: &std::path::Path,
+    opts: &MasterOptions,
+    observe: &mut dyn FnMut(&ZoneRecord, &[u8]),
+) -> ReadResult {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
+        let r = toml_zone::read_toml_file(path);
+        for rec in &r.zone.records {
+            observe(rec, &record::name_to_wire_bytes(&rec.owner));
+        }
+        r
+    } else {
+        read_master_file_observed(path, opts, observe)
     }
 }

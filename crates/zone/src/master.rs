@@ -39,7 +39,19 @@ impl Default for MasterOptions {
 /// Reads a master file and everything it includes. Includes are confined to the
 /// directory of `path`.
 pub fn read_master_file(path: &Path, opts: &MasterOptions) -> ReadResult {
+    read_master_file_observed(path, opts, &mut |_, _| {})
+}
+
+/// [`read_master_file`], handing each record to `observe` as it is read (in
+/// the order of the zone's records), with its owner's uncompressed wire form
+/// (case kept), so later stages can start early.
+pub fn read_master_file_observed(
+    path: &Path,
+    opts: &MasterOptions,
+    observe: &mut dyn FnMut(&ZoneRecord, &[u8]),
+) -> ReadResult {
     let mut r = Reader::new(opts);
+    r.observe = Some(observe);
     match std::fs::read(path) {
         Ok(bytes) => {
             let dir = path.parent().map(|p| {
@@ -85,6 +97,10 @@ pub fn read_master_bytes(name: &str, bytes: &[u8], opts: &MasterOptions) -> Read
     r.read_bytes(file, bytes, None);
     r.finish()
 }
+
+/// What [`read_master_file_observed`] calls for each record, with the
+/// owner's wire form.
+type Observer<'a> = dyn FnMut(&ZoneRecord, &[u8]) + 'a;
 
 /// How to locate a token: in a file, or (for generated text) at a fixed span.
 #[derive(Clone, Copy)]
@@ -138,6 +154,7 @@ impl Loc {
 
 struct Reader<'o> {
     opts: &'o MasterOptions,
+    observe: Option<&'o mut Observer<'o>>,
     sources: SourceMap,
     errors: Vec<ReadError>,
     records: Vec<ZoneRecord>,
@@ -173,6 +190,7 @@ impl<'o> Reader<'o> {
         let origin = opts.origin.as_ref().map(name_to_wire_bytes);
         Reader {
             opts,
+            observe: None,
             sources: SourceMap::new(),
             errors: Vec::new(),
             records: Vec::new(),
@@ -418,13 +436,17 @@ impl<'o> Reader<'o> {
             },
         };
         self.wire = wire;
-        self.records.push(ZoneRecord {
+        let record = ZoneRecord {
             owner,
             class,
             ttl,
             rdata,
             span: loc.entry(e),
-        });
+        };
+        if let (Some(observe), Some((wire, _))) = (self.observe.as_mut(), &self.last_owner) {
+            observe(&record, wire);
+        }
+        self.records.push(record);
     }
 
     fn field_error(

@@ -13,10 +13,10 @@ mod tlsa;
 mod xr;
 
 use crate::catalogue::entry;
-use crate::index::Index;
+use crate::index::{Index, Names};
 use crate::{Diagnostic, Term};
-use hickory_proto::rr::Name;
-use mailzone_zone::{Span, Zone};
+use hickory_proto::rr::{Name, RecordType};
+use mailzone_zone::{Span, Zone, ZoneRecord};
 
 /// Runs every check over a zone; the diagnostics come back sorted by location.
 /// The families are independent readers of one immutable index, so two
@@ -24,6 +24,12 @@ use mailzone_zone::{Span, Zone};
 /// from a list ordered by cost, which keeps the threads evenly loaded whatever
 /// the zone's mix of records.
 pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
+    check_zone_with(zone, None)
+}
+
+/// [`check_zone`] with the zone's names already indexed while it was read
+/// (a [`NameStream`]).
+pub fn check_zone_with(zone: &Zone, names: Option<Names>) -> Vec<Diagnostic> {
     type Family = fn(&Index<'_>, &mut Out);
     const FAMILIES: &[Family] = &[
         spf::run,
@@ -36,7 +42,10 @@ pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
         policy::run,
         tlsa::run,
     ];
-    let ix = Index::new(zone);
+    let ix = match names {
+        Some(names) => Index::with_names(zone, names),
+        None => Index::new(zone),
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let run = || {
         let mut out = Out::default();
@@ -58,6 +67,101 @@ pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
     // which thread ran it does not change the result.
     d.sort_by_cached_key(|a| (a.span.file, a.span.start, a.id));
     d
+}
+
+/// Indexes a zone's names on a thread of its own while the zone is read:
+/// the reader hands over each record (see
+/// `mailzone_zone::read_zone_file_observed`), and the second core does the
+/// hashing the checks would otherwise do after the read.
+pub struct NameStream {
+    batch: Batch,
+    tx: Option<std::sync::mpsc::SyncSender<Batch>>,
+    handle: Option<std::thread::JoinHandle<Names>>,
+    origin: Name,
+}
+
+/// Records handed over together: each owner's wire form, back to back, with
+/// the record's type. (Cloning hickory `Name`s here cost the reader more
+/// than the builder saved.)
+#[derive(Default)]
+struct Batch {
+    wire: Vec<u8>,
+    types: Vec<RecordType>,
+}
+
+impl NameStream {
+    /// Records per hand-over: large enough that the channel costs nothing
+    /// per record, small enough that the builder keeps up with the reader.
+    const BATCH: usize = 4096;
+
+    /// Whether a stream pays: with one CPU to run on, reader and builder
+    /// only take turns, and that measured slower than indexing after the
+    /// read.
+    pub fn pays() -> bool {
+        std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    }
+
+    /// `records` is a guess at the zone's size, for the first allocations.
+    pub fn start(origin: &Name, records: usize) -> NameStream {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
+        let o = origin.clone();
+        let handle = std::thread::Builder::new()
+            .name("check-names".into())
+            .spawn(move || {
+                let mut names = Names::new(&o, records);
+                for batch in rx {
+                    let mut wire = batch.wire.as_slice();
+                    for &t in &batch.types {
+                        let len = crate::index::wire_len(wire);
+                        names.add_wire(&wire[..len], t);
+                        wire = &wire[len..];
+                    }
+                }
+                names
+            })
+            .ok();
+        NameStream {
+            batch: Batch::default(),
+            tx: handle.as_ref().map(|_| tx),
+            handle,
+            origin: origin.clone(),
+        }
+    }
+
+    /// The next record read, with its owner's uncompressed wire form.
+    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8]) {
+        if self.tx.is_none() {
+            return;
+        }
+        self.batch.wire.extend_from_slice(owner_wire);
+        self.batch.types.push(r.rtype());
+        if self.batch.types.len() == Self::BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let b = std::mem::take(&mut self.batch);
+        // A builder that is gone (it panicked) leaves the names incomplete;
+        // the index notices and rebuilds them.
+        if let Some(tx) = &self.tx
+            && tx.send(b).is_err()
+        {
+            self.tx = None;
+        }
+    }
+
+    /// The names of every record observed.
+    pub fn finish(mut self) -> Names {
+        if !self.batch.types.is_empty() {
+            self.send();
+        }
+        self.tx = None;
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_else(|| Names::new(&self.origin, 0))
+    }
 }
 
 /// Collects findings. Severity comes from the catalogue entry of the id.
