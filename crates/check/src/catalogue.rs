@@ -923,9 +923,19 @@ pub const DNS_CHECKS: &[Entry] = &[
 
 /// The entry for an id. Panics on an id not in the catalogue: that is our bug.
 pub fn entry(id: &str) -> &'static Entry {
-    CATALOGUE
-        .iter()
-        .chain(DNS_CHECKS)
-        .find(|e| e.id == id)
+    // Every finding looks its id up; a scan of 150 ids per finding showed
+    // in the profile of zones with hundreds of thousands of findings.
+    static BY_ID: std::sync::OnceLock<foldhash::HashMap<&'static str, &'static Entry>> =
+        std::sync::OnceLock::new();
+    BY_ID
+        .get_or_init(|| {
+            CATALOGUE
+                .iter()
+                .chain(DNS_CHECKS)
+                .map(|e| (e.id, e))
+                .collect()
+        })
+        .get(id)
+        .copied()
         .unwrap_or_else(|| panic!("{id} is not in the catalogue"))
 }

@@ -700,8 +700,27 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
     let file = zone.sources.get(rs.file)?;
     let src = file.text.as_bytes();
     let entry = src.get(rs.start as usize..rs.end as usize)?;
-    let mut toks = Vec::new();
-    Scanner::new(entry).next_entry(&mut toks).ok()??;
+    // A record with several findings on its terms (an SPF record usually has
+    // two) is scanned once: the last entry's tokens are kept per thread,
+    // keyed by the entry's own text so another zone can never match.
+    thread_local! {
+        static LAST: std::cell::RefCell<(Vec<u8>, Vec<mailzone_zone::scan::Tok>)> =
+            const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    }
+    let toks = LAST.with_borrow_mut(|(text, toks)| {
+        if text.as_slice() != entry || toks.is_empty() {
+            text.clear();
+            text.extend_from_slice(entry);
+            toks.clear();
+            if !matches!(Scanner::new(entry).next_entry(toks), Ok(Some(_))) {
+                toks.clear();
+            }
+        }
+        toks.clone()
+    });
+    if toks.is_empty() {
+        return None;
+    }
     let n = text.strings.len();
     if toks.len() < n {
         return None;
