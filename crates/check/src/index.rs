@@ -1,6 +1,7 @@
 //! A lookup-ready view of a zone for the checks: records by owner (names
 //! compare case-insensitively), zone cuts, empty non-terminals, wildcard
-//! matching, and joined TXT texts. Built once per check run.
+//! matching, and joined TXT texts. Built once per check run; its name table
+//! can be built record by record while the zone is read.
 
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::{Span, Zone, ZoneRecord};
