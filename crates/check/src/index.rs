@@ -473,13 +473,7 @@ impl<'z> Index<'z> {
         if self.owner_node(idx).types & type_bit(RecordType::MX) == 0 {
             return Vec::new();
         }
-        self.of_type(idx, RecordType::MX)
-            .into_iter()
-            .filter_map(|r| match &r.rdata {
-                RData::MX(mx) => Some((r, mx.preference, &mx.exchange)),
-                _ => None,
-            })
-            .collect()
+        mx_entries(self.of_type(idx, RecordType::MX))
     }
 
     pub fn is_mx_target(&self, n: &Name) -> bool {
@@ -632,13 +626,7 @@ impl<'z> Index<'z> {
     }
 
     pub fn mx(&self, name: &Name) -> Vec<(&'z ZoneRecord, u16, &'z Name)> {
-        self.lookup(name, RecordType::MX)
-            .into_iter()
-            .filter_map(|r| match &r.rdata {
-                RData::MX(mx) => Some((r, mx.preference, &mx.exchange)),
-                _ => None,
-            })
-            .collect()
+        mx_entries(self.lookup(name, RecordType::MX))
     }
 
     /// Whether the zone has DNSKEY records at the apex (is signed).
@@ -652,6 +640,16 @@ impl<'z> Index<'z> {
     pub fn term_span(&self, text: &Text<'_>, off: usize, len: usize) -> Span {
         locate_in_source(self.zone, text, off, len).unwrap_or(text.record.span)
     }
+}
+
+/// MX records with their preference and exchange.
+fn mx_entries(recs: Vec<&ZoneRecord>) -> Vec<(&ZoneRecord, u16, &Name)> {
+    recs.into_iter()
+        .filter_map(|r| match &r.rdata {
+            RData::MX(mx) => Some((r, mx.preference, &mx.exchange)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The length of the uncompressed wire name at the start of `wire`.
