@@ -153,11 +153,12 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
 pub(crate) fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
     // With the origin known, the checks' name index is built on a second
     // thread while the file is read.
+    let guess = records_guess(&job.path);
     let mut stream = job
         .origin
         .as_ref()
-        .filter(|_| !read_only && mailzone_check::checks::NameStream::pays())
-        .map(|o| mailzone_check::checks::NameStream::start(o, records_guess(&job.path)));
+        .filter(|_| !read_only && mailzone_check::checks::NameStream::pays(guess))
+        .map(|o| mailzone_check::checks::NameStream::start(o, guess));
     let opts = MasterOptions {
         origin: job.origin.clone(),
         ..MasterOptions::default()
