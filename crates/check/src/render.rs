@@ -398,7 +398,10 @@ mod tests {
 
     fn report(subject: &str, text: &str, diagnostics: Vec<Diagnostic>) -> Report {
         let mut sources = mailzone_zone::SourceMap::default();
-        sources.add(std::path::PathBuf::from("dir/zone \"q\".zone"), std::sync::Arc::<str>::from(text));
+        sources.add(
+            std::path::PathBuf::from("dir/zone \"q\".zone"),
+            std::sync::Arc::<str>::from(text),
+        );
         Report {
             subject: subject.into(),
             diagnostics,
@@ -417,20 +420,24 @@ mod tests {
         Diagnostic {
             id: ["SPF002", "MX004", "ZF001"][n % 3],
             severity: [Severity::Info, Severity::Warning, Severity::Error][n % 3],
-            owner: (n % 4 != 0).then(|| format!("d{n}.example.")),
-            rtype: (n % 5 != 0).then(|| "TXT".to_string()),
+            owner: (!n.is_multiple_of(4)).then(|| format!("d{n}.example.")),
+            rtype: (!n.is_multiple_of(5)).then(|| "TXT".to_string()),
             span: span(n),
             message: format!(
                 "message {n} with \"quotes\", \\, tab\t, nl\n, nul\u{0}, esc\u{1b}, del\u{7f}, é ✓"
             ),
-            help: (n % 2 == 0).then(|| format!("help {n}: `\u{8}\u{c}\r`")),
+            help: n
+                .is_multiple_of(2)
+                .then(|| format!("help {n}: `\u{8}\u{c}\r`")),
             term: (n % 3 == 1).then(|| Term {
                 string: n % 4 + 1,
                 byte: n * 3,
                 text: format!("inlcude:{n}\"x"),
             }),
             related: (0..n % 3).map(span).collect(),
-            policy: (n % 7 == 0).then(|| "allowed by config (warning → info): why".into()),
+            policy: n
+                .is_multiple_of(7)
+                .then(|| "allowed by config (warning → info): why".into()),
         }
     }
 
