@@ -8,16 +8,20 @@ use data_encoding::BASE64;
 use hickory_proto::rr::{Name, RData, RecordType};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
+use std::borrow::Cow;
 
 /// A parsed tag=value list (RFC 6376 §3.2), with byte offsets of each tag.
-pub struct Tags {
-    pub tags: Vec<(String, String, usize)>,
+/// Names and values borrow the record's text when it is UTF-8 (nearly
+/// always); every DKIM, DMARC and policy record is parsed this way, and a
+/// String per tag showed in the profile of large zones.
+pub struct Tags<'a> {
+    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>, usize)>,
     pub error: Option<(String, usize)>,
 }
 
-impl Tags {
+impl Tags<'_> {
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.tags.iter().find(|t| t.0 == k).map(|t| t.1.as_str())
+        self.tags.iter().find(|t| t.0 == k).map(|t| &*t.1)
     }
     pub fn pos(&self, k: &str) -> Option<usize> {
         self.tags.iter().find(|t| t.0 == k).map(|t| t.2)
@@ -25,8 +29,35 @@ impl Tags {
 }
 
 /// Parses `tag=value; tag=value`, case-sensitive tag names, folding whitespace.
-pub fn tag_list(text: &[u8]) -> Tags {
-    let s = String::from_utf8_lossy(text);
+pub fn tag_list(text: &[u8]) -> Tags<'_> {
+    match std::str::from_utf8(text) {
+        Ok(s) => {
+            let (tags, error) = split_tags(s);
+            Tags {
+                tags: tags
+                    .into_iter()
+                    .map(|(k, v, p)| (Cow::Borrowed(k), Cow::Borrowed(v), p))
+                    .collect(),
+                error,
+            }
+        }
+        Err(_) => {
+            let s = String::from_utf8_lossy(text);
+            let (tags, error) = split_tags(&s);
+            Tags {
+                tags: tags
+                    .into_iter()
+                    .map(|(k, v, p)| (Cow::Owned(k.to_string()), Cow::Owned(v.to_string()), p))
+                    .collect(),
+                error,
+            }
+        }
+    }
+}
+
+type Split<'s> = (Vec<(&'s str, &'s str, usize)>, Option<(String, usize)>);
+
+fn split_tags(s: &str) -> Split<'_> {
     let mut tags = Vec::new();
     let mut error = None;
     let mut off = 0;
@@ -46,14 +77,14 @@ pub fn tag_list(text: &[u8]) -> Tags {
                 {
                     error.get_or_insert((format!("`{}` is not a valid tag name", k), here + lead));
                 }
-                tags.push((k.to_string(), v.trim().to_string(), here + lead));
+                tags.push((k, v.trim(), here + lead));
             }
             None => {
                 error.get_or_insert((format!("`{}` is not `tag=value`", part.trim()), here + lead));
             }
         }
     }
-    Tags { tags, error }
+    (tags, error)
 }
 
 fn is_dkim_text(t: &[u8]) -> bool {
@@ -230,7 +261,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
     }
     let mut seen = Vec::new();
     for (k, _, pos) in &tl.tags {
-        if seen.contains(&k.as_str()) {
+        if seen.contains(&&**k) {
             at(
                 out,
                 "DKIM017",
@@ -255,7 +286,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
         );
     }
     for (k, _, pos) in &tl.tags {
-        if !["v", "h", "k", "n", "p", "s", "t"].contains(&k.as_str()) {
+        if !["v", "h", "k", "n", "p", "s", "t"].contains(&&**k) {
             let hint = if k == "g" {
                 " (`g=` was removed in RFC 6376)".to_string()
             } else {
@@ -371,7 +402,12 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
         return;
     };
     let ppos = tl.pos("p").unwrap_or(0);
-    let clean: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+    // A key written in one string has nothing to strip; copy only when there is.
+    let clean: Cow<'_, str> = if p.bytes().all(|b| b.is_ascii_graphic()) {
+        Cow::Borrowed(p)
+    } else {
+        Cow::Owned(p.chars().filter(|c| !c.is_whitespace()).collect())
+    };
     if clean.is_empty() {
         at(
             out,

@@ -235,7 +235,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &
     }
     let mut seen: Vec<&str> = Vec::new();
     for (k, _, pos) in &tl.tags {
-        if seen.contains(&k.as_str()) {
+        if seen.contains(&&**k) {
             at(
                 out,
                 "DMARC020",
@@ -245,7 +245,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &
             );
         }
         seen.push(k);
-        if !TAGS.contains(&k.as_str()) {
+        if !TAGS.contains(&&**k) {
             let hint = closest(k, TAGS)
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();

@@ -456,6 +456,30 @@ fn version_of(t: &[u8]) -> Option<bool> {
     if t.len() >= 6 && t[..6].eq_ignore_ascii_case(b"v=spf1") {
         return Some(t.len() == 6 || t[6] == b' ');
     }
+    // Most TXT records are not SPF at all: answer from the ASCII bytes when
+    // they decide it, and take the character view below only when a
+    // non-ASCII character comes before the answer.
+    let mut seen = 0;
+    for &b in t {
+        if !b.is_ascii() {
+            seen = usize::MAX;
+            break;
+        }
+        // `char::is_whitespace` on ASCII, vertical tab included.
+        if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            continue;
+        }
+        if b.to_ascii_lowercase() != b"v=spf"[seen] {
+            return None;
+        }
+        seen += 1;
+        if seen == 5 {
+            return Some(false);
+        }
+    }
+    if seen != usize::MAX {
+        return None;
+    }
     let s: String = show(t)
         .to_ascii_lowercase()
         .chars()
@@ -465,8 +489,9 @@ fn version_of(t: &[u8]) -> Option<bool> {
     (s.starts_with("v=spf")).then_some(false)
 }
 
+/// A TXT is SPF when it starts `v=spf1` then a space or its end (RFC 7208 §4.5).
 pub fn is_spf(t: &[u8]) -> bool {
-    version_of(t) == Some(true)
+    t.len() >= 6 && t[..6].eq_ignore_ascii_case(b"v=spf1") && (t.len() == 6 || t[6] == b' ')
 }
 
 /// Splits the terms after the version on single spaces, with their offsets.
@@ -1326,6 +1351,49 @@ mod tests {
             "foo=bar",
         ] {
             assert!(ok(t), "{t}");
+        }
+    }
+
+    /// `version_of` answers from bytes where it can; it must agree with the
+    /// plain character view on every text, non-ASCII whitespace included.
+    #[test]
+    fn version_of_agrees_with_the_character_view() {
+        fn reference(t: &[u8]) -> Option<bool> {
+            if t.len() >= 6 && t[..6].eq_ignore_ascii_case(b"v=spf1") {
+                return Some(t.len() == 6 || t[6] == b' ');
+            }
+            let s: String = show(t)
+                .to_ascii_lowercase()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(6)
+                .collect();
+            s.starts_with("v=spf").then_some(false)
+        }
+        let alphabet: [&[u8]; 12] = [
+            b"v",
+            b"V",
+            b"=",
+            b"s",
+            b"P",
+            b"f",
+            b"1",
+            b" ",
+            b"\x0b",
+            b"\t",
+            "\u{a0}".as_bytes(),
+            b"\xff",
+        ];
+        let mut t = Vec::new();
+        for n in 0..12usize.pow(6) {
+            t.clear();
+            let mut k = n;
+            while k > 0 {
+                t.extend_from_slice(alphabet[k % 12]);
+                k /= 12;
+            }
+            assert_eq!(version_of(&t), reference(&t), "{:?}", show(&t));
+            assert_eq!(is_spf(&t), reference(&t) == Some(true), "{:?}", show(&t));
         }
     }
 
