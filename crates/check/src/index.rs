@@ -133,7 +133,9 @@ pub struct Index<'z> {
 pub struct Text<'z> {
     pub record: &'z ZoneRecord,
     pub strings: Vec<&'z [u8]>,
-    pub joined: Vec<u8>,
+    /// The strings joined (RFC 7208 §3.3); a record of one string, which
+    /// most are, is borrowed rather than copied for each family that reads it.
+    pub joined: std::borrow::Cow<'z, [u8]>,
 }
 
 impl Names {
@@ -668,7 +670,10 @@ pub fn text_of(r: &ZoneRecord) -> Option<Text<'_>> {
     match &r.rdata {
         RData::TXT(t) => {
             let strings: Vec<&[u8]> = t.txt_data.iter().map(|s| &s[..]).collect();
-            let joined = strings.concat();
+            let joined = match strings[..] {
+                [one] => std::borrow::Cow::Borrowed(one),
+                _ => std::borrow::Cow::Owned(strings.concat()),
+            };
             Some(Text {
                 record: r,
                 strings,

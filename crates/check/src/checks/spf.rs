@@ -870,10 +870,11 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
     let mut exps = Vec::new();
     let mut seen_terms: Vec<&[u8]> = Vec::new();
     for term in &terms {
-        let span = ix.term_span(t, term.start, term.raw.len());
+        // Located only when a finding needs it: most terms are fine.
+        let span = || ix.term_span(t, term.start, term.raw.len());
         match &term.kind {
             Kind::Bad { id, msg, help } => {
-                let d = out.emit(id, span, owner, rtype, msg.clone());
+                let d = out.emit(id, span(), owner, rtype, msg.clone());
                 d.term(&t.strings, term.start, &term.raw);
                 if let Some(h) = help {
                     d.help(h.clone());
@@ -884,7 +885,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                 "exp" => {
                     exps.push(term);
                     if let Some((id, msg, help)) = check_domain_spec(value, "exp") {
-                        let d = out.emit(id, span, owner, rtype, msg);
+                        let d = out.emit(id, span(), owner, rtype, msg);
                         d.term(&t.strings, term.start, &term.raw);
                         if let Some(h) = help {
                             d.help(h);
@@ -895,7 +896,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     {
                         out.emit(
                             "SPF015",
-                            span,
+                            span(),
                             owner,
                             rtype,
                             format!(
@@ -916,7 +917,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         });
                     out.emit(
                         "SPF037",
-                        span,
+                        span(),
                         owner,
                         rtype,
                         format!("modifier `{other}=` is unknown and ignored"),
@@ -940,7 +941,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     };
                     out.emit(
                         "SPF030",
-                        span,
+                        span(),
                         owner,
                         rtype,
                         format!(
@@ -962,7 +963,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     };
                     out.emit(
                         "SPF036",
-                        span,
+                        span(),
                         owner,
                         rtype,
                         format!("`{}` appears twice{extra}", show(&term.raw)),
@@ -977,14 +978,14 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         all_seen.get_or_insert(term);
                         match qual {
                             b'+' => {
-                                out.emit("SPF010", span, owner, rtype, format!("`{}` authorises every host on the Internet to send as `{}`", show(&term.raw), fqdn(owner)))
+                                out.emit("SPF010", span(), owner, rtype, format!("`{}` authorises every host on the Internet to send as `{}`", show(&term.raw), fqdn(owner)))
                                     .help("use `-all` (or `~all` while testing)")
                                     .term(&t.strings, term.start, &term.raw);
                             }
                             b'?' => {
                                 out.emit(
                                     "SPF011",
-                                    span,
+                                    span(),
                                     owner,
                                     rtype,
                                     "`?all` (neutral) gives no protection",
@@ -998,7 +999,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     Mech::Ptr => {
                         out.emit(
                             "SPF009",
-                            span,
+                            span(),
                             owner,
                             rtype,
                             "`ptr` is slow, unreliable and deprecated (RFC 7208 §5.5)",
@@ -1045,7 +1046,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         if !ix.authoritative_for(&target) {
                             out.emit(
                                 "SPF025",
-                                span,
+                                span(),
                                 owner,
                                 rtype,
                                 format!(
@@ -1072,7 +1073,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         if let Some(why) = void {
                             out.emit(
                                 "SPF007",
-                                span,
+                                span(),
                                 owner,
                                 rtype,
                                 format!(
@@ -1087,7 +1088,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         if *mech == Mech::Mx && ix.mx(&target).len() > 10 {
                             out.emit(
                                 "SPF034",
-                                span,
+                                span(),
                                 owner,
                                 rtype,
                                 format!(
@@ -1102,7 +1103,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         if *mech == Mech::Include && spf_at(ix, &target).is_empty() {
                             out.emit(
                                 "SPF023",
-                                span,
+                                span(),
                                 owner,
                                 rtype,
                                 format!(
