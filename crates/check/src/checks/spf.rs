@@ -237,9 +237,13 @@ pub fn parse_term(raw: &[u8]) -> Kind {
         .iter()
         .position(|&b| b == b':' || b == b'/')
         .unwrap_or(body.len());
-    let name = show(&body[..name_end]).to_ascii_lowercase();
     let rest = &body[name_end..];
-    let Some(&(_, mech)) = MECHS.iter().find(|m| m.0 == name) else {
+    // Compared in place: a lower-cased copy per term showed in the profile.
+    let Some(&(name, mech)) = MECHS
+        .iter()
+        .find(|m| m.0.as_bytes().eq_ignore_ascii_case(&body[..name_end]))
+    else {
+        let name = show(&body[..name_end]).to_ascii_lowercase();
         let names: Vec<&str> = MECHS
             .iter()
             .map(|m| m.0)
