@@ -335,7 +335,7 @@ pub fn parse_term(raw: &[u8]) -> Kind {
                 }
             }
             if let Some(a) = &arg
-                && let Some((id, msg, help)) = check_domain_spec(a, &name)
+                && let Some((id, msg, help)) = check_domain_spec(a, name)
             {
                 return bad(id, msg, help);
             }
