@@ -48,27 +48,35 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         by_type.clear();
         by_type.extend_from_slice(owner_idx);
         by_type.sort_by_key(|&i| u16::from(ix.rtype(i)));
+        // The owner's facts are the same for each of its RRsets.
+        let at = Owner {
+            name: owner,
+            apex: ix.owner_is_apex(owner_idx),
+            cut: ix
+                .owner_cut_above(owner, owner_idx)
+                .filter(|cut| !cut.eq_ignore_root(owner)),
+        };
         for idx in by_type.chunk_by(|&a, &b| ix.rtype(a) == ix.rtype(b)) {
             recs.clear();
             recs.extend(idx.iter().map(|&i| &zone.records[i]));
-            rrset(ix, out, owner, owner_idx, ix.rtype(idx[0]), &recs);
+            rrset(ix, out, &at, ix.rtype(idx[0]), &recs);
         }
     }
 }
 
+/// An owner in the zone: its name, whether it is the apex, and the zone cut
+/// strictly above it, if any.
+struct Owner<'a> {
+    name: &'a Name,
+    apex: bool,
+    cut: Option<Name>,
+}
+
 /// The checks of one RRset.
-fn rrset(
-    ix: &Index<'_>,
-    out: &mut Out,
-    owner: &Name,
-    idx: &[usize],
-    t: RecordType,
-    recs: &[&ZoneRecord],
-) {
-    let origin = &ix.origin;
+fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&ZoneRecord]) {
+    let owner = at.name;
     let t = &t;
     {
-        let tname = t.to_string();
         // Duplicates and TTL differences within the RRset.
         for (j, r) in recs.iter().enumerate().skip(1) {
             // Equal wire forms decode to equal RDATA, so the cheap comparison
@@ -81,7 +89,7 @@ fn rrset(
                     "DNS009",
                     r.span,
                     owner,
-                    &tname,
+                    &t.to_string(),
                     "this record repeats an earlier one; servers keep only one copy",
                 )
                 .help("remove the duplicate")
@@ -94,21 +102,19 @@ fn rrset(
             .find(|r| r.ttl != recs[0].ttl)
             .filter(|_| *t != RecordType::RRSIG)
         {
-            out.emit("DNS010", r.span, owner, &tname, format!("TTLs differ within the {tname} RRset ({} and {}); servers answer with one TTL (RFC 2181 §5.2)", recs[0].ttl, r.ttl))
+            out.emit("DNS010", r.span, owner, &t.to_string(), format!("TTLs differ within the {t} RRset ({} and {}); servers answer with one TTL (RFC 2181 §5.2)", recs[0].ttl, r.ttl))
                 .help("give every record of the RRset the same TTL")
                 .related([recs[0].span]);
         }
         // Occluded data below a delegation (glue is allowed).
-        if let Some(cut) = ix.owner_cut_above(owner, idx)
-            && !cut.eq_ignore_root(owner)
-        {
+        if let Some(cut) = &at.cut {
             let glue = matches!(t, RecordType::A | RecordType::AAAA)
                 && ix
-                    .rrset(&cut, RecordType::NS)
+                    .rrset(cut, RecordType::NS)
                     .iter()
                     .any(|ns| matches!(&ns.rdata, RData::NS(n) if n.0.eq_ignore_root(owner)));
             if !glue {
-                out.emit("DNS005", recs[0].span, owner, &tname, format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))
+                out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(cut)))
                     .help("move it to the child zone");
             }
         }
@@ -118,7 +124,7 @@ fn rrset(
                     continue;
                 };
                 let target = &target.0;
-                let delegation = !owner.eq_ignore_root(origin);
+                let delegation = !at.apex;
                 if delegation && owner.zone_of(target) {
                     if ix.addresses(target).is_empty() {
                         out.emit("DNS004", r.span, owner, "NS", format!("`{}` is inside the delegated zone `{}` and needs glue, but has no A or AAAA here", fqdn(target), fqdn(owner)))
