@@ -6,7 +6,7 @@
 use super::{Out, closest, first_label, fqdn};
 use crate::index::{Index, Text, text_of};
 use hickory_proto::rr::{Name, RData, RecordType};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -568,14 +568,28 @@ struct Eval {
 }
 
 fn target_name(arg: &Option<Vec<u8>>, domain: &Name) -> Option<Name> {
+    // A zone's SPF records include the same few providers over and over,
+    // and parsing a name costs thousands of instructions: parsed names are
+    // kept per thread (the answer depends on the text alone).
+    thread_local! {
+        static PARSED: std::cell::RefCell<HashMap<Vec<u8>, Option<Name>>> = std::cell::RefCell::new(HashMap::new());
+    }
     match arg {
         None => Some(domain.clone()),
         Some(a) if a.contains(&b'%') => None,
-        Some(a) => {
+        Some(a) => PARSED.with_borrow_mut(|parsed| {
+            if let Some(n) = parsed.get(a) {
+                return n.clone();
+            }
             let s = show(a);
             let s = if s.ends_with('.') { s } else { format!("{s}.") };
-            Name::from_ascii(&s).ok()
-        }
+            let n = Name::from_ascii(&s).ok();
+            if parsed.len() >= 4096 {
+                parsed.clear();
+            }
+            parsed.insert(a.clone(), n.clone());
+            n
+        }),
     }
 }
 
