@@ -528,6 +528,28 @@ impl<'z> Index<'z> {
         }
     }
 
+    /// Whether a host name written as plain dotted text (no trailing dot) is
+    /// at or below the origin, without parsing it into a [`Name`]; `None`
+    /// when the text has escapes or empty or over-long labels (parse it then).
+    pub fn text_in_zone(&self, text: &str) -> Option<bool> {
+        if text.contains('\\') {
+            return None;
+        }
+        let mut key = Vec::with_capacity(text.len() + 2);
+        let mut starts = Vec::new();
+        for l in text.split('.') {
+            if l.is_empty() || l.len() > 63 {
+                return None;
+            }
+            starts.push(key.len());
+            key.push(l.len() as u8);
+            key.extend(l.bytes().map(|b| b.to_ascii_lowercase()));
+        }
+        key.push(0);
+        let origin = &self.n.origin_key[..];
+        Some(starts.iter().any(|&o| key[o..] == *origin) || origin == [0])
+    }
+
     pub fn in_zone(&self, name: &Name) -> bool {
         self.origin.zone_of(name)
     }
@@ -780,4 +802,44 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
         start: abs as u32,
         end: end as u32,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text test agrees with parsing the name and asking the origin.
+    #[test]
+    fn text_in_zone_agrees_with_parsed_names() {
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            "$ORIGIN Example.COM.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\n",
+            &mailzone_zone::MasterOptions::default(),
+        );
+        let ix = Index::new(&r.zone);
+        for text in [
+            "example.com",
+            "EXAMPLE.com",
+            "mail.example.com",
+            "a.b.Example.Com",
+            "example.org",
+            "xexample.com",
+            "com",
+            "example.com.evil.net",
+            "a..example.com",
+            "a\\.example.com",
+            "",
+        ] {
+            let parsed = Name::from_ascii(format!("{text}."))
+                .ok()
+                .map(|n| ix.in_zone(&n));
+            match ix.text_in_zone(text) {
+                Some(inside) => assert_eq!(Some(inside), parsed, "{text}"),
+                None => assert!(
+                    text.contains('\\') || text.split('.').any(str::is_empty),
+                    "{text}"
+                ),
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! tag-list and each tag's value, report URIs, and whether every mail domain
 //! is covered by a policy of its own or its zone apex.
 
-use super::dkim::tag_list;
+use super::dkim::{tag_list, tag_value};
 use super::spf::is_spf;
 use super::{Out, closest, fqdn, more_than_one};
 use crate::index::{Index, Text, text_of};
@@ -37,11 +37,12 @@ pub fn policy_of(text: &[u8]) -> Option<Policy> {
     if !is_dmarc(text) {
         return None;
     }
-    let tl = tag_list(text);
     Some(Policy {
-        p: tl.get("p")?.to_ascii_lowercase(),
-        sp: tl.get("sp").map(str::to_ascii_lowercase),
-        pct: tl.get("pct").and_then(|v| v.parse().ok()).unwrap_or(100),
+        p: tag_value(text, "p")?.to_ascii_lowercase(),
+        sp: tag_value(text, "sp").map(|v| v.to_ascii_lowercase()),
+        pct: tag_value(text, "pct")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100),
     })
 }
 
@@ -142,9 +143,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             "DMARC",
             "receivers then apply no DMARC",
         );
-        let domain = owner.base_name();
         for t in records {
-            check_record(ix, out, owner, &domain, t);
+            check_record(ix, out, owner, t);
         }
     }
     // Every mail domain needs a policy, its own or the apex's.
@@ -191,7 +191,9 @@ fn has_dmarc_cname(ix: &Index<'_>, n: &Name) -> bool {
     super::child("_dmarc", n).is_some_and(|d| ix.cname(&d).is_some())
 }
 
-fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &Text<'_>) {
+fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
+    // The domain the record is for, made only when a finding names it.
+    let domain = || owner.base_name();
     let joined = &t.joined;
     let at = |out: &mut Out, id: &'static str, pos: usize, len: usize, msg: String| {
         let span = ix.term_span(t, pos, len);
@@ -388,7 +390,12 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &
                     format!("`{uri}`: most receivers only send reports to mailto: URIs"),
                 );
             } else if let Some(d) = uri_domain(addr) {
-                let dest = Name::from_ascii(format!("{d}.")).ok();
+                // Most reports go to a domain of the zone itself: known
+                // without parsing the name, and then there is nothing to say.
+                let dest = match ix.text_in_zone(&d) {
+                    Some(true) => None,
+                    _ => Name::from_ascii(format!("{d}.")).ok(),
+                };
                 if dest.as_ref().is_some_and(|dn| !ix.origin.zone_of(dn)) {
                     at(
                         out,
@@ -397,7 +404,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &
                         tag.len() + 1 + v.len(),
                         format!(
                             "reports go to `{d}`, which must publish `{}._report._dmarc.{d} TXT \"v=DMARC1\"`; not verified offline",
-                            fqdn(domain).trim_end_matches('.')
+                            fqdn(&domain()).trim_end_matches('.')
                         ),
                     );
                 }
@@ -512,7 +519,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &
         );
     }
     if let Some(v) = tl.get("sp")
-        && !domain.eq_ignore_root(&ix.origin)
+        && !domain().eq_ignore_root(&ix.origin)
     {
         at(
             out,
@@ -521,7 +528,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, domain: &Name, t: &
             3 + v.len(),
             format!(
                 "`sp` here is ignored: subdomain policy comes from the organisational domain, not `{}`",
-                fqdn(domain)
+                fqdn(&domain())
             ),
         );
     }
