@@ -405,6 +405,17 @@ impl<'z> Index<'z> {
         })
     }
 
+    /// An owner's node: a dense id below [`Index::node_count`], for sets
+    /// and maps over owners that need no hashing.
+    pub fn owner_id(&self, idx: &[usize]) -> u32 {
+        self.n.rec_node[idx[0]]
+    }
+
+    /// How many names the index holds (owners and empty non-terminals).
+    pub fn node_count(&self) -> usize {
+        self.n.nodes.len()
+    }
+
     /// The type of record `i` of the zone.
     pub fn rtype(&self, i: usize) -> RecordType {
         self.n.rtypes[i]
