@@ -164,7 +164,10 @@ impl Snapshot {
     /// not served (the checks report them).
     pub fn compile(zone: &Zone) -> Snapshot {
         let origin = lower(&name_to_wire_bytes(&zone.origin));
-        let mut nodes: HashMap<Key, Node> = HashMap::default();
+        // Sized for a name per record or so, up front: growing a table of
+        // hundreds of thousands of nodes rehashes every key several times.
+        let mut nodes: HashMap<Key, Node> =
+            HashMap::with_capacity_and_hasher(zone.records.len(), Default::default());
         let mut serial = 0;
         let mut soa_ttl_min = u32::MAX;
         let mut records = 0;
@@ -172,6 +175,7 @@ impl Snapshot {
         // only for a new node.
         let mut wire = Vec::new();
         let mut key = Vec::new();
+        let mut rd = Vec::new();
         for r in &zone.records {
             mailzone_zone::record::name_to_wire_into(&r.owner, &mut wire);
             key.clear();
@@ -189,7 +193,7 @@ impl Snapshot {
                 RData::SRV(s) => Some(lower(&name_to_wire_bytes(&s.target))),
                 _ => None,
             };
-            let rd_wire = r.rdata_wire();
+            mailzone_zone::record::rdata_to_wire_into(&r.rdata, &mut rd);
             if let RData::SOA(soa) = &r.rdata {
                 serial = soa.serial;
                 soa_ttl_min = r.ttl.min(soa.minimum);
@@ -221,9 +225,9 @@ impl Snapshot {
                 Some(set) => {
                     // RFC 2181 §5.2: one TTL per RRset; the checks report differences.
                     set.ttl = set.ttl.min(r.ttl);
-                    if !set.rdata.iter().any(|d| *d.wire == *rd_wire) {
+                    if !set.rdata.iter().any(|d| *d.wire == *rd) {
                         set.rdata.push(Rdata {
-                            wire: rd_wire.into_boxed_slice(),
+                            wire: rd.as_slice().into(),
                             target,
                             ttl: r.ttl,
                         });
@@ -233,7 +237,7 @@ impl Snapshot {
                     rtype: t,
                     ttl: r.ttl,
                     rdata: vec![Rdata {
-                        wire: rd_wire.into_boxed_slice(),
+                        wire: rd.as_slice().into(),
                         target,
                         ttl: r.ttl,
                     }],

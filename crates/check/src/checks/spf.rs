@@ -810,7 +810,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (owner, idx) in mx_owners {
         let mx = ix.mx_of(idx);
         let null = mx.iter().all(|m| m.2.is_root());
-        if !null && !has_spf[ix.owner_id(idx) as usize] && owner.iter().next() != Some(b"*".as_slice()) {
+        if !null
+            && !has_spf[ix.owner_id(idx) as usize]
+            && owner.iter().next() != Some(b"*".as_slice())
+        {
             out.emit("SPF026", mx[0].0.span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
                 .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
         }
