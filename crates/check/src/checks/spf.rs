@@ -499,7 +499,7 @@ pub fn is_spf(t: &[u8]) -> bool {
 }
 
 /// Splits the terms after the version on single spaces, with their offsets.
-fn terms(joined: &[u8]) -> Vec<(usize, &[u8])> {
+pub fn terms(joined: &[u8]) -> Vec<(usize, &[u8])> {
     let mut v = Vec::new();
     let mut i = 6;
     while i < joined.len() {

@@ -3,23 +3,28 @@
 
 use super::dkim::tag_list;
 use super::dmarc::{is_dmarc, policy_of};
-use super::spf::{Kind, Mech, is_spf, parse_record};
+use super::spf::{Kind, Mech, is_spf, parse_term, terms};
 use super::{Out, child, fqdn};
 use crate::index::Index;
 use hickory_proto::rr::{Name, RecordType};
 
 /// Whether an SPF record authorises anyone: any term other than `-all`/`~all`.
 fn authorises(t: &crate::index::Text<'_>) -> bool {
-    parse_record(t).iter().any(|term| match &term.kind {
-        Kind::Dir {
-            mech: Mech::All,
-            qual,
-            ..
-        } => *qual == b'+' || *qual == b'?',
-        Kind::Dir { .. } => true,
-        Kind::Mod { name, .. } => name == "redirect",
-        Kind::Bad { .. } => false,
-    })
+    // Term by term, stopping at the first that authorises: a term that
+    // does not parse stays invalid however the record's strings join, so
+    // the whole-record parse would say nothing more.
+    terms(&t.joined)
+        .into_iter()
+        .any(|(_, raw)| match &parse_term(raw) {
+            Kind::Dir {
+                mech: Mech::All,
+                qual,
+                ..
+            } => *qual == b'+' || *qual == b'?',
+            Kind::Dir { .. } => true,
+            Kind::Mod { name, .. } => name == "redirect",
+            Kind::Bad { .. } => false,
+        })
 }
 
 fn has_dkim(ix: &Index<'_>, d: &Name) -> bool {
