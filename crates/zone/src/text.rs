@@ -11,7 +11,10 @@ pub fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let mut i = 0;
     while i < raw.len() {
         if raw[i] != b'\\' {
-            let run = raw[i..].iter().position(|&b| b == b'\\').unwrap_or(raw.len() - i);
+            let run = raw[i..]
+                .iter()
+                .position(|&b| b == b'\\')
+                .unwrap_or(raw.len() - i);
             out.extend_from_slice(&raw[i..i + run]);
             i += run;
             continue;

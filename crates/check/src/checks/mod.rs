@@ -333,3 +333,20 @@ pub fn first_label(n: &Name) -> FirstLabel {
 pub fn child(label: &str, n: &Name) -> Option<Name> {
     Name::from_ascii(label).ok()?.append_domain(n).ok()
 }
+
+/// Calls `f` with every text of up to `len` pieces drawn from `alphabet`
+/// (as the digits of a counter, so each text is built once): the unit tests
+/// hold quick byte scans to the slow paths they stand in for with it.
+#[cfg(test)]
+pub(crate) fn for_each_text(alphabet: &[&[u8]], len: u32, mut f: impl FnMut(&[u8])) {
+    let mut t = Vec::new();
+    for n in 0..alphabet.len().pow(len) {
+        t.clear();
+        let mut k = n;
+        while k > 0 {
+            t.extend_from_slice(alphabet[k % alphabet.len()]);
+            k /= alphabet.len();
+        }
+        f(&t);
+    }
+}
