@@ -36,6 +36,22 @@ impl Key {
         k
     }
 
+    /// The key of `<label>.<name>` (`label` one plain label, e.g. `_dmarc`),
+    /// or `None` when that name would be longer than a name can be.
+    fn child_of(n: &Name, label: &str) -> Option<Key> {
+        let parent = Key::of(n);
+        let len = 1 + label.len() + parent.len;
+        if label.is_empty() || label.len() > 63 || label.contains('.') || len > 255 {
+            return None;
+        }
+        let mut k = Key { buf: [0; 256], len };
+        k.buf[0] = label.len() as u8;
+        k.buf[1..=label.len()].copy_from_slice(label.as_bytes());
+        k.buf[1..=label.len()].make_ascii_lowercase();
+        k.buf[1 + label.len()..len].copy_from_slice(parent.bytes());
+        Some(k)
+    }
+
     /// The key of a name in uncompressed wire form (labels, then the root).
     pub fn of_wire(wire: &[u8]) -> Key {
         let mut k = Key {
@@ -616,12 +632,33 @@ impl<'z> Index<'z> {
     /// wildcard that covers it when it does not exist (RFC 4592 §3.3.1); the
     /// flag says which.
     fn answering(&self, name: &Name) -> Option<(u32, bool)> {
-        let (id, depth) = self.n.closest(&Key::of(name))?;
+        self.answering_key(&Key::of(name))
+    }
+
+    fn answering_key(&self, key: &Key) -> Option<(u32, bool)> {
+        let (id, depth) = self.n.closest(key)?;
         if depth == 0 {
             return Some((id, true));
         }
         let wild = self.n.nodes[id as usize].wild;
         (wild != NONE).then_some((wild, false))
+    }
+
+    /// The TXT records a query for `<label>.<name>` would get (wildcards
+    /// included), without building that name: asked for `_dmarc` of every
+    /// mail domain.
+    pub fn texts_under(&self, name: &Name, label: &str) -> Vec<Text<'z>> {
+        let Some(k) = Key::child_of(name, label) else {
+            return Vec::new();
+        };
+        match self.answering_key(&k) {
+            Some((id, _)) => self
+                .of_type_in(id, RecordType::TXT)
+                .into_iter()
+                .filter_map(text_of)
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     /// Records of a type that a query for `name` would get, with wildcard
@@ -818,6 +855,46 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Looking up `<label>.<name>` by key finds what building the name and
+    /// looking it up finds, wildcards and case included.
+    #[test]
+    fn texts_under_agrees_with_building_the_name() {
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            "$ORIGIN example.com.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\n\
+             _dmarc 3600 IN TXT \"v=DMARC1; p=none\"\n\
+             _DMARC.Shop 3600 IN TXT \"v=DMARC1; p=reject\"\n\
+             *.wild 3600 IN TXT \"covered\"\n\
+             a.b.c 3600 IN A 192.0.2.1\n",
+            &mailzone_zone::MasterOptions::default(),
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let ix = Index::new(&r.zone);
+        // 250 bytes on the wire: `_dmarc` below it would be too long.
+        let long = format!(
+            "{}.{}.example.com.",
+            vec!["x".repeat(60); 3].join("."),
+            "y".repeat(53)
+        );
+        for d in [
+            "example.com.",
+            "shop.example.com.",
+            "SHOP.example.com.",
+            "wild.example.com.",
+            "b.c.example.com.",
+            "other.example.com.",
+            "example.net.",
+            long.as_str(),
+        ] {
+            let d = Name::from_ascii(d).unwrap();
+            let spans = |v: Vec<Text<'_>>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
+            let built = crate::checks::child("_dmarc", &d)
+                .map(|n| spans(ix.texts(&n)))
+                .unwrap_or_default();
+            assert_eq!(spans(ix.texts_under(&d, "_dmarc")), built, "{d}");
+        }
+    }
 
     /// The text test agrees with parsing the name and asking the origin.
     #[test]

@@ -117,12 +117,10 @@ fn is_dkim_text(t: &[u8]) -> bool {
     if t.starts_with(b"v=DKIM1") {
         return true;
     }
-    if !may_have_tag(t, b'p') {
-        return false;
-    }
-    let tl = tag_list(t);
-    tl.get("p").is_some()
-        && (tl.get("k").is_some() || tl.get("v").is_some_and(|v| v.eq_ignore_ascii_case("DKIM1")))
+    may_have_tag(t, b'p')
+        && tag_value(t, "p").is_some()
+        && (tag_value(t, "k").is_some()
+            || tag_value(t, "v").is_some_and(|v| v.eq_ignore_ascii_case("DKIM1")))
 }
 
 fn domainkey_pos(n: &Name) -> Option<usize> {

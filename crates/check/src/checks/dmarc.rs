@@ -48,14 +48,11 @@ pub fn policy_of(text: &[u8]) -> Option<Policy> {
 
 /// The DMARC policy that applies to `domain`: its own `_dmarc`, else the zone apex's.
 pub fn policy_for(ix: &Index<'_>, domain: &Name) -> Option<Policy> {
-    for d in [domain.clone(), ix.origin.clone()] {
-        if let Some(n) = super::child("_dmarc", &d)
-            && let Some(p) = ix.texts(&n).iter().find_map(|t| policy_of(&t.joined))
-        {
-            return Some(p);
-        }
-    }
-    None
+    [domain, &ix.origin].into_iter().find_map(|d| {
+        ix.texts_under(d, "_dmarc")
+            .iter()
+            .find_map(|t| policy_of(&t.joined))
+    })
 }
 
 fn uri_domain(uri: &str) -> Option<String> {

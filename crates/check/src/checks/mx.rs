@@ -31,27 +31,24 @@ fn non_routable(ip: IpAddr) -> bool {
 
 /// The exchange looks like an address: a dotted quad at its start, or an IPv6 literal.
 fn address_like(n: &Name) -> Option<String> {
-    let labels: Vec<&[u8]> = n.iter().collect();
-    if labels.len() >= 4
-        && labels[..4].iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 3
-                && l.iter().all(u8::is_ascii_digit)
-                && String::from_utf8_lossy(l)
-                    .parse::<u16>()
-                    .is_ok_and(|v| v <= 255)
-        })
-    {
+    // Asked of every MX target: the labels are read in place, and the
+    // address text is made only for a target that is one.
+    let octet = |l: &[u8]| {
+        !l.is_empty()
+            && l.len() <= 3
+            && l.iter().all(u8::is_ascii_digit)
+            && l.iter().fold(0u16, |v, d| v * 10 + u16::from(d - b'0')) <= 255
+    };
+    if n.iter().len() >= 4 && n.iter().take(4).all(octet) {
         return Some(
-            labels[..4]
-                .iter()
+            n.iter()
+                .take(4)
                 .map(|l| String::from_utf8_lossy(l))
                 .collect::<Vec<_>>()
                 .join("."),
         );
     }
-    labels
-        .iter()
+    n.iter()
         .find(|l| l.contains(&b':'))
         .map(|l| String::from_utf8_lossy(l).into_owned())
 }

@@ -1048,24 +1048,13 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                 u32::from(*a) as u128,
                                 *len,
                                 32,
-                                &a.to_string(),
+                                a,
                             );
                         }
                     }
                     Mech::Ip6 => {
                         if let Some((a, len)) = net6 {
-                            net_checks(
-                                ix,
-                                out,
-                                owner,
-                                t,
-                                term,
-                                pass,
-                                u128::from(*a),
-                                *len,
-                                128,
-                                &a.to_string(),
-                            );
+                            net_checks(ix, out, owner, t, term, pass, u128::from(*a), *len, 128, a);
                         }
                     }
                     Mech::A | Mech::Mx | Mech::Exists | Mech::Include => {
@@ -1290,9 +1279,10 @@ fn net_checks(
     addr: u128,
     len: u8,
     bits: u8,
-    shown: &str,
+    shown: &dyn std::fmt::Display,
 ) {
-    let span = ix.term_span(t, term.start, term.raw.len());
+    // Located and printed only for a finding: most networks are fine.
+    let span = || ix.term_span(t, term.start, term.raw.len());
     let host_mask: u128 = if len >= bits {
         0
     } else {
@@ -1301,7 +1291,7 @@ fn net_checks(
     if pass && len == 0 {
         out.emit(
             "SPF010",
-            span,
+            span(),
             owner,
             "TXT",
             format!(
@@ -1316,7 +1306,7 @@ fn net_checks(
     if addr & host_mask != 0 {
         out.emit(
             "SPF032",
-            span,
+            span(),
             owner,
             "TXT",
             format!("`{shown}/{len}` has host bits set; it covers the whole /{len} network"),
@@ -1337,7 +1327,7 @@ fn net_checks(
         };
         out.emit(
             "SPF033",
-            span,
+            span(),
             owner,
             "TXT",
             format!("`{}` authorises {count}", show(&term.raw)),

@@ -62,9 +62,12 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .collect();
         let dmarc = ix
             .owner_may_answer_underscore(idx)
-            .then(|| child("_dmarc", d))
-            .flatten()
-            .and_then(|n| ix.texts(&n).into_iter().find(|t| is_dmarc(&t.joined)));
+            .then(|| {
+                ix.texts_under(d, "_dmarc")
+                    .into_iter()
+                    .find(|t| is_dmarc(&t.joined))
+            })
+            .flatten();
         let policy = dmarc.as_ref().and_then(|t| policy_of(&t.joined));
         if let Some(s) = spf.first() {
             let sends = authorises(s);
