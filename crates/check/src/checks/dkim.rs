@@ -55,15 +55,31 @@ pub fn tag_list(text: &[u8]) -> Tags<'_> {
     }
 }
 
-/// The value of the first tag named `k`, as [`Tags::get`] finds it, without
-/// building the list (asked of every DMARC record more than once).
-pub fn tag_value<'a>(text: &'a [u8], k: &str) -> Option<Cow<'a, str>> {
+/// The first value of each tag in `keys`, as [`Tags::get`] finds them, in
+/// one pass and without building the list (asked of every DMARC record
+/// and of every TXT record that might be a DKIM key).
+pub fn tag_values<'a, const N: usize>(text: &'a str, keys: [&str; N]) -> [Option<&'a str>; N] {
+    let mut found = [None; N];
+    for part in text.split(';') {
+        let Some((name, v)) = part.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if let Some(i) = keys.iter().position(|&k| k == name)
+            && found[i].is_none()
+        {
+            found[i] = Some(v.trim());
+        }
+    }
+    found
+}
+
+/// A record's text as `str`: borrowed when it is UTF-8, as tag lists read it.
+pub fn text_str(text: &[u8]) -> Cow<'_, str> {
+    // `from_utf8` first: the lossy decoder's own validation is slower.
     match std::str::from_utf8(text) {
-        Ok(s) => s.split(';').find_map(|part| {
-            let (name, v) = part.split_once('=')?;
-            (name.trim() == k).then(|| Cow::Borrowed(v.trim()))
-        }),
-        Err(_) => tag_list(text).get(k).map(|v| Cow::Owned(v.to_string())),
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(text),
     }
 }
 
@@ -117,10 +133,12 @@ fn is_dkim_text(t: &[u8]) -> bool {
     if t.starts_with(b"v=DKIM1") {
         return true;
     }
-    may_have_tag(t, b'p')
-        && tag_value(t, "p").is_some()
-        && (tag_value(t, "k").is_some()
-            || tag_value(t, "v").is_some_and(|v| v.eq_ignore_ascii_case("DKIM1")))
+    if !may_have_tag(t, b'p') {
+        return false;
+    }
+    let text = text_str(t);
+    let [p, k, v] = tag_values(&text, ["p", "k", "v"]);
+    p.is_some() && (k.is_some() || v.is_some_and(|v| v.eq_ignore_ascii_case("DKIM1")))
 }
 
 fn domainkey_pos(n: &Name) -> Option<usize> {
@@ -556,13 +574,11 @@ mod tests {
         crate::checks::for_each_text(&alphabet, 6, |t| {
             let tl = tag_list(t);
             let has = tl.get("p").is_some();
-            for k in ["p", "k", "v"] {
-                assert_eq!(
-                    tag_value(t, k).as_deref(),
-                    tl.get(k),
-                    "{:?}",
-                    String::from_utf8_lossy(t)
-                );
+            let keys = ["p", "k", "v"];
+            let text = text_str(t);
+            let quick = tag_values(&text, keys);
+            for (k, q) in keys.iter().zip(quick) {
+                assert_eq!(q, tl.get(k), "{:?}", String::from_utf8_lossy(t));
             }
             let may = may_have_tag(t, b'p');
             assert!(may || !has, "{:?}", String::from_utf8_lossy(t));

@@ -2,7 +2,7 @@
 //! tag-list and each tag's value, report URIs, and whether every mail domain
 //! is covered by a policy of its own or its zone apex.
 
-use super::dkim::{tag_list, tag_value};
+use super::dkim::{tag_list, tag_values, text_str};
 use super::spf::is_spf;
 use super::{Out, closest, fqdn, more_than_one};
 use crate::index::{Index, Text, text_of};
@@ -37,12 +37,12 @@ pub fn policy_of(text: &[u8]) -> Option<Policy> {
     if !is_dmarc(text) {
         return None;
     }
+    let text = text_str(text);
+    let [p, sp, pct] = tag_values(&text, ["p", "sp", "pct"]);
     Some(Policy {
-        p: tag_value(text, "p")?.to_ascii_lowercase(),
-        sp: tag_value(text, "sp").map(|v| v.to_ascii_lowercase()),
-        pct: tag_value(text, "pct")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100),
+        p: p?.to_ascii_lowercase(),
+        sp: sp.map(str::to_ascii_lowercase),
+        pct: pct.and_then(|v| v.parse().ok()).unwrap_or(100),
     })
 }
 
