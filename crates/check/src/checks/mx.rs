@@ -275,22 +275,28 @@ fn target(ix: &Index<'_>, out: &mut Out, owner: &Name, r: &mailzone_zone::ZoneRe
 }
 
 fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
+    // The cheap tests first: most owners without MX are hosts, with an
+    // address but no sign of taking mail.
+    if !ix.owner_may_have(idx, RecordType::A) && !ix.owner_may_have(idx, RecordType::AAAA) {
+        return;
+    }
+    let apex = ix.owner_is_apex(idx);
+    let spf = ix.owner_may_have(idx, RecordType::TXT)
+        && ix
+            .of_type(idx, RecordType::TXT)
+            .into_iter()
+            .filter_map(crate::index::text_of)
+            .any(|t| is_spf(&t.joined));
+    let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
+    if !apex && !spf && !dmarc {
+        return;
+    }
     let addr = ix
         .of_type(idx, RecordType::A)
         .into_iter()
         .chain(ix.of_type(idx, RecordType::AAAA))
         .next();
     let Some(a) = addr else { return };
-    let apex = ix.owner_is_apex(idx);
-    let spf = ix
-        .of_type(idx, RecordType::TXT)
-        .into_iter()
-        .filter_map(crate::index::text_of)
-        .any(|t| is_spf(&t.joined));
-    let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
-    if !apex && !spf && !dmarc {
-        return;
-    }
     // An MX host's own SPF record is for HELO checks (SPF039), not a sign it takes mail.
     let mx_host = ix.is_mx_target(owner);
     if (apex || (spf && !mx_host) || dmarc) && ix.cname(owner).is_none() {
