@@ -36,19 +36,18 @@ impl Key {
         k
     }
 
-    /// The key of `<label>.<name>` (`label` one plain label, e.g. `_dmarc`),
-    /// or `None` when that name would be longer than a name can be.
-    fn child_of(n: &Name, label: &str) -> Option<Key> {
+    /// The key of `<labels>.<name>` (`labels` plain dotted text, e.g.
+    /// `_smtp._tls`), or `None` when a label is empty or too long or the
+    /// name would be longer than a name can be.
+    fn child_of(n: &Name, labels: &str) -> Option<Key> {
         let parent = Key::of(n);
-        let len = 1 + label.len() + parent.len;
-        if label.is_empty() || label.len() > 63 || label.contains('.') || len > 255 {
-            return None;
-        }
-        let mut k = Key { buf: [0; 256], len };
-        k.buf[0] = label.len() as u8;
-        k.buf[1..=label.len()].copy_from_slice(label.as_bytes());
-        k.buf[1..=label.len()].make_ascii_lowercase();
-        k.buf[1 + label.len()..len].copy_from_slice(parent.bytes());
+        let mut k = Key {
+            buf: [0; 256],
+            len: 0,
+        };
+        k.len = push_labels(labels, &mut k.buf[..255 - parent.len])?;
+        k.buf[k.len..k.len + parent.len].copy_from_slice(parent.bytes());
+        k.len += parent.len;
         Some(k)
     }
 
@@ -78,6 +77,23 @@ impl Key {
             Some(o)
         })
     }
+}
+
+/// Writes plain dotted text (no escapes, no trailing dot) as lower-case wire
+/// labels at the start of `out`, without the root; the length written, or
+/// `None` when a label is empty or over 63 bytes or `out` is too short.
+fn push_labels(text: &str, out: &mut [u8]) -> Option<usize> {
+    let mut len = 0;
+    for l in text.split('.') {
+        if l.is_empty() || l.len() > 63 || len + 1 + l.len() > out.len() {
+            return None;
+        }
+        out[len] = l.len() as u8;
+        out[len + 1..len + 1 + l.len()].copy_from_slice(l.as_bytes());
+        out[len + 1..len + 1 + l.len()].make_ascii_lowercase();
+        len += 1 + l.len();
+    }
+    Some(len)
 }
 
 const NONE: u32 = u32::MAX;
@@ -562,19 +578,13 @@ impl<'z> Index<'z> {
         if text.contains('\\') {
             return None;
         }
-        let mut key = Vec::with_capacity(text.len() + 2);
-        let mut starts = Vec::new();
-        for l in text.split('.') {
-            if l.is_empty() || l.len() > 63 {
-                return None;
-            }
-            starts.push(key.len());
-            key.push(l.len() as u8);
-            key.extend(l.bytes().map(|b| b.to_ascii_lowercase()));
-        }
-        key.push(0);
+        let mut k = Key {
+            buf: [0; 256],
+            len: 0,
+        };
+        k.len = push_labels(text, &mut k.buf[..255])? + 1;
         let origin = &self.n.origin_key[..];
-        Some(starts.iter().any(|&o| key[o..] == *origin) || origin == [0])
+        Some(k.suffixes().any(|o| k.bytes()[o..] == *origin))
     }
 
     pub fn in_zone(&self, name: &Name) -> bool {
@@ -609,18 +619,7 @@ impl<'z> Index<'z> {
     /// Whether `<label>.<name>` exists (labels as written, e.g. `_smtp._tls`),
     /// without building a `Name`.
     pub fn child_exists(&self, name: &Name, label: &str) -> bool {
-        let k = Key::of(name);
-        let mut buf = [0u8; 512];
-        let mut len = 0;
-        for l in label.split('.') {
-            buf[len] = l.len() as u8;
-            for (i, b) in l.bytes().enumerate() {
-                buf[len + 1 + i] = b.to_ascii_lowercase();
-            }
-            len += 1 + l.len();
-        }
-        buf[len..len + k.len].copy_from_slice(k.bytes());
-        self.n.find(&buf[..len + k.len]).is_some()
+        Key::child_of(name, label).is_some_and(|k| self.n.find(k.bytes()).is_some())
     }
 
     /// The name exists: it owns records or has names below it.
