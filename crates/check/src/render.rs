@@ -125,22 +125,15 @@ pub fn write_json<W: std::io::Write>(reports: &[Report], mut out: W) -> std::io:
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         // Rendering runs ahead of writing by at most one chunk per thread,
         // so memory stays bounded however many findings there are.
+        let mut first = true;
         for group in chunks.chunks(threads) {
             let rendered: Vec<Vec<u8>> = if group.len() == 1 {
-                vec![render_chunk(
-                    group[0],
-                    &paths,
-                    std::ptr::eq(group[0], chunks[0]),
-                )]
+                vec![render_chunk(group[0], &paths)]
             } else {
                 std::thread::scope(|s| {
                     let handles: Vec<_> = group
                         .iter()
-                        .map(|c| {
-                            let first = std::ptr::eq(*c, chunks[0]);
-                            let paths = &paths;
-                            s.spawn(move || render_chunk(c, paths, first))
-                        })
+                        .map(|c| s.spawn(|| render_chunk(c, &paths)))
                         .collect();
                     handles
                         .into_iter()
@@ -149,7 +142,9 @@ pub fn write_json<W: std::io::Write>(reports: &[Report], mut out: W) -> std::io:
                 })
             };
             for r in rendered {
-                out.write_all(&r)?;
+                // Every element comes after a comma but the very first.
+                out.write_all(if first { &r[1..] } else { &r })?;
+                first = false;
             }
         }
         head.extend_from_slice(b"\n      ]\n    }");
@@ -162,14 +157,13 @@ pub fn write_json<W: std::io::Write>(reports: &[Report], mut out: W) -> std::io:
     out.write_all(&head)
 }
 
-/// One run of diagnostics as array elements; `first` leaves out the comma
-/// that separates a chunk from the one before it.
-fn render_chunk(diags: &[Diagnostic], paths: &[String], first: bool) -> Vec<u8> {
+/// One run of diagnostics as array elements, each after `,` and a newline.
+fn render_chunk(diags: &[Diagnostic], paths: &[String]) -> Vec<u8> {
     let mut b = Vec::with_capacity(diags.len() * 640);
     let path =
         |f: mailzone_zone::FileId| paths.get(f.0 as usize).map_or("<unknown>", String::as_str);
-    for (i, d) in diags.iter().enumerate() {
-        b.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
+    for d in diags {
+        b.extend_from_slice(b",\n");
         b.extend_from_slice(b"        {\n          \"id\": ");
         string(&mut b, d.id);
         field(&mut b, "severity");
