@@ -30,8 +30,8 @@ impl Tags<'_> {
 
 /// Parses `tag=value; tag=value`, case-sensitive tag names, folding whitespace.
 pub fn tag_list(text: &[u8]) -> Tags<'_> {
-    match std::str::from_utf8(text) {
-        Ok(s) => {
+    match text_str(text) {
+        Cow::Borrowed(s) => {
             let (tags, error) = split_tags(s);
             Tags {
                 tags: tags
@@ -41,8 +41,7 @@ pub fn tag_list(text: &[u8]) -> Tags<'_> {
                 error,
             }
         }
-        Err(_) => {
-            let s = String::from_utf8_lossy(text);
+        Cow::Owned(s) => {
             let (tags, error) = split_tags(&s);
             Tags {
                 tags: tags
