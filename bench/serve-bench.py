@@ -21,9 +21,13 @@ Serve mode (default):
 
 Load mode (--load [RECORDS]): bench/gen-zone.py's zone of RECORDS records
 (default 1,000,000); per server the wall time from start until the zone's
-SOA is answered, and RSS then; each server pinned to CPU 0, or with
---all-cores free to use every core (mailzone checks on two threads and
-compiles beside them; NSD and Knot read one zone on one thread).
+SOA is answered, and until the server has settled (its CPU time no longer
+grows: mailzone's checks done, the read zone freed), with RSS then; each
+server pinned to CPU 0, or with --all-cores free to use every core. mailzone
+runs twice: with on_error = "warn", as in the throughput rounds, where the
+zone answers as soon as it is compiled and the checks end after; and with
+"refuse" (mailzone-refuse), where it answers only once the checks found no
+error.
 
 Instruction mode (--instructions): the same zone and query mix, 100,000
 queries answered by the engine alone (bench/probe's mailzone-replay, no
@@ -201,7 +205,21 @@ class Server:
                 sys.exit(f"{self.name} did not answer within {timeout} s")
             time.sleep(0.02)
         self.ready = time.monotonic() - t0
+        self.t0 = t0
         return self.ready
+
+    def settle(self, quiet=0.5, timeout=300):
+        """Seconds from start until the server's CPU time (every process of
+        it) stopped growing for `quiet` seconds."""
+        last, since = cpu_seconds(self.proc.pid), time.monotonic()
+        while time.monotonic() - self.t0 < timeout:
+            time.sleep(0.05)
+            now = cpu_seconds(self.proc.pid)
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+        return since - self.t0
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -222,10 +240,11 @@ def make_servers(zone_file, names, workers):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         port = free_port()
-        if name == "mailzone":
+        if name in ("mailzone", "mailzone-refuse"):
+            on_error = "refuse" if name == "mailzone-refuse" else "warn"
             with open(os.path.join(d, "mailzone.toml"), "w") as f:
                 f.write(f'version = 1\n[[zone]]\nname = "{ORIGIN}"\nfile = "{zone_file}"\n'
-                        f'[zone.check]\non_error = "warn"\n'
+                        f'[zone.check]\non_error = "{on_error}"\n'
                         f'[server]\nlisten = ["127.0.0.1:{port}"]\nworkers = {workers}\n'
                         f'max_tcp_connections = 1024\n[log]\nlevel = "warn"\n')
             made.append(Server(name, port, [mailzone, "serve", "--config", "mailzone.toml"], d))
@@ -389,18 +408,23 @@ def load_mode():
     print(f"zone: {args.load} records (bench/gen-zone.py), time until its SOA is answered, RSS then; "
           f"servers {where}")
     res = {}
-    for name in args.servers.split(","):
+    names = args.servers.split(",")
+    if "mailzone" in names:
+        names.insert(names.index("mailzone") + 1, "mailzone-refuse")
+    print(f"{'':15} {'answers':>9} {'settled':>9} {'RSS':>10}")
+    for name in names:
         for s in make_servers(gen, [name], args.workers):
             try:
                 t = s.start(ORIGIN)
+                done = s.settle()
                 res[name] = (t, rss_mib(s.proc.pid))
-                print(f"{name:9} {t:7.2f} s  RSS {res[name][1]:6.0f} MiB", flush=True)
+                print(f"{name:15} {t:7.2f} s {done:7.2f} s {res[name][1]:6.0f} MiB", flush=True)
             finally:
                 s.stop()
-    if "mailzone" in res:
-        for other in [n for n in res if n != "mailzone"]:
-            print(f"  mailzone / {other}: load time {ratio(res['mailzone'][0], res[other][0])}, "
-                  f"RSS {ratio(res['mailzone'][1], res[other][1])}")
+    for m in [n for n in ("mailzone", "mailzone-refuse") if n in res]:
+        for other in [n for n in res if not n.startswith("mailzone")]:
+            print(f"  {m} / {other}: time to answer {ratio(res[m][0], res[other][0])}, "
+                  f"RSS settled {ratio(res[m][1], res[other][1])}")
 
 
 def instructions_mode():

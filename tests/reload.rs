@@ -583,3 +583,83 @@ fn a_toml_zone_reloads_when_only_its_key_file_changes() {
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[test]
+fn a_zone_served_despite_its_findings_answers_before_its_checks_end() {
+    let dir = common::scratch_dir("reload-early");
+    write(&dir.join("reload.zone"), &zone(1));
+    // An SPF error: refused under the default on_error, served under "warn".
+    let other = |v: u32| {
+        zone(v).replace("reload.test.", "other.test.").replace(
+            "\"v=spf1 mx -all\"",
+            "\"v=spf1 inlcude:_spf.example.net -all\"",
+        )
+    };
+    write(&dir.join("other.zone"), &other(1));
+    let zones = format!(
+        "{ZONE_TABLE}[[zone]]\nname = \"other.test.\"\nfile = \"other.zone\"\n[zone.check]\non_error = \"warn\"\n"
+    );
+    let d = Daemon::start(&dir, "identity = \"ns1.reload.test\"", &zones);
+    let serial = |name: &str| {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        let (_, q) = query(name, RecordType::SOA);
+        s.send_to(&q, d.addr()).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.recv(&mut buf).unwrap();
+        let m = Message::from_vec(&buf[..n]).unwrap();
+        m.answers.iter().find_map(|r| match &r.data {
+            RData::SOA(soa) => Some(soa.serial),
+            _ => None,
+        })
+    };
+    assert_eq!(serial("reload.test."), Some(1001));
+    assert_eq!(serial("other.test."), Some(1001));
+    let st = d.status();
+    let other_status = st["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "other.test.")
+        .cloned()
+        .unwrap();
+    assert!(other_status["errors"].as_u64().unwrap() > 0, "{st}");
+    // A reload of the warn zone alone publishes it early too, and keeps
+    // every other zone served.
+    write(&dir.join("other.zone"), &other(2));
+    let o = d.mailzone(&["reload", "other.test."]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(serial("other.test."), Some(1002));
+    assert_eq!(serial("reload.test."), Some(1001));
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    // Per zone, in the order logged: answering (published) comes before
+    // loaded (checks done) for the warn zone, and never for the other.
+    let events: Vec<(&str, &str)> = log
+        .lines()
+        .filter_map(|l| {
+            let zone = ["reload.test.", "other.test."]
+                .into_iter()
+                .find(|z| l.contains(&format!("zone=\"{z}\"")))?;
+            let what = if l.contains("zone answering; its checks are still running") {
+                "answering"
+            } else if l.contains("zone loaded") {
+                "loaded"
+            } else {
+                return None;
+            };
+            Some((zone, what))
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("reload.test.", "loaded"),
+            ("other.test.", "answering"),
+            ("other.test.", "loaded"),
+            ("other.test.", "answering"),
+            ("other.test.", "loaded"),
+        ],
+        "{log}"
+    );
+}

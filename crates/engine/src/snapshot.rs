@@ -343,7 +343,7 @@ impl Snapshot {
 /// The zones served, routed by longest matching origin. Snapshots are shared
 /// (`Arc`) so a reload that changes one zone rebuilds the catalog without
 /// copying or recompiling the others.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Catalog {
     zones: HashMap<Key, Arc<Snapshot>>,
     /// Answers to CHAOS TXT `id.server.`/`hostname.bind.` and
@@ -372,6 +372,11 @@ impl Catalog {
             tsig_keys: Vec::new(),
             secondaries: HashMap::default(),
         }
+    }
+
+    /// Adds a zone, or replaces the one with the same origin.
+    pub fn insert(&mut self, s: Arc<Snapshot>) {
+        self.zones.insert(s.origin.clone(), s);
     }
 
     pub fn zones(&self) -> impl Iterator<Item = &Snapshot> {

@@ -1,5 +1,5 @@
-//! `mailzone serve`: loads the config and its zones, binds the listeners, and
-//! runs until SIGTERM or SIGINT. Reloads (SIGHUP, the control socket, file
+//! `mailzone serve`: loads the config, binds the listeners, loads the zones,
+//! and runs until SIGTERM or SIGINT. Reloads (SIGHUP, the control socket, file
 //! changes), re-signing and secondary refreshes (timers, NOTIFY) are done by
 //! one reload thread, at a lower CPU priority than the listeners so a large
 //! zone loading never slows answers.
@@ -48,17 +48,9 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
         }
     };
     init_logging(&cfg.log);
-    let (reloader, catalog) = Reloader::start(config_path, cfg.clone());
-    let status = reloader.status_handle();
-    let watched: crate::watch::WatchList = Arc::new(Mutex::new(reloader.watched_files()));
+    let mut reloader = Reloader::new(config_path, cfg.clone());
+    let catalog = reloader.published();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    let reload_thread = {
-        let watched = watched.clone();
-        std::thread::Builder::new()
-            .name("reload".into())
-            .spawn(move || reload_loop(reloader, jobs_rx, watched))
-            .map_err(|e| e.to_string())?
-    };
     let limits = Limits {
         udp_payload: cfg.server.udp_payload,
         tcp_idle: Duration::from_secs(cfg.server.tcp_idle_timeout),
@@ -71,8 +63,12 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?;
     let control_path = cfg.server.control_socket.clone();
-    let result = rt.block_on(async {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The listeners come up before the zones load: a zone that may be
+    // served whatever its checks find answers as soon as it is compiled
+    // (see `load_zone_publishing`); the others answer REFUSED until they
+    // are loaded, as a server that is not authoritative for them must.
+    let mut tasks = rt.block_on(async {
         let mut tasks = Vec::new();
         for a in &cfg.server.listen {
             let addr: SocketAddr = a
@@ -103,6 +99,19 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
                 stop_rx.clone(),
             )));
         }
+        Ok::<_, String>(tasks)
+    })?;
+    reloader.load_all();
+    let status = reloader.status_handle();
+    let watched: crate::watch::WatchList = Arc::new(Mutex::new(reloader.watched_files()));
+    let reload_thread = {
+        let watched = watched.clone();
+        std::thread::Builder::new()
+            .name("reload".into())
+            .spawn(move || reload_loop(reloader, jobs_rx, watched))
+            .map_err(|e| e.to_string())?
+    };
+    let result = rt.block_on(async {
         if let Some(p) = &control_path {
             let l = control::bind(p)?;
             tracing::info!(socket = %p.display(), "control socket (mailzone reload, mailzone status)");

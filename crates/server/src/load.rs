@@ -4,7 +4,8 @@
 //! publishes, so the caller decides what keeps serving.
 
 use hickory_proto::rr::{Name, RData};
-use mailzone_check::{Diagnostic, Severity, apply_policy, checks::check_zone_with};
+use mailzone_check::checks::{check_zone_on, check_zone_with};
+use mailzone_check::{Diagnostic, Severity, apply_policy};
 use mailzone_config::{SerialPolicy, ZoneConfig};
 use mailzone_engine::Snapshot;
 use mailzone_zone::{ErrorKind, MasterOptions, SourceMap, Zone};
@@ -155,14 +156,31 @@ pub struct Attempt {
 /// serial rules); `force` accepts a serial that goes backwards; `resign`
 /// says the server signs again by itself (a new serial even if nothing changed).
 pub fn load_zone(z: &ZoneConfig, prev: Option<&Served>, force: bool, resign: bool) -> Attempt {
-    load(z, prev, force, resign, false).0
+    load(z, prev, force, resign, false, None).0
+}
+
+/// What [`load_zone_publishing`] hands a snapshot to, to serve it at once.
+pub type Publish<'a> = &'a dyn Fn(&Arc<Snapshot>);
+
+/// [`load_zone`] that, when the zone is served whatever its checks find
+/// (`on_error = "warn"`), hands the snapshot to `publish` as soon as it is
+/// compiled, before the checks are done: a large zone answers seconds
+/// sooner. The attempt still comes back with every finding, and holds the
+/// same snapshot.
+pub fn load_zone_publishing(
+    z: &ZoneConfig,
+    prev: Option<&Served>,
+    force: bool,
+    publish: Publish<'_>,
+) -> Attempt {
+    load(z, prev, force, false, false, Some(publish)).0
 }
 
 /// The zone as the server would serve it after a fresh start (signed when
 /// configured), for `mailzone zone dump --config`, so outside tools can
 /// verify exactly what is served.
 pub fn served_zone(z: &ZoneConfig) -> Result<Zone, Failure> {
-    match load(z, None, false, false, true) {
+    match load(z, None, false, false, true, None) {
         (
             Attempt {
                 result: Err((_, f)),
@@ -180,6 +198,7 @@ fn load(
     force: bool,
     resign: bool,
     keep: bool,
+    early: Option<Publish<'_>>,
 ) -> (Attempt, Option<Zone>) {
     let started = Instant::now();
     let origin = crate::parse_origin(&z.name).ok();
@@ -237,28 +256,101 @@ fn load(
     // as long as the checks do, and a load of the 1M-record bench zone
     // finished a fifth sooner on two cores. What they build is dropped when the checks or the serial rules
     // refuse the zone; refusals are reported in the same order as before.
-    let content = content_hash(&r.zone);
+    // The content hash (a pass over every record) decides the serial only
+    // against a version served before, or under a serial the server sets;
+    // a first load under the file's serial hashes once the zone is built
+    // (and, under on_error = "warn", already served).
+    let serial_needs_content = prev.is_some() || z.serial != SerialPolicy::File;
+    let early_content = serial_needs_content.then(|| content_hash(&r.zone));
     let file_serial = soa_serial(&r.zone).unwrap_or(0);
-    let settled = settle_serial(z, prev, force, resign, content, file_serial);
+    let settled = settle_serial(
+        z,
+        prev,
+        force,
+        resign,
+        early_content.unwrap_or_default(),
+        file_serial,
+    );
     if let Ok((serial, _)) = &settled
         && *serial != file_serial
     {
         set_soa_serial(&mut r.zone, *serial);
     }
+    // The snapshot as it will be served: with who may transfer it and,
+    // for IXFR, what changed since the version served now.
+    let ready = |mut snapshot: Snapshot| -> Arc<Snapshot> {
+        if !z.transfer.is_empty() {
+            let acl = z.transfer.clone();
+            snapshot.transfer =
+                mailzone_engine::transfer::TransferPolicy(Some(Arc::new(move |ip| {
+                    acl.iter().any(|p| p.contains(ip))
+                })));
+        } else if z.transfer_key.is_some() {
+            // Refused by default; allowed to the listed prefixes, or, when
+            // only a key is required, to whoever signs with it.
+            snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(|_| true)));
+        }
+        snapshot.transfer_key = z
+            .transfer_key
+            .as_deref()
+            .and_then(|k| hickory_proto::rr::Name::from_ascii(k).ok());
+        if let Some(p) = prev {
+            snapshot.journal = mailzone_engine::transfer::extend_journal(&p.snapshot, &snapshot);
+        }
+        Arc::new(snapshot)
+    };
     let build = || -> Option<Result<Built, String>> {
         settled.as_ref().ok()?;
         Some(match &z.dnssec {
-            None => Ok((Snapshot::compile(&r.zone), None, None)),
+            None => Ok((ready(Snapshot::compile(&r.zone)), None, None)),
             Some(d) => sign(&r.zone, d)
-                .map(|(signed, at)| (Snapshot::compile(&signed), Some(signed), Some(at))),
+                .map(|(signed, at)| (ready(Snapshot::compile(&signed)), Some(signed), Some(at))),
         })
     };
-    let (mut diags, built) = std::thread::scope(|s| {
-        let built = s.spawn(build);
-        let diags = check_zone_with(&r.zone, names);
-        // A panic while compiling or signing is our bug; let it surface.
-        (diags, built.join().expect("compiling the zone panicked"))
-    });
+    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let (mut diags, built, content) =
+        if let Some(early) = early.filter(|_| z.check.serve_with_errors) {
+            // Nothing the checks find keeps this zone from being served, so it
+            // is published as soon as it is compiled and the findings follow.
+            // The compile has a core to itself: the checks run on the other
+            // one beside it, or after it on a single CPU.
+            std::thread::scope(|s| {
+                let mut names = names;
+                let checks = parallel.then(|| {
+                    let names = names.take();
+                    s.spawn(|| check_zone_on(&r.zone, names, 1))
+                });
+                let built = build();
+                if let Some(Ok((snapshot, _, _))) = &built {
+                    early(snapshot);
+                    tracing::info!(
+                        zone = name,
+                        ms = started.elapsed().as_millis() as u64,
+                        "zone answering; its checks are still running"
+                    );
+                }
+                let content = early_content.unwrap_or_else(|| content_hash(&r.zone));
+                let diags = match checks {
+                    Some(h) => h.join().expect("a check family panicked"),
+                    None => check_zone_with(&r.zone, names),
+                };
+                (diags, built, content)
+            })
+        } else {
+            std::thread::scope(|s| {
+                let built = s.spawn(|| {
+                    let built = build();
+                    (
+                        built,
+                        early_content.unwrap_or_else(|| content_hash(&r.zone)),
+                    )
+                });
+                let diags = check_zone_with(&r.zone, names);
+                // A panic while compiling or signing is our bug; let it surface.
+                let (built, content) = built.join().expect("compiling the zone panicked");
+                (diags, built, content)
+            })
+        };
     let pairs = |v: &[mailzone_config::Override]| {
         v.iter()
             .map(|o| (o.id.clone(), o.reason.clone()))
@@ -289,7 +381,7 @@ fn load(
         Ok(s) => s,
         Err(reason) => return fail(FailKind::Serial, reason, &[], &r.zone.sources),
     };
-    let (mut snapshot, signed_zone, resign_at) = match built {
+    let (snapshot, signed_zone, resign_at) = match built {
         Some(Ok(b)) => b,
         Some(Err(e)) => {
             tracing::error!(zone = name, "{e}");
@@ -297,24 +389,6 @@ fn load(
         }
         None => unreachable!("the serial was settled, so the zone was built"),
     };
-    // Refused by default; allowed to the listed prefixes, or, when only a
-    // key is required, to whoever signs with it.
-    if !z.transfer.is_empty() {
-        let acl = z.transfer.clone();
-        snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(move |ip| {
-            acl.iter().any(|p| p.contains(ip))
-        })));
-    } else if z.transfer_key.is_some() {
-        snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(|_| true)));
-    }
-    snapshot.transfer_key = z
-        .transfer_key
-        .as_deref()
-        .and_then(|k| hickory_proto::rr::Name::from_ascii(k).ok());
-    if let Some(p) = prev {
-        // What changed since the version served now, for IXFR.
-        snapshot.journal = mailzone_engine::transfer::extend_journal(&p.snapshot, &snapshot);
-    }
     for n in &notes {
         tracing::warn!(zone = name, "{n}");
     }
@@ -332,7 +406,7 @@ fn load(
         inputs,
         result: Ok(Served {
             records: snapshot.records,
-            snapshot: Arc::new(snapshot),
+            snapshot,
             content,
             serial,
             file_serial,
@@ -349,7 +423,7 @@ fn load(
 
 /// A zone ready to serve: its snapshot, the signed zone when it is signed,
 /// and when to sign it again.
-type Built = (Snapshot, Option<Zone>, Option<SystemTime>);
+type Built = (Arc<Snapshot>, Option<Zone>, Option<SystemTime>);
 
 /// The serial to serve under the zone's serial policy, with notes for the
 /// log; `Err` when the file's serial goes backwards and `force` is not set.

@@ -3,11 +3,13 @@
 //! the catalog. Whatever fails leaves the zone serving what it served before,
 //! and the failure (with every diagnostic) is kept for `mailzone status`.
 
-use crate::load::{Attempt, FailKind, Failure, Inputs, Served, load_zone, rfc3339};
+use crate::load::{
+    Attempt, FailKind, Failure, Inputs, Served, load_zone, load_zone_publishing, rfc3339,
+};
 use crate::{Published, parse_origin};
 use mailzone_check::Diagnostic;
 use mailzone_config::{Config, ZoneConfig};
-use mailzone_engine::Catalog;
+use mailzone_engine::{Catalog, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -172,13 +174,22 @@ pub fn load_config(path: &Path) -> Result<Config, Failure> {
 impl Reloader {
     /// Loads every zone of a config that loaded, and publishes them.
     pub fn start(config_path: &Path, config: Config) -> (Reloader, Published) {
+        let mut r = Reloader::new(config_path, config);
+        r.load_all();
+        let published = r.published.clone();
+        (r, published)
+    }
+
+    /// A reloader serving no zone yet (but the server's identity and
+    /// keys), so that listeners can answer while [`Reloader::load_all`]
+    /// loads.
+    pub fn new(config_path: &Path, config: Config) -> Reloader {
         let now = SystemTime::now();
-        let published: Published = Arc::new(arc_swap::ArcSwap::from_pointee(Catalog::default()));
         let mut r = Reloader {
             config_path: config_path.to_path_buf(),
-            config: config.clone(),
+            config,
             slots: Vec::new(),
-            published: published.clone(),
+            published: Arc::new(arc_swap::ArcSwap::from_pointee(Catalog::default())),
             status: Arc::default(),
             started: now,
             config_loaded: now,
@@ -186,14 +197,38 @@ impl Reloader {
             reloads: 0,
             notified: Default::default(),
         };
+        r.publish();
+        r
+    }
+
+    pub fn published(&self) -> Published {
+        self.published.clone()
+    }
+
+    /// Adds one zone's new snapshot to the catalog served now, for
+    /// [`load_zone_publishing`]. Only the reload thread publishes, so
+    /// nothing else changes the catalog between the load and the swap.
+    fn publish_early(published: Published) -> impl Fn(&Arc<Snapshot>) {
+        move |s| {
+            let mut cat = Catalog::clone(&published.load());
+            cat.insert(s.clone());
+            published.store(Arc::new(cat));
+        }
+    }
+
+    /// Loads every zone of the config, publishing each as soon as it may be
+    /// served, then publishes them all.
+    pub fn load_all(&mut self) {
         let mut outcome = Outcome::default();
-        r.slots = config
+        let config = self.config.clone();
+        let early = Self::publish_early(self.published.clone());
+        self.slots = config
             .zones
             .iter()
             .map(|z| {
                 let mut slot = Slot::new(z);
                 if !awaiting_transfer(z) {
-                    let attempt = load_zone(z, None, false, false);
+                    let attempt = load_zone_publishing(z, None, false, &early);
                     apply(&mut slot, attempt, &mut outcome);
                     // A secondary's copy on disk counts from when it was written.
                     let written = std::fs::metadata(&z.file).and_then(|m| m.modified()).ok();
@@ -207,18 +242,17 @@ impl Reloader {
             .collect();
         // Secondaries learn of versions published from now on; at start
         // they find this one by their own refresh.
-        r.notified = r
+        self.notified = self
             .slots
             .iter()
             .filter_map(|s| Some((s.cfg.name.clone(), s.served.as_ref()?.serial)))
             .collect();
-        r.publish();
-        if r.slots.iter().all(|s| s.served.is_none()) {
+        self.publish();
+        if self.slots.iter().all(|s| s.served.is_none()) {
             tracing::error!(
                 "no zone is served: fix the zones and reload (SIGHUP or `mailzone reload`)"
             );
         }
-        (r, published)
     }
 
     fn slot(&self, name: &str) -> Option<&Slot> {
@@ -520,14 +554,24 @@ impl Reloader {
                 outcome.notes.push(n);
             }
         }
-        // Load what changed, without applying anything yet.
+        // Load what changed, without applying anything yet. With the config
+        // unchanged every zone that loads is applied, so one that may be
+        // served whatever its checks find is published as soon as it is
+        // compiled; a changed config is applied whole or not at all.
+        let early = Self::publish_early(self.published.clone());
         let staged: Vec<(Slot, Option<Attempt>)> = config
             .zones
             .iter()
             .map(|z| {
                 let mut slot = self.slot(&z.name).cloned().unwrap_or_else(|| Slot::new(z));
-                let attempt = (!awaiting_transfer(z) && needs_load(&slot, z, force))
-                    .then(|| load_zone(z, slot.served.as_ref(), force, false));
+                let attempt = (!awaiting_transfer(z) && needs_load(&slot, z, force)).then(|| {
+                    let prev = slot.served.as_ref();
+                    if config_changed {
+                        load_zone(z, prev, force, false)
+                    } else {
+                        load_zone_publishing(z, prev, force, &early)
+                    }
+                });
                 if slot.sec.is_none() && !z.primary.is_empty() {
                     slot.sec = Slot::new(z).sec;
                 }
@@ -619,7 +663,8 @@ impl Reloader {
         };
         let cfg = slot.cfg.clone();
         if !awaiting_transfer(&cfg) && needs_load(slot, &cfg, force) {
-            let attempt = load_zone(&cfg, slot.served.as_ref(), force, false);
+            let early = Self::publish_early(self.published.clone());
+            let attempt = load_zone_publishing(&cfg, slot.served.as_ref(), force, &early);
             apply(slot, attempt, &mut outcome);
         } else {
             outcome.zones.push(unchanged(slot));

@@ -30,6 +30,12 @@ pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
 /// [`check_zone`] with the zone's names already indexed while it was read
 /// (a [`NameStream`]).
 pub fn check_zone_with(zone: &Zone, names: Option<Names>) -> Vec<Diagnostic> {
+    check_zone_on(zone, names, 2)
+}
+
+/// [`check_zone_with`] on `threads` threads (at least one): a server that
+/// compiles the zone at the same time leaves a core to the compile.
+pub fn check_zone_on(zone: &Zone, names: Option<Names>, threads: usize) -> Vec<Diagnostic> {
     type Family = fn(&Index<'_>, &mut Out);
     const FAMILIES: &[Family] = &[
         spf::run,
@@ -55,10 +61,12 @@ pub fn check_zone_with(zone: &Zone, names: Option<Names>) -> Vec<Diagnostic> {
         out.diags
     };
     let mut d = std::thread::scope(|s| {
-        let b = s.spawn(run);
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
         let mut a = run();
-        // A panic in a check is our bug; let it surface as one.
-        a.extend(b.join().expect("a check family panicked"));
+        for b in others {
+            // A panic in a check is our bug; let it surface as one.
+            a.extend(b.join().expect("a check family panicked"));
+        }
         a
     });
     // Keys first, then one permutation: moving the large diagnostics through
