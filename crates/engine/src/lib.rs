@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod sign;
 pub mod snapshot;
+pub mod stream;
 pub mod transfer;
 
 pub use answer::{ClientCtx, answer, answer_general};

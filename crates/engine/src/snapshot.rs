@@ -165,121 +165,201 @@ pub const T_IXFR: u16 = 251;
 pub const T_AXFR: u16 = 252;
 pub const T_ANY: u16 = 255;
 
-impl Snapshot {
-    /// Compiles a zone that read without errors. Records outside the origin are
-    /// not served (the checks report them).
-    pub fn compile(zone: &Zone) -> Snapshot {
-        let origin = lower(&name_to_wire_bytes(&zone.origin));
-        // Sized up front for a name per two records (mail zones run 1.5 to
-        // 2 records a name): growing a table of hundreds of thousands of
-        // nodes rehashes every key several times. A table sized for one name
-        // per record doubled the buckets of the 1M-record bench zone (and
-        // its RSS by about 90 MiB).
-        let mut nodes = Nodes::with_capacity_and_hasher(zone.records.len() / 2, Default::default());
-        let mut serial = 0;
-        let mut soa_ttl_min = u32::MAX;
-        let mut records = 0;
-        // Buffers reused for every record; the owner's key is allocated
-        // only for a new node.
-        let mut wire = Vec::new();
-        let mut key = Vec::new();
-        let mut rd = Vec::new();
-        for r in &zone.records {
-            mailzone_zone::record::name_to_wire_into(&r.owner, &mut wire);
-            key.clear();
-            key.extend_from_slice(&wire);
-            // Label lengths are at most 63, below `A`: only letters change.
-            key.make_ascii_lowercase();
-            if !key.ends_with(&origin) {
-                continue;
+/// What compiling needs to know of a record's RDATA besides its wire form:
+/// whose addresses go in the additional section, and the SOA's numbers.
+/// Taken from hickory's variant, so RDATA of an unknown type that happens
+/// to carry an MX's type code is not read as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Other,
+    Mx,
+    Ns,
+    Srv,
+    Soa,
+}
+
+impl Shape {
+    pub fn of(rdata: &RData) -> Shape {
+        match rdata {
+            RData::MX(_) => Shape::Mx,
+            RData::NS(_) => Shape::Ns,
+            RData::SRV(_) => Shape::Srv,
+            RData::SOA(_) => Shape::Soa,
+            _ => Shape::Other,
+        }
+    }
+
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn from_code(c: u8) -> Shape {
+        [Shape::Other, Shape::Mx, Shape::Ns, Shape::Srv, Shape::Soa]
+            .get(usize::from(c))
+            .copied()
+            .unwrap_or(Shape::Other)
+    }
+}
+
+/// Offset of the serial in an SOA's wire RDATA: after its two names.
+fn soa_serial_at(rd: &[u8]) -> Option<usize> {
+    let name_end = |mut p: usize| -> Option<usize> {
+        loop {
+            let l = *rd.get(p)? as usize;
+            if l == 0 {
+                return Some(p + 1);
             }
-            records += 1;
-            let t = u16::from(r.rtype());
-            mailzone_zone::record::rdata_to_wire_into(&r.rdata, &mut rd);
-            // The target's name is in the RDATA just encoded (uncompressed),
-            // after MX's preference and SRV's priority, weight and port.
-            let target = match &r.rdata {
-                RData::MX(_) => Some(lower(&rd[2..])),
-                RData::NS(_) => Some(lower(&rd)),
-                RData::SRV(_) => Some(lower(&rd[6..])),
-                _ => None,
-            };
-            if let RData::SOA(soa) = &r.rdata {
-                serial = soa.serial;
-                soa_ttl_min = r.ttl.min(soa.minimum);
+            p += 1 + l;
+        }
+    };
+    let p = name_end(name_end(0)?)?;
+    (rd.len() >= p + 20).then_some(p)
+}
+
+/// Builds a [`Snapshot`] one record at a time, in the zone's order: from a
+/// read zone ([`Snapshot::compile`]) or while the zone is being read
+/// ([`CompileStream`]); both feed the same [`Compiler::add`].
+pub struct Compiler {
+    origin: Key,
+    nodes: Nodes,
+    serial: u32,
+    soa_ttl_min: u32,
+    records: usize,
+    key: Vec<u8>,
+}
+
+impl Compiler {
+    /// `records` is the zone's size, or a guess at it.
+    pub fn new(origin: &hickory_proto::rr::Name, records: usize) -> Compiler {
+        Compiler {
+            origin: lower(&name_to_wire_bytes(origin)),
+            // Sized up front for a name per two records (mail zones run 1.5
+            // to 2 records a name): growing a table of hundreds of thousands
+            // of nodes rehashes every key several times. A table sized for
+            // one name per record doubled the buckets of the 1M-record bench
+            // zone (and its RSS by about 90 MiB).
+            nodes: Nodes::with_capacity_and_hasher(records / 2, Default::default()),
+            serial: 0,
+            soa_ttl_min: u32::MAX,
+            records: 0,
+            key: Vec::new(),
+        }
+    }
+
+    /// One record: its owner's and its RDATA's uncompressed wire forms (case
+    /// kept). Records outside the origin are not served (the checks report
+    /// them).
+    pub fn add(&mut self, owner: &[u8], rtype: u16, ttl: u32, shape: Shape, rd: &[u8]) {
+        let key = &mut self.key;
+        key.clear();
+        key.extend_from_slice(owner);
+        // Label lengths are at most 63, below `A`: only letters change.
+        key.make_ascii_lowercase();
+        let origin = &self.origin;
+        if !key.ends_with(origin) {
+            return;
+        }
+        self.records += 1;
+        let t = rtype;
+        // The target's name is in the RDATA (uncompressed), after MX's
+        // preference and SRV's priority, weight and port.
+        let target = match shape {
+            Shape::Mx => rd.get(2..).map(lower),
+            Shape::Ns => Some(lower(rd)),
+            Shape::Srv => rd.get(6..).map(lower),
+            Shape::Soa | Shape::Other => None,
+        };
+        if shape == Shape::Soa
+            && let Some(p) = soa_serial_at(rd)
+        {
+            let u = |o: usize| u32::from_be_bytes([rd[o], rd[o + 1], rd[o + 2], rd[o + 3]]);
+            self.serial = u(p);
+            self.soa_ttl_min = ttl.min(u(p + 16));
+        }
+        let nodes = &mut self.nodes;
+        // One probe for a name already seen; a new one is inserted where
+        // the probe ended, and its ancestors after it.
+        let (node, new) = match nodes.entry_ref(key.as_slice()) {
+            EntryRef::Occupied(o) => (o.into_mut(), false),
+            EntryRef::Vacant(v) => {
+                let k: Key = key.as_slice().into();
+                (v.insert_with_key(k, Node::default()), true)
             }
-            // One probe for a name already seen; a new one is inserted
-            // where the probe ended, and its ancestors after it.
-            let (node, new) = match nodes.entry_ref(key.as_slice()) {
-                EntryRef::Occupied(o) => (o.into_mut(), false),
-                EntryRef::Vacant(v) => {
-                    let k: Key = key.as_slice().into();
-                    (v.insert_with_key(k, Node::default()), true)
+        };
+        if node.rrsets.is_empty() {
+            // The first record names the node as the zone writes it (an
+            // empty non-terminal made earlier has the lower-cased name).
+            node.name = owner.into();
+        }
+        match node.rrsets.iter_mut().find(|s| s.rtype == t) {
+            Some(set) => {
+                // RFC 2181 §5.2: one TTL per RRset; the checks report differences.
+                set.ttl = set.ttl.min(ttl);
+                if !set.rdata.iter().any(|d| *d.wire == *rd) {
+                    // (As for the RRsets below.)
+                    set.rdata.reserve_exact(1);
+                    set.rdata.push(Rdata {
+                        wire: rd.into(),
+                        target,
+                        ttl,
+                    });
                 }
-            };
-            if node.rrsets.is_empty() {
-                // The first record names the node as the zone writes it (an
-                // empty non-terminal made earlier has the lower-cased name).
-                node.name = wire.as_slice().into();
             }
-            match node.rrsets.iter_mut().find(|s| s.rtype == t) {
-                Some(set) => {
-                    // RFC 2181 §5.2: one TTL per RRset; the checks report differences.
-                    set.ttl = set.ttl.min(r.ttl);
-                    if !set.rdata.iter().any(|d| *d.wire == *rd) {
-                        // (As for the RRsets below.)
-                        set.rdata.reserve_exact(1);
-                        set.rdata.push(Rdata {
-                            wire: rd.as_slice().into(),
-                            target,
-                            ttl: r.ttl,
-                        });
-                    }
+            None => {
+                // Most names hold one or two RRsets and most RRsets one
+                // record: grown one at a time, not four at once as a Vec's
+                // first push does, the 1M-record bench zone's snapshot took
+                // 100 MiB less (and compiled sooner, for the pages it did
+                // not have to fault in).
+                node.rrsets.reserve_exact(1);
+                node.rrsets.push(RRset {
+                    rtype: t,
+                    ttl,
+                    rdata: vec![Rdata {
+                        wire: rd.into(),
+                        target,
+                        ttl,
+                    }],
+                    encoded: std::sync::OnceLock::new(),
+                })
+            }
+        }
+        if t == T_NS && **key != **origin {
+            node.cut = true;
+        }
+        if new {
+            // Empty non-terminals: every ancestor up to the origin exists.
+            for off in suffixes(key).skip(1) {
+                let anc = &key[off..];
+                if anc.len() < origin.len() {
+                    break;
                 }
-                None => {
-                    // Most names hold one or two RRsets and most RRsets one
-                    // record: grown one at a time, not four at once as a
-                    // Vec's first push does, the 1M-record bench zone's
-                    // snapshot took 100 MiB less (and compiled sooner, for
-                    // the pages it did not have to fault in).
-                    node.rrsets.reserve_exact(1);
-                    node.rrsets.push(RRset {
-                        rtype: t,
-                        ttl: r.ttl,
-                        rdata: vec![Rdata {
-                            wire: rd.as_slice().into(),
-                            target,
-                            ttl: r.ttl,
-                        }],
-                        encoded: std::sync::OnceLock::new(),
-                    })
-                }
-            }
-            if t == T_NS && *key != *origin {
-                node.cut = true;
-            }
-            if new {
-                // Empty non-terminals: every ancestor up to the origin exists.
-                for off in suffixes(&key).skip(1) {
-                    let anc = &key[off..];
-                    if anc.len() < origin.len() {
-                        break;
-                    }
-                    match nodes.entry_ref(anc) {
-                        EntryRef::Occupied(_) => break,
-                        EntryRef::Vacant(v) => {
-                            v.insert_with_key(
-                                anc.into(),
-                                Node {
-                                    name: anc.into(),
-                                    ..Node::default()
-                                },
-                            );
-                        }
+                match nodes.entry_ref(anc) {
+                    EntryRef::Occupied(_) => break,
+                    EntryRef::Vacant(v) => {
+                        v.insert_with_key(
+                            anc.into(),
+                            Node {
+                                name: anc.into(),
+                                ..Node::default()
+                            },
+                        );
                     }
                 }
             }
         }
+    }
+
+    /// The snapshot of every record added.
+    pub fn finish(self) -> Snapshot {
+        let Compiler {
+            origin,
+            mut nodes,
+            serial,
+            soa_ttl_min,
+            records,
+            ..
+        } = self;
         let diverted: Vec<Key> = nodes
             .keys()
             .filter(|k| {
@@ -321,6 +401,49 @@ impl Snapshot {
             } else {
                 soa_ttl_min
             },
+        }
+    }
+}
+
+impl Snapshot {
+    /// Compiles a zone that read without errors. Records outside the origin are
+    /// not served (the checks report them).
+    pub fn compile(zone: &Zone) -> Snapshot {
+        let mut c = Compiler::new(&zone.origin, zone.records.len());
+        // Buffers reused for every record.
+        let mut wire = Vec::new();
+        let mut rd = Vec::new();
+        for r in &zone.records {
+            mailzone_zone::record::name_to_wire_into(&r.owner, &mut wire);
+            mailzone_zone::record::rdata_to_wire_into(&r.rdata, &mut rd);
+            let t = u16::from(r.rtype());
+            c.add(&wire, t, r.ttl, Shape::of(&r.rdata), &rd);
+        }
+        c.finish()
+    }
+
+    /// Gives every SOA record the serial the server settled on, as compiling
+    /// the zone with that serial would have: two SOA records that differed
+    /// only in their serial become one.
+    pub fn set_serial(&mut self, serial: u32) {
+        self.serial = serial;
+        for node in self.nodes.values_mut() {
+            let Some(set) = node.rrsets.iter_mut().find(|s| s.rtype == T_SOA) else {
+                continue;
+            };
+            for d in &mut set.rdata {
+                if let Some(p) = soa_serial_at(&d.wire) {
+                    d.wire[p..p + 4].copy_from_slice(&serial.to_be_bytes());
+                }
+            }
+            let mut i = 1;
+            while i < set.rdata.len() {
+                if set.rdata[..i].iter().any(|d| d.wire == set.rdata[i].wire) {
+                    set.rdata.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
         }
     }
 

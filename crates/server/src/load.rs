@@ -8,6 +8,7 @@ use mailzone_check::checks::{check_zone_on, check_zone_with};
 use mailzone_check::{Diagnostic, Severity, apply_policy};
 use mailzone_config::{SerialPolicy, ZoneConfig};
 use mailzone_engine::Snapshot;
+use mailzone_engine::stream::CompileStream;
 use mailzone_zone::{ErrorKind, MasterOptions, SourceMap, Zone};
 use serde::{Deserialize, Serialize};
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -202,23 +203,34 @@ fn load(
 ) -> (Attempt, Option<Zone>) {
     let started = Instant::now();
     let origin = crate::parse_origin(&z.name).ok();
-    // The checks' name index is built on a second thread while the file is
-    // read.
+    // The checks' name index and the snapshot (of an unsigned zone; a
+    // signed one is compiled once signed) are built on threads of their own
+    // while the file is read.
     // (Master files run 50 to 70 bytes a record.)
     let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
     let mut stream = origin
         .as_ref()
         .filter(|_| mailzone_check::checks::NameStream::pays(guess))
         .map(|o| mailzone_check::checks::NameStream::start(o, guess));
+    let mut compiling = origin
+        .as_ref()
+        .filter(|_| z.dnssec.is_none() && CompileStream::pays(guess))
+        .map(|o| CompileStream::start(o, guess));
     let opts = MasterOptions {
         origin,
         ..MasterOptions::default()
     };
-    let mut r = match stream.as_mut() {
-        Some(s) => {
-            mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, w| s.observe(rec, w))
-        }
-        None => mailzone_zone::read_zone_file(&z.file, &opts),
+    let mut r = if stream.is_some() || compiling.is_some() {
+        mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, w| {
+            if let Some(s) = stream.as_mut() {
+                s.observe(rec, w);
+            }
+            if let Some(c) = compiling.as_mut() {
+                c.observe(rec, w);
+            }
+        })
+    } else {
+        mailzone_zone::read_zone_file(&z.file, &opts)
     };
     let names = stream.map(|s| s.finish());
     let name = z.name.as_str();
@@ -271,10 +283,12 @@ fn load(
         early_content.unwrap_or_default(),
         file_serial,
     );
-    if let Ok((serial, _)) = &settled
-        && *serial != file_serial
-    {
-        set_soa_serial(&mut r.zone, *serial);
+    let new_serial = match &settled {
+        Ok((serial, _)) if *serial != file_serial => Some(*serial),
+        _ => None,
+    };
+    if let Some(serial) = new_serial {
+        set_soa_serial(&mut r.zone, serial);
     }
     // The snapshot as it will be served: with who may transfer it and,
     // for IXFR, what changed since the version served now.
@@ -302,7 +316,18 @@ fn load(
     let build = || -> Option<Result<Built, String>> {
         settled.as_ref().ok()?;
         Some(match &z.dnssec {
-            None => Ok((ready(Snapshot::compile(&r.zone)), None, None)),
+            None => {
+                let streamed = compiling
+                    .and_then(|c| c.finish(&r.zone.origin, r.zone.records.len()))
+                    .map(|mut s| {
+                        if let Some(serial) = new_serial {
+                            s.set_serial(serial);
+                        }
+                        s
+                    });
+                let snapshot = streamed.unwrap_or_else(|| Snapshot::compile(&r.zone));
+                Ok((ready(snapshot), None, None))
+            }
             Some(d) => sign(&r.zone, d)
                 .map(|(signed, at)| (ready(Snapshot::compile(&signed)), Some(signed), Some(at))),
         })
