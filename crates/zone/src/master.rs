@@ -66,10 +66,10 @@ pub fn read_master_file_observed(
             if let Some(c) = canon.clone() {
                 r.include_stack.push(c);
             }
-            let file = r
-                .sources
-                .add(path, String::from_utf8_lossy(&bytes).into_owned());
-            r.read_bytes(file, &bytes, r.root_dir.clone());
+            let (text, raw) = source_text(bytes);
+            let file = r.sources.add(path, text.clone());
+            let root = r.root_dir.clone();
+            r.read_bytes(file, raw.as_deref().unwrap_or(text.as_bytes()), root);
         }
         Err(e) => {
             let file = r.sources.add(path, "");
@@ -77,6 +77,21 @@ pub fn read_master_file_observed(
         }
     }
     r.finish()
+}
+
+/// The text the source map keeps of a file, and, when the file is not
+/// UTF-8, the raw bytes to read beside that lossy text. A UTF-8 file (the
+/// usual case) is read from the kept text itself: one validation pass and
+/// one copy, where a lossy conversion made a slower pass and two copies of
+/// a 60 MB zone.
+fn source_text(bytes: Vec<u8>) -> (std::sync::Arc<str>, Option<Vec<u8>>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s.into(), None),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            (String::from_utf8_lossy(&bytes).into(), Some(bytes))
+        }
+    }
 }
 
 /// Reads master-file text held in memory. `$INCLUDE` is refused: there is no
@@ -637,13 +652,12 @@ impl<'o> Reader<'o> {
         if new_origin.is_some() {
             self.origin = new_origin;
         }
-        let file = self
-            .sources
-            .add(path, String::from_utf8_lossy(&bytes).into_owned());
+        let (text, raw) = source_text(bytes);
+        let file = self.sources.add(path, text.clone());
         self.include_stack.push(canon.clone());
         let sub_dir = canon.parent().map(Path::to_path_buf);
         let saved_toks = std::mem::take(&mut self.toks);
-        self.read_bytes(file, &bytes, sub_dir);
+        self.read_bytes(file, raw.as_deref().unwrap_or(text.as_bytes()), sub_dir);
         self.toks = saved_toks;
         self.include_stack.pop();
         // RFC 1035 §5.1: the origin reverts after an included file.
