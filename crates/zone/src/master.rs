@@ -268,7 +268,9 @@ impl<'o> Reader<'o> {
                 }
             }
         } else {
-            let mut w = Vec::with_capacity(text.len() + 2);
+            // Room for the origin a relative name is completed with.
+            let origin_len = self.origin.as_deref().map_or(0, <[u8]>::len);
+            let mut w = Vec::with_capacity(text.len() + 2 + origin_len);
             if first.quoted {
                 self.err(
                     ErrorKind::Name,

@@ -298,7 +298,6 @@ pub fn parse_rdata(
         });
     };
     let mut i = 0usize;
-    let mut scratch = Vec::new();
     for &f in fields {
         let rest_field = matches!(
             f,
@@ -381,7 +380,7 @@ pub fn parse_rdata(
                     })?;
                 out.extend_from_slice(&a.octets());
             }
-            F::CharStr => char_string(raw, i, &mut scratch, out)?,
+            F::CharStr => char_string(raw, i, out)?,
             F::RrType => {
                 let c = type_code(raw).ok_or_else(|| {
                     bad(format!(
@@ -474,24 +473,22 @@ fn layout_words(fields: &[F]) -> String {
         .join(", ")
 }
 
-fn char_string(
-    raw: &[u8],
-    i: usize,
-    scratch: &mut Vec<u8>,
-    out: &mut Vec<u8>,
-) -> Result<(), FieldError> {
-    scratch.clear();
-    unescape(raw, scratch).map_err(|m| FieldError::at(i, m))?;
-    if scratch.len() > 255 {
+fn char_string(raw: &[u8], i: usize, out: &mut Vec<u8>) -> Result<(), FieldError> {
+    // Unescaped in place after a length byte set once the length is known
+    // (a scratch buffer per record showed in the read profile).
+    let at = out.len();
+    out.push(0);
+    unescape(raw, out).map_err(|m| FieldError::at(i, m))?;
+    let len = out.len() - at - 1;
+    if len > 255 {
         return Err(FieldError::at(
             i,
-            format!("expected a character-string of at most 255 bytes, found one of {} bytes", scratch.len()),
+            format!("expected a character-string of at most 255 bytes, found one of {len} bytes"),
         )
         .kind(ErrorKind::StringTooLong)
         .help("split the text into several quoted strings inside the same record: \"part1\" \"part2\""));
     }
-    out.push(scratch.len() as u8);
-    out.extend_from_slice(scratch);
+    out[at] = len as u8;
     Ok(())
 }
 
@@ -505,9 +502,8 @@ fn parse_rest(
 ) -> Result<(), FieldError> {
     match f {
         F::CharStrs => {
-            let mut scratch = Vec::new();
             for (k, t) in toks.iter().enumerate() {
-                char_string(t.text(src), base + k, &mut scratch, out)?;
+                char_string(t.text(src), base + k, out)?;
             }
         }
         F::CaaValue => {
