@@ -39,6 +39,17 @@ fn query(name: &str, t: RecordType) -> (u16, Vec<u8>) {
     (id, m.to_vec().unwrap())
 }
 
+/// The answer to `name SOA` over UDP.
+fn ask_soa(server: SocketAddr, name: &str) -> Message {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let (_, q) = query(name, RecordType::SOA);
+    s.send_to(&q, server).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.recv(&mut buf).unwrap();
+    Message::from_vec(&buf[..n]).unwrap()
+}
+
 fn rand_id() -> u16 {
     static N: AtomicU64 = AtomicU64::new(1);
     (N.fetch_add(7919, Ordering::Relaxed) & 0xffff) as u16
@@ -413,15 +424,7 @@ fn sighup_reloads_the_config_adding_and_removing_zones() {
         &zone(1).replace("reload.test.", "other.test."),
     );
     let d = Daemon::start(&dir, "", ZONE_TABLE);
-    let soa = |name: &str| {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-        let (_, q) = query(name, RecordType::SOA);
-        s.send_to(&q, d.addr()).unwrap();
-        let mut buf = vec![0u8; 4096];
-        let n = s.recv(&mut buf).unwrap();
-        Message::from_vec(&buf[..n]).unwrap().metadata.response_code
-    };
+    let soa = |name: &str| ask_soa(d.addr(), name).metadata.response_code;
     let chaos = || {
         let mut m = Message::new(9, MessageType::Query, OpCode::Query);
         let mut q = Query::query(Name::from_ascii("id.server.").unwrap(), RecordType::TXT);
@@ -601,17 +604,13 @@ fn a_zone_served_despite_its_findings_answers_before_its_checks_end() {
     );
     let d = Daemon::start(&dir, "identity = \"ns1.reload.test\"", &zones);
     let serial = |name: &str| {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-        let (_, q) = query(name, RecordType::SOA);
-        s.send_to(&q, d.addr()).unwrap();
-        let mut buf = vec![0u8; 4096];
-        let n = s.recv(&mut buf).unwrap();
-        let m = Message::from_vec(&buf[..n]).unwrap();
-        m.answers.iter().find_map(|r| match &r.data {
-            RData::SOA(soa) => Some(soa.serial),
-            _ => None,
-        })
+        ask_soa(d.addr(), name)
+            .answers
+            .iter()
+            .find_map(|r| match &r.data {
+                RData::SOA(soa) => Some(soa.serial),
+                _ => None,
+            })
     };
     assert_eq!(serial("reload.test."), Some(1001));
     assert_eq!(serial("other.test."), Some(1001));

@@ -201,8 +201,9 @@ impl Shape {
     }
 }
 
-/// Offset of the serial in an SOA's wire RDATA: after its two names.
-fn soa_serial_at(rd: &[u8]) -> Option<usize> {
+/// Offset of the serial in an SOA's wire RDATA (uncompressed): after its
+/// two names. The refresh, retry, expire and minimum follow, four bytes each.
+pub fn soa_serial_at(rd: &[u8]) -> Option<usize> {
     let name_end = |mut p: usize| -> Option<usize> {
         loop {
             let l = *rd.get(p)? as usize;

@@ -6,9 +6,9 @@
 use crate::snapshot::{Compiler, Shape, Snapshot};
 use hickory_proto::rr::Name;
 use mailzone_zone::ZoneRecord;
+use mailzone_zone::handoff::Handoff;
 use mailzone_zone::record::rdata_to_wire_into;
-use std::sync::mpsc::SyncSender;
-use std::thread::JoinHandle;
+use std::sync::mpsc::Receiver;
 
 /// Records handed over together, back to back: owner length (one byte), the
 /// owner, type, TTL, [`Shape`] code, RDATA length (two bytes), the RDATA.
@@ -19,11 +19,9 @@ struct Batch {
 }
 
 pub struct CompileStream {
-    batch: Batch,
+    handoff: Handoff<Batch, Snapshot>,
     rd: Vec<u8>,
     seen: usize,
-    tx: Option<SyncSender<Batch>>,
-    handle: Option<JoinHandle<Snapshot>>,
     origin: Name,
 }
 
@@ -32,44 +30,36 @@ impl CompileStream {
     /// compiler starts long before the read ends.
     const BATCH: usize = 4096;
 
-    /// Whether a stream pays for a zone of about `records` records: on one
-    /// CPU reader and compiler only take turns, and a small zone compiles
-    /// in less time than a thread takes to start.
+    /// Whether a stream pays for a zone of about `records` records.
     pub fn pays(records: usize) -> bool {
-        records >= 20_000 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        mailzone_zone::handoff::pays(records)
     }
 
     /// `records` is a guess at the zone's size, for the first allocations.
     pub fn start(origin: &Name, records: usize) -> CompileStream {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
         let o = origin.clone();
-        let handle = std::thread::Builder::new()
-            .name("compile".into())
-            .spawn(move || {
-                let mut c = Compiler::new(&o, records);
-                for batch in rx {
-                    let mut b = batch.bytes.as_slice();
-                    for _ in 0..batch.records {
-                        let n = usize::from(b[0]);
-                        let (owner, rest) = b[1..].split_at(n);
-                        let t = u16::from_le_bytes([rest[0], rest[1]]);
-                        let ttl = u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]);
-                        let shape = Shape::from_code(rest[6]);
-                        let len = usize::from(u16::from_le_bytes([rest[7], rest[8]]));
-                        let (rd, rest) = rest[9..].split_at(len);
-                        c.add(owner, t, ttl, shape, rd);
-                        b = rest;
-                    }
+        let handoff = Handoff::start("compile", move |rx: Receiver<Batch>| {
+            let mut c = Compiler::new(&o, records);
+            for batch in rx {
+                let mut b = batch.bytes.as_slice();
+                for _ in 0..batch.records {
+                    let n = usize::from(b[0]);
+                    let (owner, rest) = b[1..].split_at(n);
+                    let t = u16::from_le_bytes([rest[0], rest[1]]);
+                    let ttl = u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]);
+                    let shape = Shape::from_code(rest[6]);
+                    let len = usize::from(u16::from_le_bytes([rest[7], rest[8]]));
+                    let (rd, rest) = rest[9..].split_at(len);
+                    c.add(owner, t, ttl, shape, rd);
+                    b = rest;
                 }
-                c.finish()
-            })
-            .ok();
+            }
+            c.finish()
+        });
         CompileStream {
-            batch: Batch::default(),
+            handoff,
             rd: Vec::new(),
             seen: 0,
-            tx: handle.as_ref().map(|_| tx),
-            handle,
             origin: origin.clone(),
         }
     }
@@ -77,7 +67,7 @@ impl CompileStream {
     /// The next record read, with its owner's uncompressed wire form.
     pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8]) {
         self.seen += 1;
-        if self.tx.is_none() {
+        if self.handoff.batch().is_none() {
             return;
         }
         rdata_to_wire_into(&r.rdata, &mut self.rd);
@@ -85,10 +75,13 @@ impl CompileStream {
         else {
             // Not a record a reader lets through; the zone is compiled
             // after the read instead.
-            self.tx = None;
+            self.handoff.abandon();
             return;
         };
-        let b = &mut self.batch.bytes;
+        let Some(batch) = self.handoff.batch() else {
+            return;
+        };
+        let b = &mut batch.bytes;
         b.push(n);
         b.extend_from_slice(owner_wire);
         b.extend_from_slice(&u16::from(r.rtype()).to_le_bytes());
@@ -96,18 +89,9 @@ impl CompileStream {
         b.push(Shape::of(&r.rdata).code());
         b.extend_from_slice(&len.to_le_bytes());
         b.extend_from_slice(&self.rd);
-        self.batch.records += 1;
-        if self.batch.records == Self::BATCH {
-            self.send();
-        }
-    }
-
-    fn send(&mut self) {
-        let b = std::mem::take(&mut self.batch);
-        if let Some(tx) = &self.tx
-            && tx.send(b).is_err()
-        {
-            self.tx = None;
+        batch.records += 1;
+        if batch.records == Self::BATCH {
+            self.handoff.send();
         }
     }
 
@@ -115,23 +99,11 @@ impl CompileStream {
     /// `records` records under `origin`: the zone as read, every record
     /// handed over. `None` (compile the zone instead) otherwise, or when
     /// the compiler is gone.
-    pub fn finish(mut self, origin: &Name, records: usize) -> Option<Snapshot> {
+    pub fn finish(self, origin: &Name, records: usize) -> Option<Snapshot> {
         if self.seen != records || *origin != self.origin {
             return None;
         }
-        if self.batch.records > 0 {
-            self.send();
-        }
-        // Closing the channel ends the compiler's loop.
-        self.tx.take()?;
-        self.handle.take()?.join().ok()
-    }
-}
-
-impl Drop for CompileStream {
-    fn drop(&mut self) {
-        // Ends the compiler's loop; its work is dropped with it.
-        self.tx = None;
+        self.handoff.finish()
     }
 }
 

@@ -855,16 +855,7 @@ fn secs(n: u32) -> std::time::Duration {
 /// The SOA's refresh, retry and expire (RFC 1035 §3.3.13).
 fn soa_timers(z: &mailzone_engine::Snapshot) -> Option<(u32, u32, u32)> {
     let rd = &z.soa()?.rdata.first()?.wire;
-    let name_end = |mut p: usize| -> Option<usize> {
-        loop {
-            let l = *rd.get(p)? as usize;
-            if l == 0 {
-                return Some(p + 1);
-            }
-            p += 1 + l;
-        }
-    };
-    let p = name_end(name_end(0)?)? + 4;
+    let p = mailzone_engine::snapshot::soa_serial_at(rd)? + 4;
     let u = |o: usize| {
         Some(u32::from_be_bytes(
             rd.get(p + o..p + o + 4)?.try_into().ok()?,

@@ -4,6 +4,7 @@
 //! every error in one pass; nothing here touches the network or decides policy.
 
 pub mod error;
+pub mod handoff;
 pub mod master;
 pub mod rdata;
 pub mod record;

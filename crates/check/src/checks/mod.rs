@@ -16,7 +16,9 @@ use crate::catalogue::entry;
 use crate::index::{Index, Names};
 use crate::{Diagnostic, Term};
 use hickory_proto::rr::{Name, RecordType};
+use mailzone_zone::handoff::Handoff;
 use mailzone_zone::{Span, Zone, ZoneRecord};
+use std::sync::mpsc::Receiver;
 
 /// Runs every check over a zone; the diagnostics come back sorted by location.
 /// The families are independent readers of one immutable index, so two
@@ -82,9 +84,7 @@ pub fn check_zone_on(zone: &Zone, names: Option<Names>, threads: usize) -> Vec<D
 /// `mailzone_zone::read_zone_file_observed`), and the second core does the
 /// hashing the checks would otherwise do after the read.
 pub struct NameStream {
-    batch: Batch,
-    tx: Option<std::sync::mpsc::SyncSender<Batch>>,
-    handle: Option<std::thread::JoinHandle<Names>>,
+    handoff: Handoff<Batch, Names>,
     origin: Name,
 }
 
@@ -102,73 +102,49 @@ impl NameStream {
     /// per record, small enough that the builder keeps up with the reader.
     const BATCH: usize = 4096;
 
-    /// Whether a stream pays for a zone of about `records` records: with
-    /// one CPU to run on, reader and builder only take turns, and that
-    /// measured slower than indexing after the read; a small zone is
-    /// indexed in less time than a thread takes to start.
+    /// Whether a stream pays for a zone of about `records` records.
     pub fn pays(records: usize) -> bool {
-        records >= 20_000 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        mailzone_zone::handoff::pays(records)
     }
 
     /// `records` is a guess at the zone's size, for the first allocations.
     pub fn start(origin: &Name, records: usize) -> NameStream {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
         let o = origin.clone();
-        let handle = std::thread::Builder::new()
-            .name("check-names".into())
-            .spawn(move || {
-                let mut names = Names::new(&o, records);
-                for batch in rx {
-                    let mut wire = batch.wire.as_slice();
-                    for &t in &batch.types {
-                        let len = crate::index::wire_len(wire);
-                        names.add_wire(&wire[..len], t);
-                        wire = &wire[len..];
-                    }
+        let handoff = Handoff::start("check-names", move |rx: Receiver<Batch>| {
+            let mut names = Names::new(&o, records);
+            for batch in rx {
+                let mut wire = batch.wire.as_slice();
+                for &t in &batch.types {
+                    let len = crate::index::wire_len(wire);
+                    names.add_wire(&wire[..len], t);
+                    wire = &wire[len..];
                 }
-                names
-            })
-            .ok();
+            }
+            names
+        });
         NameStream {
-            batch: Batch::default(),
-            tx: handle.as_ref().map(|_| tx),
-            handle,
+            handoff,
             origin: origin.clone(),
         }
     }
 
     /// The next record read, with its owner's uncompressed wire form.
     pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8]) {
-        if self.tx.is_none() {
+        let Some(batch) = self.handoff.batch() else {
             return;
-        }
-        self.batch.wire.extend_from_slice(owner_wire);
-        self.batch.types.push(r.rtype());
-        if self.batch.types.len() == Self::BATCH {
-            self.send();
-        }
-    }
-
-    fn send(&mut self) {
-        let b = std::mem::take(&mut self.batch);
-        // A builder that is gone (it panicked) leaves the names incomplete;
-        // the index notices and rebuilds them.
-        if let Some(tx) = &self.tx
-            && tx.send(b).is_err()
-        {
-            self.tx = None;
+        };
+        batch.wire.extend_from_slice(owner_wire);
+        batch.types.push(r.rtype());
+        if batch.types.len() == Self::BATCH {
+            self.handoff.send();
         }
     }
 
-    /// The names of every record observed.
-    pub fn finish(mut self) -> Names {
-        if !self.batch.types.is_empty() {
-            self.send();
-        }
-        self.tx = None;
-        self.handle
-            .take()
-            .and_then(|h| h.join().ok())
+    /// The names of every record observed. A builder that is gone (it
+    /// panicked) leaves them incomplete; the index notices and rebuilds them.
+    pub fn finish(self) -> Names {
+        self.handoff
+            .finish()
             .unwrap_or_else(|| Names::new(&self.origin, 0))
     }
 }
