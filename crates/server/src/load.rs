@@ -291,7 +291,9 @@ fn load(
         set_soa_serial(&mut r.zone, serial);
     }
     // The snapshot as it will be served: with who may transfer it and,
-    // for IXFR, what changed since the version served now.
+    // for IXFR, what changed since the version served now. Transfers are
+    // refused by default; allowed to the listed prefixes, or, when only a
+    // key is required, to whoever signs with it.
     let ready = |mut snapshot: Snapshot| -> Arc<Snapshot> {
         if !z.transfer.is_empty() {
             let acl = z.transfer.clone();
@@ -300,8 +302,6 @@ fn load(
                     acl.iter().any(|p| p.contains(ip))
                 })));
         } else if z.transfer_key.is_some() {
-            // Refused by default; allowed to the listed prefixes, or, when
-            // only a key is required, to whoever signs with it.
             snapshot.transfer = mailzone_engine::transfer::TransferPolicy(Some(Arc::new(|_| true)));
         }
         snapshot.transfer_key = z

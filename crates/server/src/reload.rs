@@ -172,14 +172,6 @@ pub fn load_config(path: &Path) -> Result<Config, Failure> {
 }
 
 impl Reloader {
-    /// Loads every zone of a config that loaded, and publishes them.
-    pub fn start(config_path: &Path, config: Config) -> (Reloader, Published) {
-        let mut r = Reloader::new(config_path, config);
-        r.load_all();
-        let published = r.published.clone();
-        (r, published)
-    }
-
     /// A reloader serving no zone yet (but the server's identity and
     /// keys), so that listeners can answer while [`Reloader::load_all`]
     /// loads.
