@@ -4,7 +4,7 @@
 //! publishes, so the caller decides what keeps serving.
 
 use hickory_proto::rr::{Name, RData};
-use mailzone_check::checks::{check_zone_on, check_zone_with};
+use mailzone_check::checks::{Checking, check_zone_with};
 use mailzone_check::{Diagnostic, Severity, apply_policy};
 use mailzone_config::{SerialPolicy, ZoneConfig};
 use mailzone_engine::Snapshot;
@@ -337,13 +337,17 @@ fn load(
         if let Some(early) = early.filter(|_| z.check.serve_with_errors) {
             // Nothing the checks find keeps this zone from being served, so it
             // is published as soon as it is compiled and the findings follow.
-            // The compile has a core to itself: the checks run on the other
-            // one beside it, or after it on a single CPU.
+            // The compile has a core to itself: the checks start on the other
+            // one beside it and this thread joins them once the zone is
+            // published; on a single CPU they run after it.
+            let checking = std::sync::OnceLock::new();
+            let zone = &r.zone;
             std::thread::scope(|s| {
                 let mut names = names;
                 let checks = parallel.then(|| {
                     let names = names.take();
-                    s.spawn(|| check_zone_on(&r.zone, names, 1))
+                    let checking = &checking;
+                    s.spawn(move || checking.get_or_init(|| Checking::new(zone, names)).work())
                 });
                 let built = build();
                 if let Some(Ok((snapshot, _, _))) = &built {
@@ -356,7 +360,19 @@ fn load(
                 }
                 let content = early_content.unwrap_or_else(|| content_hash(&r.zone));
                 let diags = match checks {
-                    Some(h) => h.join().expect("a check family panicked"),
+                    Some(h) => {
+                        // Joins once the index is built; a checks thread that
+                        // ended without one (it panicked) is reported below.
+                        while !h.is_finished() {
+                            if let Some(c) = checking.get() {
+                                c.work();
+                                break;
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                        h.join().expect("a check family panicked");
+                        checking.get().map(Checking::finish).unwrap_or_default()
+                    }
                     None => check_zone_with(&r.zone, names),
                 };
                 (diags, built, content)

@@ -32,14 +32,28 @@ pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
 /// [`check_zone`] with the zone's names already indexed while it was read
 /// (a [`NameStream`]).
 pub fn check_zone_with(zone: &Zone, names: Option<Names>) -> Vec<Diagnostic> {
-    check_zone_on(zone, names, 2)
+    let c = Checking::new(zone, names);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| c.work());
+        c.work();
+        // A panic in a check is our bug; let it surface as one.
+        other.join().expect("a check family panicked");
+    });
+    c.finish()
 }
 
-/// [`check_zone_with`] on `threads` threads (at least one): a server that
-/// compiles the zone at the same time leaves a core to the compile.
-pub fn check_zone_on(zone: &Zone, names: Option<Names>, threads: usize) -> Vec<Diagnostic> {
-    type Family = fn(&Index<'_>, &mut Out);
-    const FAMILIES: &[Family] = &[
+/// The checks of one zone, run by whichever threads call [`Checking::work`]:
+/// the families are independent readers of one immutable index, and each
+/// thread takes the next family left (they are listed by cost) until none
+/// is. A thread busy elsewhere at first (a server's compile) can join late.
+pub struct Checking<'z> {
+    ix: Index<'z>,
+    next: std::sync::atomic::AtomicUsize,
+    found: std::sync::Mutex<Vec<Diagnostic>>,
+}
+
+impl<'z> Checking<'z> {
+    const FAMILIES: &'static [fn(&Index<'_>, &mut Out)] = &[
         spf::run,
         dmarc::run,
         dkim::run,
@@ -50,33 +64,47 @@ pub fn check_zone_on(zone: &Zone, names: Option<Names>, threads: usize) -> Vec<D
         policy::run,
         tlsa::run,
     ];
-    let ix = match names {
-        Some(names) => Index::with_names(zone, names),
-        None => Index::new(zone),
-    };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let run = || {
+
+    /// Indexes the zone (with its names, when they were indexed while it
+    /// was read).
+    pub fn new(zone: &'z Zone, names: Option<Names>) -> Checking<'z> {
+        Checking {
+            ix: match names {
+                Some(names) => Index::with_names(zone, names),
+                None => Index::new(zone),
+            },
+            next: std::sync::atomic::AtomicUsize::new(0),
+            found: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs families until none is left.
+    pub fn work(&self) {
         let mut out = Out::default();
-        while let Some(f) = FAMILIES.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-            f(&ix, &mut out);
+        while let Some(f) =
+            Self::FAMILIES.get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
+            f(&self.ix, &mut out);
         }
-        out.diags
-    };
-    let mut d = std::thread::scope(|s| {
-        let others: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
-        let mut a = run();
-        for b in others {
-            // A panic in a check is our bug; let it surface as one.
-            a.extend(b.join().expect("a check family panicked"));
+        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        if found.is_empty() {
+            *found = out.diags;
+        } else {
+            found.extend(out.diags);
         }
-        a
-    });
-    // Keys first, then one permutation: moving the large diagnostics through
-    // every merge pass of a sort cost more than the comparisons. Findings
-    // with equal keys share an id, so one family made them, in one order:
-    // which thread ran it does not change the result.
-    d.sort_by_cached_key(|a| (a.span.file, a.span.start, a.id));
-    d
+    }
+
+    /// Every finding, sorted by location, once every family has run (the
+    /// threads that called [`Checking::work`] have returned).
+    pub fn finish(&self) -> Vec<Diagnostic> {
+        let mut d = std::mem::take(&mut *self.found.lock().unwrap_or_else(|e| e.into_inner()));
+        // Keys first, then one permutation: moving the large diagnostics
+        // through every merge pass of a sort cost more than the comparisons.
+        // Findings with equal keys share an id, so one family made them, in
+        // one order: which thread ran it does not change the result.
+        d.sort_by_cached_key(|a| (a.span.file, a.span.start, a.id));
+        d
+    }
 }
 
 /// Indexes a zone's names on a thread of its own while the zone is read:
