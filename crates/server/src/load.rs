@@ -380,6 +380,10 @@ fn load(
         } else {
             std::thread::scope(|s| {
                 let built = s.spawn(|| {
+                    // The checks decide when this zone is served; compiling
+                    // beside them takes what CPU they leave (a reload runs
+                    // at this priority already).
+                    crate::lower_priority();
                     let built = build();
                     (
                         built,
