@@ -187,15 +187,20 @@ struct Reader<'o> {
 }
 
 fn class_of(raw: &[u8]) -> Option<DNSClass> {
-    let c = match raw.to_ascii_uppercase().as_slice() {
-        b"IN" => DNSClass::IN,
-        b"CH" | b"CHAOS" => DNSClass::CH,
-        b"HS" | b"HESIOD" => DNSClass::HS,
-        b"CS" => DNSClass::Unknown(2),
-        u if u.len() > 5 && u.starts_with(b"CLASS") => {
-            DNSClass::from(parse_uint(&u[5..], 65535, "class").ok()? as u16)
-        }
-        _ => return None,
+    // Compared in place: this runs for the class or type token of every record.
+    let is = |w: &[u8]| raw.eq_ignore_ascii_case(w);
+    let c = if is(b"IN") {
+        DNSClass::IN
+    } else if is(b"CH") || is(b"CHAOS") {
+        DNSClass::CH
+    } else if is(b"HS") || is(b"HESIOD") {
+        DNSClass::HS
+    } else if is(b"CS") {
+        DNSClass::Unknown(2)
+    } else if raw.len() > 5 && raw[..5].eq_ignore_ascii_case(b"CLASS") {
+        DNSClass::from(parse_uint(&raw[5..], 65535, "class").ok()? as u16)
+    } else {
+        return None;
     };
     Some(c)
 }

@@ -10,6 +10,7 @@ use crate::text::{
     write_wire_name,
 };
 use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXUPPER_PERMISSIVE};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -176,12 +177,13 @@ pub fn is_meta_type(raw: &[u8]) -> bool {
 }
 
 /// The mnemonic of a type, or `TYPEnnn`.
-pub fn type_name(code: u16) -> String {
-    TYPES
-        .iter()
-        .find(|t| t.1 == code)
-        .map(|t| t.0.to_string())
-        .unwrap_or_else(|| format!("TYPE{code}"))
+/// A type's mnemonic, or `TYPEnnn` (RFC 3597) for codes without one; borrowed
+/// for known types because RDATA parsing asks for it on every record.
+pub fn type_name(code: u16) -> Cow<'static, str> {
+    match TYPES.iter().find(|t| t.1 == code) {
+        Some(t) => Cow::Borrowed(t.0),
+        None => Cow::Owned(format!("TYPE{code}")),
+    }
 }
 
 fn schema(code: u16) -> Option<&'static [F]> {
