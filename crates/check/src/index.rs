@@ -5,6 +5,11 @@
 
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::{Span, Zone, ZoneRecord};
+use smallvec::SmallVec;
+
+/// The few records, texts or MX entries one owner has of a type: inline up
+/// to four, so the lookups every family makes for every owner do not allocate.
+pub type Few<T> = SmallVec<[T; 4]>;
 
 /// A name as lowercase wire bytes in a stack buffer: hashing and comparing it
 /// is a memcmp, and its ancestors are suffixes at label boundaries, so walking
@@ -164,7 +169,7 @@ pub struct Index<'z> {
 /// A TXT record's text: its strings and the strings joined with no separator.
 pub struct Text<'z> {
     pub record: &'z ZoneRecord,
-    pub strings: Vec<&'z [u8]>,
+    pub strings: SmallVec<[&'z [u8]; 2]>,
     /// The strings joined (RFC 7208 §3.3); a record of one string, which
     /// most are, is borrowed rather than copied for each family that reads it.
     pub joined: std::borrow::Cow<'z, [u8]>,
@@ -503,9 +508,9 @@ impl<'z> Index<'z> {
     }
 
     /// The TXT records of an owner with their text, by its record indices.
-    pub fn texts_of(&self, idx: &[usize]) -> Vec<Text<'z>> {
+    pub fn texts_of(&self, idx: &[usize]) -> Few<Text<'z>> {
         if self.owner_node(idx).types & type_bit(RecordType::TXT) == 0 {
-            return Vec::new();
+            return Few::new();
         }
         self.of_type(idx, RecordType::TXT)
             .into_iter()
@@ -514,9 +519,9 @@ impl<'z> Index<'z> {
     }
 
     /// The MX records of an owner, by its record indices.
-    pub fn mx_of(&self, idx: &[usize]) -> Vec<(&'z ZoneRecord, u16, &'z Name)> {
+    pub fn mx_of(&self, idx: &[usize]) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
         if self.owner_node(idx).types & type_bit(RecordType::MX) == 0 {
-            return Vec::new();
+            return Few::new();
         }
         mx_entries(self.of_type(idx, RecordType::MX))
     }
@@ -550,24 +555,24 @@ impl<'z> Index<'z> {
     }
 
     /// The records of a type among an owner's record indices (from [`Index::owners`]).
-    pub fn of_type(&self, idx: &[usize], t: RecordType) -> Vec<&'z ZoneRecord> {
+    pub fn of_type(&self, idx: &[usize], t: RecordType) -> Few<&'z ZoneRecord> {
         idx.iter()
             .filter(|&&i| self.n.rtypes[i] == t)
             .map(|&i| &self.zone.records[i])
             .collect()
     }
 
-    fn of_type_in(&self, id: u32, t: RecordType) -> Vec<&'z ZoneRecord> {
+    fn of_type_in(&self, id: u32, t: RecordType) -> Few<&'z ZoneRecord> {
         if self.n.nodes[id as usize].types & type_bit(t) == 0 {
-            return Vec::new();
+            return Few::new();
         }
         self.of_type(self.records_in(id), t)
     }
 
-    pub fn rrset(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
+    pub fn rrset(&self, name: &Name, t: RecordType) -> Few<&'z ZoneRecord> {
         match self.n.find(Key::of(name).bytes()) {
             Some(id) => self.of_type_in(id, t),
-            None => Vec::new(),
+            None => Few::new(),
         }
     }
 
@@ -646,9 +651,9 @@ impl<'z> Index<'z> {
     /// The TXT records a query for `<label>.<name>` would get (wildcards
     /// included), without building that name: asked for `_dmarc` of every
     /// mail domain.
-    pub fn texts_under(&self, name: &Name, label: &str) -> Vec<Text<'z>> {
+    pub fn texts_under(&self, name: &Name, label: &str) -> Few<Text<'z>> {
         let Some(k) = Key::child_of(name, label) else {
-            return Vec::new();
+            return Few::new();
         };
         match self.answering_key(&k) {
             Some((id, _)) => self
@@ -656,16 +661,16 @@ impl<'z> Index<'z> {
                 .into_iter()
                 .filter_map(text_of)
                 .collect(),
-            None => Vec::new(),
+            None => Few::new(),
         }
     }
 
     /// Records of a type that a query for `name` would get, with wildcard
     /// synthesis (RFC 4592) when the name does not exist.
-    pub fn lookup(&self, name: &Name, t: RecordType) -> Vec<&'z ZoneRecord> {
+    pub fn lookup(&self, name: &Name, t: RecordType) -> Few<&'z ZoneRecord> {
         match self.answering(name) {
             Some((id, _)) => self.of_type_in(id, t),
-            None => Vec::new(),
+            None => Few::new(),
         }
     }
 
@@ -675,9 +680,9 @@ impl<'z> Index<'z> {
             .is_some_and(|(id, exact)| exact || self.n.nodes[id as usize].rec_len > 0)
     }
 
-    pub fn addresses(&self, name: &Name) -> Vec<&'z ZoneRecord> {
+    pub fn addresses(&self, name: &Name) -> Few<&'z ZoneRecord> {
         let Some((id, _)) = self.answering(name) else {
-            return Vec::new();
+            return Few::new();
         };
         let mut v = self.of_type_in(id, RecordType::A);
         v.extend(self.of_type_in(id, RecordType::AAAA));
@@ -689,14 +694,14 @@ impl<'z> Index<'z> {
     }
 
     /// The TXT records at a name (wildcards included), with their joined text.
-    pub fn texts(&self, name: &Name) -> Vec<Text<'z>> {
+    pub fn texts(&self, name: &Name) -> Few<Text<'z>> {
         self.lookup(name, RecordType::TXT)
             .into_iter()
             .filter_map(text_of)
             .collect()
     }
 
-    pub fn mx(&self, name: &Name) -> Vec<(&'z ZoneRecord, u16, &'z Name)> {
+    pub fn mx(&self, name: &Name) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
         mx_entries(self.lookup(name, RecordType::MX))
     }
 
@@ -714,7 +719,7 @@ impl<'z> Index<'z> {
 }
 
 /// MX records with their preference and exchange.
-fn mx_entries(recs: Vec<&ZoneRecord>) -> Vec<(&ZoneRecord, u16, &Name)> {
+fn mx_entries<'z>(recs: Few<&'z ZoneRecord>) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
     recs.into_iter()
         .filter_map(|r| match &r.rdata {
             RData::MX(mx) => Some((r, mx.preference, &mx.exchange)),
@@ -738,7 +743,7 @@ pub fn wire_len(wire: &[u8]) -> usize {
 pub fn text_of(r: &ZoneRecord) -> Option<Text<'_>> {
     match &r.rdata {
         RData::TXT(t) => {
-            let strings: Vec<&[u8]> = t.txt_data.iter().map(|s| &s[..]).collect();
+            let strings: SmallVec<[&[u8]; 2]> = t.txt_data.iter().map(|s| &s[..]).collect();
             let joined = match strings[..] {
                 [one] => std::borrow::Cow::Borrowed(one),
                 _ => std::borrow::Cow::Owned(strings.concat()),
@@ -887,7 +892,7 @@ mod tests {
             long.as_str(),
         ] {
             let d = Name::from_ascii(d).unwrap();
-            let spans = |v: Vec<Text<'_>>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
+            let spans = |v: Few<Text<'_>>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
             let built = crate::checks::child("_dmarc", &d)
                 .map(|n| spans(ix.texts(&n)))
                 .unwrap_or_default();

@@ -3,7 +3,7 @@
 //! the RustCrypto `rsa` crate's DER readers.
 
 use super::{Out, closest, fqdn};
-use crate::index::{Index, Text, text_of};
+use crate::index::{Few, Index, Text};
 use data_encoding::BASE64;
 use hickory_proto::rr::{Name, RData, RecordType};
 use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -201,11 +201,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if !ix.owner_may_have(idx, RecordType::TXT) && !ix.owner_may_have(idx, RecordType::CNAME) {
             continue;
         }
-        let texts: Vec<Text<'_>> = ix
-            .of_type(idx, RecordType::TXT)
-            .into_iter()
-            .filter_map(text_of)
-            .collect();
+        let texts = ix.texts_of(idx);
         let dk = domainkey_pos(owner);
         // DomainKeys policy at _domainkey.<domain>.
         if dk == Some(0) {
@@ -223,7 +219,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 }
             }
         }
-        let keys: Vec<&Text<'_>> = texts.iter().filter(|t| is_dkim_text(&t.joined)).collect();
+        let keys: Few<&Text<'_>> = texts.iter().filter(|t| is_dkim_text(&t.joined)).collect();
         if dk.is_none_or(|p| p == 0) {
             for t in &keys {
                 let domain = if dk == Some(0) {

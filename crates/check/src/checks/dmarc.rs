@@ -5,8 +5,9 @@
 use super::dkim::{tag_list, tag_values, text_str};
 use super::spf::is_spf;
 use super::{Out, closest, fqdn, more_than_one};
-use crate::index::{Index, Text, text_of};
+use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
+use smallvec::SmallVec;
 
 const TAGS: &[&str] = &[
     "v", "p", "sp", "np", "rua", "ruf", "adkim", "aspf", "pct", "fo", "ri", "rf", "psd", "t",
@@ -74,12 +75,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if !at_dmarc && !ix.owner_may_have(idx, RecordType::TXT) {
             continue;
         }
-        let texts: Vec<Text<'_>> = ix
-            .of_type(idx, RecordType::TXT)
-            .into_iter()
-            .filter_map(text_of)
-            .collect();
-        let labels: Vec<&[u8]> = owner.iter().collect();
+        let texts = ix.texts_of(idx);
+        let labels: SmallVec<[&[u8]; 8]> = owner.iter().collect();
         let is_report = labels
             .windows(2)
             .skip(1)
@@ -116,7 +113,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             );
         }
-        let records: Vec<&Text<'_>> = texts.iter().filter(|t| is_dmarc(&t.joined)).collect();
+        let records: Few<&Text<'_>> = texts.iter().filter(|t| is_dmarc(&t.joined)).collect();
         for t in &texts {
             if is_dmarc(&t.joined) || is_spf(&t.joined) {
                 continue;

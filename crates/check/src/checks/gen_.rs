@@ -3,7 +3,7 @@
 //! wildcards that publish mail records for every name.
 
 use super::{Out, fqdn};
-use crate::index::{Index, text_of};
+use crate::index::{Few, Index, text_of};
 use hickory_proto::rr::{Name, RecordType};
 
 const VERSIONS: &[&[u8]] = &[
@@ -41,10 +41,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         {
             continue;
         }
-        let recs: Vec<_> = idx.iter().map(|&i| &ix.zone.records[i]).collect();
+        let recs: Few<_> = idx.iter().map(|&i| &ix.zone.records[i]).collect();
         // CNAME beside other data (DNSSEC records may sit beside it).
         if let Some(c) = recs.iter().find(|r| r.rtype() == RecordType::CNAME) {
-            let others: Vec<_> = recs
+            let others: Few<_> = recs
                 .iter()
                 .filter(|r| {
                     !matches!(

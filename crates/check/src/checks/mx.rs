@@ -4,7 +4,7 @@
 
 use super::spf::is_spf;
 use super::{Out, fqdn};
-use crate::index::Index;
+use crate::index::{Few, Index};
 use hickory_proto::rr::{Name, RData, RecordType};
 use std::net::IpAddr;
 
@@ -76,19 +76,12 @@ fn ldh_problem(n: &Name) -> Option<String> {
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (owner, idx) in ix.owners() {
-        let mx: Vec<_> = ix.of_type(idx, RecordType::MX);
-        let entries: Vec<(&mailzone_zone::ZoneRecord, u16, &Name)> = mx
-            .iter()
-            .filter_map(|r| match &r.rdata {
-                RData::MX(m) => Some((*r, m.preference, &m.exchange)),
-                _ => None,
-            })
-            .collect();
+        let entries = ix.mx_of(idx);
         if entries.is_empty() {
             mx016(ix, out, owner, idx);
             continue;
         }
-        let nulls: Vec<_> = entries.iter().filter(|e| e.2.is_root()).collect();
+        let nulls: Few<_> = entries.iter().filter(|e| e.2.is_root()).collect();
         if !nulls.is_empty() && nulls.len() < entries.len() {
             out.emit(
                 "MX007",

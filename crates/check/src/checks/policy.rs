@@ -5,8 +5,8 @@
 use super::dkim::tag_list;
 use super::dmarc::policy_for;
 use super::{Out, first_label, fqdn, more_than_one};
-use crate::index::{Index, Text, text_of};
-use hickory_proto::rr::{Name, RecordType};
+use crate::index::{Few, Index, Text};
+use hickory_proto::rr::Name;
 
 fn starts(t: &[u8], tag: &[u8]) -> bool {
     t.starts_with(tag)
@@ -31,11 +31,7 @@ fn is_bimi(n: &Name) -> bool {
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (owner, idx) in ix.owners() {
-        let texts: Vec<Text<'_>> = ix
-            .of_type(idx, RecordType::TXT)
-            .into_iter()
-            .filter_map(text_of)
-            .collect();
+        let texts = ix.texts_of(idx);
         if texts.is_empty() {
             continue;
         }
@@ -47,7 +43,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
 
 fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     let at_sts = first_label(owner) == b"_mta-sts";
-    let sts: Vec<&Text<'_>> = texts
+    let sts: Few<&Text<'_>> = texts
         .iter()
         .filter(|t| t.joined.starts_with(b"v=STSv1"))
         .collect();
@@ -172,7 +168,7 @@ fn rua_uri_ok(u: &str) -> bool {
 }
 
 fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
-    let rpt: Vec<&Text<'_>> = texts
+    let rpt: Few<&Text<'_>> = texts
         .iter()
         .filter(|t| t.joined.starts_with(b"v=TLSRPTv1"))
         .collect();
@@ -260,7 +256,7 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
         return;
     }
     let domain = owner.base_name().base_name();
-    let recs: Vec<&Text<'_>> = texts
+    let recs: Few<&Text<'_>> = texts
         .iter()
         .filter(|t| t.joined.starts_with(b"v=BIMI1") || tag_list(&t.joined).get("l").is_some())
         .collect();

@@ -4,10 +4,14 @@
 //! one lookup each and reported as info: nothing is looked up at check time.
 
 use super::{Out, closest, first_label, fqdn};
-use crate::index::{Index, Text, text_of};
+use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
+use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// A record's parsed terms; most records have a handful.
+pub type Terms<'a> = SmallVec<[Term<'a>; 8]>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mech {
@@ -33,17 +37,17 @@ const MECHS: &[(&str, Mech)] = &[
 ];
 
 #[derive(Debug, Clone)]
-pub enum Kind {
+pub enum Kind<'a> {
     Dir {
         qual: u8,
         mech: Mech,
-        arg: Option<Vec<u8>>,
+        arg: Option<&'a [u8]>,
         net4: Option<(Ipv4Addr, u8)>,
         net6: Option<(Ipv6Addr, u8)>,
     },
     Mod {
         name: String,
-        value: Vec<u8>,
+        value: &'a [u8],
     },
     Bad {
         id: &'static str,
@@ -53,13 +57,15 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone)]
-pub struct Term {
+pub struct Term<'a> {
     pub start: usize,
-    pub raw: Vec<u8>,
-    pub kind: Kind,
+    /// Borrowed from the record's joined text, as are the arguments in
+    /// `kind`: a record's terms are parsed for every SPF record of the zone.
+    pub raw: &'a [u8],
+    pub kind: Kind<'a>,
 }
 
-fn bad(id: &'static str, msg: String, help: Option<String>) -> Kind {
+fn bad<'a>(id: &'static str, msg: String, help: Option<String>) -> Kind<'a> {
     Kind::Bad { id, msg, help }
 }
 
@@ -196,8 +202,26 @@ fn parse_ip4(v: &[u8]) -> Option<Ipv4Addr> {
     s.parse().ok()
 }
 
+/// A mechanism's `:domain` and `/cidr` parts, borrowed from `rest`.
+fn split_arg<'r>(rest: &'r [u8], raw: &[u8]) -> Result<(Option<&'r [u8]>, &'r [u8]), String> {
+    match rest.first() {
+        Some(b':') => {
+            let v = &rest[1..];
+            let cut = v.iter().position(|&b| b == b'/').unwrap_or(v.len());
+            if cut == 0 {
+                return Err(format!(
+                    "`{}` has an empty value after `:`: verifiers return permerror",
+                    show(raw)
+                ));
+            }
+            Ok((Some(&v[..cut]), &v[cut..]))
+        }
+        _ => Ok((None, rest)),
+    }
+}
+
 /// Parses one term (no spaces inside).
-pub fn parse_term(raw: &[u8]) -> Kind {
+pub fn parse_term(raw: &[u8]) -> Kind<'_> {
     let eq = raw.iter().position(|&b| b == b'=');
     let delim = raw.iter().position(|&b| b == b':' || b == b'/');
     if let Some(e) = eq
@@ -225,7 +249,7 @@ pub fn parse_term(raw: &[u8]) -> Kind {
             }
             return Kind::Mod {
                 name: show(name).to_ascii_lowercase(),
-                value: value.to_vec(),
+                value,
             };
         }
     }
@@ -259,22 +283,6 @@ pub fn parse_term(raw: &[u8]) -> Kind {
             hint,
         );
     };
-    let arg_of = |rest: &[u8]| -> Result<(Option<Vec<u8>>, Vec<u8>), String> {
-        match rest.first() {
-            Some(b':') => {
-                let v = &rest[1..];
-                let cut = v.iter().position(|&b| b == b'/').unwrap_or(v.len());
-                if cut == 0 {
-                    return Err(format!(
-                        "`{}` has an empty value after `:`: verifiers return permerror",
-                        show(raw)
-                    ));
-                }
-                Ok((Some(v[..cut].to_vec()), v[cut..].to_vec()))
-            }
-            _ => Ok((None, rest.to_vec())),
-        }
-    };
     match mech {
         Mech::All => {
             if !rest.is_empty() {
@@ -296,7 +304,7 @@ pub fn parse_term(raw: &[u8]) -> Kind {
             }
         }
         Mech::Include | Mech::Exists | Mech::Ptr | Mech::A | Mech::Mx => {
-            let (arg, cidr) = match arg_of(rest) {
+            let (arg, cidr) = match split_arg(rest, raw) {
                 Ok(x) => x,
                 Err(m) => return bad("SPF002", m, None),
             };
@@ -505,8 +513,8 @@ pub fn is_spf(t: &[u8]) -> bool {
 }
 
 /// Splits the terms after the version on single spaces, with their offsets.
-pub fn terms(joined: &[u8]) -> Vec<(usize, &[u8])> {
-    let mut v = Vec::new();
+pub fn terms(joined: &[u8]) -> SmallVec<[(usize, &[u8]); 8]> {
+    let mut v = SmallVec::new();
     let mut i = 6;
     while i < joined.len() {
         if joined[i] == b' ' {
@@ -523,13 +531,13 @@ pub fn terms(joined: &[u8]) -> Vec<(usize, &[u8])> {
     v
 }
 
-fn is_valid(k: &Kind) -> bool {
+fn is_valid(k: &Kind<'_>) -> bool {
     !matches!(k, Kind::Bad { .. })
 }
 
 /// Parses a whole record into terms, recognising glued string boundaries
 /// (SPF019) and non-space separators (SPF029).
-pub fn parse_record(text: &Text<'_>) -> Vec<Term> {
+pub fn parse_record<'t>(text: &'t Text<'_>) -> Terms<'t> {
     let mut boundaries = Vec::new();
     let mut acc = 0;
     for s in &text.strings[..text.strings.len().saturating_sub(1)] {
@@ -559,7 +567,7 @@ pub fn parse_record(text: &Text<'_>) -> Vec<Term> {
                     kind = bad("SPF029", format!("terms must be separated by spaces: `{}` is not a term", show(raw)), Some("put one space between terms".into()));
                 }
             }
-            Term { start, raw: raw.to_vec(), kind }
+            Term { start, raw, kind }
         })
         .collect()
 }
@@ -573,7 +581,7 @@ struct Eval {
     loop_chain: Option<Vec<String>>,
 }
 
-fn target_name(arg: &Option<Vec<u8>>, domain: &Name) -> Option<Name> {
+fn target_name(arg: Option<&[u8]>, domain: &Name) -> Option<Name> {
     // A zone's SPF records include the same few providers over and over,
     // and parsing a name costs thousands of instructions: parsed names are
     // kept per thread (the answer depends on the text alone).
@@ -593,17 +601,17 @@ fn target_name(arg: &Option<Vec<u8>>, domain: &Name) -> Option<Name> {
             if parsed.len() >= 4096 {
                 parsed.clear();
             }
-            parsed.insert(a.clone(), n.clone());
+            parsed.insert(a.to_vec(), n.clone());
             n
         }),
     }
 }
 
 /// The SPF record text at a name, following an in-zone CNAME once or twice.
-fn spf_at<'z>(ix: &Index<'z>, name: &Name) -> Vec<Text<'z>> {
+fn spf_at<'z>(ix: &Index<'z>, name: &Name) -> Few<Text<'z>> {
     let mut n = name.clone();
     for _ in 0..8 {
-        let t: Vec<Text<'z>> = ix
+        let t: Few<Text<'z>> = ix
             .texts(&n)
             .into_iter()
             .filter(|t| is_spf(&t.joined))
@@ -616,7 +624,7 @@ fn spf_at<'z>(ix: &Index<'z>, name: &Name) -> Vec<Text<'z>> {
             _ => break,
         }
     }
-    Vec::new()
+    Few::new()
 }
 
 fn evaluate(ix: &Index<'_>, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
@@ -632,7 +640,7 @@ fn evaluate(ix: &Index<'_>, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval,
 fn evaluate_terms(
     ix: &Index<'_>,
     domain: &Name,
-    terms: &[Term],
+    terms: &[Term<'_>],
     stack: &mut Vec<Name>,
     ev: &mut Eval,
     depth: usize,
@@ -648,7 +656,7 @@ fn evaluate_terms(
                     continue;
                 }
                 ev.lookups += 1;
-                let Some(target) = target_name(arg, domain) else {
+                let Some(target) = target_name(*arg, domain) else {
                     continue;
                 };
                 if !ix.authoritative_for(&target) {
@@ -673,7 +681,7 @@ fn evaluate_terms(
             }
             Kind::Mod { name, value } if name == "redirect" => {
                 ev.lookups += 1;
-                if let Some(target) = target_name(&Some(value.clone()), domain) {
+                if let Some(target) = target_name(Some(value), domain) {
                     if ix.authoritative_for(&target) {
                         recurse(ix, &target, stack, ev, depth);
                     } else {
@@ -713,13 +721,9 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         {
             continue;
         }
-        let texts: Vec<Text<'_>> = ix
-            .of_type(idx, RecordType::TXT)
-            .into_iter()
-            .filter_map(text_of)
-            .collect();
+        let texts = ix.texts_of(idx);
         let type99 = ix.of_type(idx, RecordType::from(99u16));
-        let spf: Vec<&Text<'_>> = texts.iter().filter(|t| is_spf(&t.joined)).collect();
+        let spf: Few<&Text<'_>> = texts.iter().filter(|t| is_spf(&t.joined)).collect();
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
@@ -761,7 +765,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if let Some(first) = spf.first() {
-            let others: Vec<&Text<'_>> = texts
+            let others: Few<&Text<'_>> = texts
                 .iter()
                 .filter(|t| {
                     !is_spf(&t.joined)
@@ -919,7 +923,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         if let Some(h) = help {
                             d.help(h);
                         }
-                    } else if let Some(target) = target_name(&Some(value.clone()), owner)
+                    } else if let Some(target) = target_name(Some(value), owner)
                         && ix.authoritative_for(&target)
                         && ix.texts(&target).len() != 1
                     {
@@ -981,7 +985,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     .help("move it before `all`, or remove it")
                     .term(&t.strings, term.start, &term.raw);
                 }
-                if seen_terms.contains(&term.raw.as_slice()) {
+                if seen_terms.contains(&term.raw) {
                     let extra = if matches!(
                         mech,
                         Mech::Include | Mech::A | Mech::Mx | Mech::Exists | Mech::Ptr
@@ -1058,7 +1062,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         }
                     }
                     Mech::A | Mech::Mx | Mech::Exists | Mech::Include => {
-                        let Some(target) = target_name(arg, owner) else {
+                        let Some(target) = target_name(*arg, owner) else {
                             continue;
                         };
                         if !ix.authoritative_for(&target) {
@@ -1160,7 +1164,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                 if let Some(h) = help {
                     d.help(h);
                 }
-            } else if let Some(target) = target_name(&Some(value.clone()), owner) {
+            } else if let Some(target) = target_name(Some(value), owner) {
                 if !ix.authoritative_for(&target) {
                     out.emit(
                         "SPF025",

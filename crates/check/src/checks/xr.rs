@@ -5,7 +5,7 @@ use super::dkim::tag_list;
 use super::dmarc::{is_dmarc, policy_of};
 use super::spf::{Kind, Mech, is_spf, parse_term, terms};
 use super::{Out, child, fqdn};
-use crate::index::Index;
+use crate::index::{Few, Index};
 use hickory_proto::rr::{Name, RecordType};
 
 /// Whether an SPF record authorises anyone: any term other than `-all`/`~all`.
@@ -55,7 +55,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let mx = ix.mx_of(idx);
         let null = !mx.is_empty() && mx.iter().all(|m| m.2.is_root());
         let non_null = mx.iter().any(|m| !m.2.is_root());
-        let spf: Vec<_> = ix
+        let spf: Few<_> = ix
             .texts_of(idx)
             .into_iter()
             .filter(|t| is_spf(&t.joined))
