@@ -467,13 +467,22 @@ impl<'z> Index<'z> {
         self.owner_node(idx).in_zone
     }
 
-    /// [`Index::cut_above`] for an owner, by its record indices.
-    pub fn owner_cut_above(&self, owner: &Name, idx: &[usize]) -> Option<Name> {
-        let nd = self.owner_node(idx);
-        if !nd.in_zone || nd.cut == NONE {
+    /// The zone cut strictly above an owner (the delegation it sits below),
+    /// by its record indices: the cut's node, for [`Index::node_records`],
+    /// and how many labels its name has, for [`Name::trim_to`]. Asked of
+    /// every owner, so it is read from the index rather than built as a name.
+    pub fn owner_cut_above(&self, idx: &[usize]) -> Option<(u32, usize)> {
+        let own = self.n.rec_node[idx[0]];
+        let nd = &self.n.nodes[own as usize];
+        if !nd.in_zone || nd.cut == NONE || nd.cut == own {
             return None;
         }
-        Some(owner.trim_to(self.n.nodes[nd.cut as usize].labels as usize))
+        Some((nd.cut, self.n.nodes[nd.cut as usize].labels as usize))
+    }
+
+    /// The records of a type at a node of the index.
+    pub fn node_records(&self, id: u32, t: RecordType) -> Few<&'z ZoneRecord> {
+        self.of_type_in(id, t)
     }
 
     /// Whether an owner has a child whose label starts with `_`: without one,

@@ -52,9 +52,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let at = Owner {
             name: owner,
             apex: ix.owner_is_apex(owner_idx),
-            cut: ix
-                .owner_cut_above(owner, owner_idx)
-                .filter(|cut| !cut.eq_ignore_root(owner)),
+            cut: ix.owner_cut_above(owner_idx),
         };
         for idx in by_type.chunk_by(|&a, &b| ix.rtype(a) == ix.rtype(b)) {
             recs.clear();
@@ -65,11 +63,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
 }
 
 /// An owner in the zone: its name, whether it is the apex, and the zone cut
-/// strictly above it, if any.
+/// strictly above it, if any (its node and label count).
 struct Owner<'a> {
     name: &'a Name,
     apex: bool,
-    cut: Option<Name>,
+    cut: Option<(u32, usize)>,
 }
 
 /// The checks of one RRset.
@@ -107,14 +105,15 @@ fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&
                 .related([recs[0].span]);
         }
         // Occluded data below a delegation (glue is allowed).
-        if let Some(cut) = &at.cut {
+        if let Some((cut_node, cut_labels)) = at.cut {
             let glue = matches!(t, RecordType::A | RecordType::AAAA)
                 && ix
-                    .rrset(cut, RecordType::NS)
+                    .node_records(cut_node, RecordType::NS)
                     .iter()
                     .any(|ns| matches!(&ns.rdata, RData::NS(n) if n.0.eq_ignore_root(owner)));
             if !glue {
-                out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(cut)))
+                let cut = owner.trim_to(cut_labels);
+                out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))
                     .help("move it to the child zone");
             }
         }
