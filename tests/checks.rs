@@ -154,3 +154,64 @@ fn names_indexed_while_reading_give_the_same_findings() {
     }
     assert!(compared > 250, "compared only {compared} zones");
 }
+
+/// A server counts its info findings instead of building them: on every
+/// fixture, clean shape, shipped example and valid corpus zone, the counts
+/// must be what building them gives, the findings built must be the rest,
+/// and an id kept (one a config raises to an error) must still be built.
+#[test]
+fn counted_info_findings_match_the_built_ones() {
+    use mailzone_check::Severity;
+    use mailzone_check::checks::check_zone_counting;
+    let mut files = common::files(&common::corpus("../checks"), "zone");
+    files.extend(common::files(&common::corpus("../checks/clean"), "zone"));
+    files.extend(common::files(&common::corpus("../../zones"), "zone"));
+    files.extend(common::files(&common::corpus("valid"), "zone"));
+    let (mut compared, mut with_infos) = (0, 0);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let origin = text
+            .starts_with("; origin ")
+            .then(|| common::origin_of(path));
+        let r = common::read(path, origin);
+        if !r.is_ok() {
+            continue;
+        }
+        let all = check_zone(&r.zone);
+        let mut want: Vec<(&str, usize)> = Vec::new();
+        for d in all.iter().filter(|d| d.severity == Severity::Info) {
+            match want.iter_mut().find(|(id, _)| *id == d.id) {
+                Some(e) => e.1 += 1,
+                None => want.push((d.id, 1)),
+            }
+        }
+        want.sort_unstable();
+        let rest: Vec<_> = all
+            .iter()
+            .filter(|d| d.severity != Severity::Info)
+            .cloned()
+            .collect();
+        let (built, mut counted) = check_zone_counting(&r.zone, None, Vec::new());
+        counted.sort_unstable();
+        assert_eq!(built, rest, "{}", path.display());
+        assert_eq!(counted, want, "{}", path.display());
+        // Keeping the first info id builds exactly those findings again.
+        if let Some(&(kept, _)) = want.first() {
+            let (built, counted) = check_zone_counting(&r.zone, None, vec![kept.to_string()]);
+            let mut expect: Vec<_> = all
+                .iter()
+                .filter(|d| d.severity != Severity::Info || d.id == kept)
+                .cloned()
+                .collect();
+            expect.sort_by_key(|d| (d.span.file, d.span.start, d.id));
+            let mut got = built.clone();
+            got.sort_by_key(|d| (d.span.file, d.span.start, d.id));
+            assert_eq!(got, expect, "{}", path.display());
+            assert!(counted.iter().all(|c| c.0 != kept), "{}", path.display());
+            with_infos += 1;
+        }
+        compared += 1;
+    }
+    assert!(compared > 250, "compared only {compared} zones");
+    assert!(with_infos > 30, "only {with_infos} zones had info findings");
+}

@@ -4,7 +4,7 @@
 //! publishes, so the caller decides what keeps serving.
 
 use hickory_proto::rr::{Name, RData};
-use mailzone_check::checks::{Checking, check_zone_with};
+use mailzone_check::checks::{Checking, check_zone_counting};
 use mailzone_check::{Diagnostic, Severity, apply_policy};
 use mailzone_config::{SerialPolicy, ZoneConfig};
 use mailzone_engine::Snapshot;
@@ -247,7 +247,7 @@ fn load(
     };
     if !r.is_ok() {
         let diags: Vec<Diagnostic> = r.errors.iter().map(Diagnostic::from).collect();
-        log_findings(name, &diags, &r.zone.sources);
+        log_findings(name, &diags, &[], &r.zone.sources);
         let unreadable = r.errors.iter().find(|e| e.kind == ErrorKind::Io);
         let (kind, reason) = match unreadable {
             None => (
@@ -333,7 +333,10 @@ fn load(
         })
     };
     let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    let (mut diags, built, content) =
+    // Info findings are logged as counts, so only counted; ids the config
+    // raises to errors are built in full.
+    let raised: Vec<String> = z.check.raise.iter().map(|o| o.id.clone()).collect();
+    let (mut diags, counted, built, content) =
         if let Some(early) = early.filter(|_| z.check.serve_with_errors) {
             // Nothing the checks find keeps this zone from being served, so it
             // is published as soon as it is compiled and the findings follow.
@@ -346,8 +349,12 @@ fn load(
                 let mut names = names;
                 let checks = parallel.then(|| {
                     let names = names.take();
-                    let checking = &checking;
-                    s.spawn(move || checking.get_or_init(|| Checking::new(zone, names)).work())
+                    let (checking, keep) = (&checking, raised.clone());
+                    s.spawn(move || {
+                        checking
+                            .get_or_init(|| Checking::new(zone, names).counting_info(keep))
+                            .work()
+                    })
                 });
                 let built = build();
                 if let Some(Ok((snapshot, _, _))) = &built {
@@ -359,7 +366,7 @@ fn load(
                     );
                 }
                 let content = early_content.unwrap_or_else(|| content_hash(&r.zone));
-                let diags = match checks {
+                let (diags, counted) = match checks {
                     Some(h) => {
                         // Joins once the index is built; a checks thread that
                         // ended without one (it panicked) is reported below.
@@ -371,11 +378,14 @@ fn load(
                             std::thread::sleep(std::time::Duration::from_millis(1));
                         }
                         h.join().expect("a check family panicked");
-                        checking.get().map(Checking::finish).unwrap_or_default()
+                        checking
+                            .get()
+                            .map(|c| (c.finish(), c.counted()))
+                            .unwrap_or_default()
                     }
-                    None => check_zone_with(&r.zone, names),
+                    None => check_zone_counting(&r.zone, names, raised),
                 };
-                (diags, built, content)
+                (diags, counted, built, content)
             })
         } else {
             std::thread::scope(|s| {
@@ -390,10 +400,10 @@ fn load(
                         early_content.unwrap_or_else(|| content_hash(&r.zone)),
                     )
                 });
-                let diags = check_zone_with(&r.zone, names);
+                let (diags, counted) = check_zone_counting(&r.zone, names, raised);
                 // A panic while compiling or signing is our bug; let it surface.
                 let (built, content) = built.join().expect("compiling the zone panicked");
-                (diags, built, content)
+                (diags, counted, built, content)
             })
         };
     let pairs = |v: &[mailzone_config::Override]| {
@@ -404,12 +414,12 @@ fn load(
     apply_policy(&mut diags, &pairs(&z.check.allow), &pairs(&z.check.raise));
     // Errors first, so the kept diagnostics are the ones that matter.
     diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
-    log_findings(name, &diags, &r.zone.sources);
+    log_findings(name, &diags, &counted, &r.zone.sources);
     let count = |s| diags.iter().filter(|d| d.severity == s).count();
     let (errors, warnings, infos) = (
         count(Severity::Error),
         count(Severity::Warning),
-        count(Severity::Info),
+        count(Severity::Info) + counted.iter().map(|c| c.1).sum::<usize>(),
     );
     if errors > 0 && !z.check.serve_with_errors {
         return fail(
@@ -601,8 +611,13 @@ fn kept(diags: &[Diagnostic], sources: &SourceMap) -> Vec<String> {
 }
 
 /// Logs a zone's findings once: errors and warnings one line each (the first
-/// hundred), info findings as counts per id.
-pub fn log_findings(zone: &str, diags: &[Diagnostic], sources: &SourceMap) {
+/// hundred), info findings as counts per id (with those only `counted`), by id.
+pub fn log_findings(
+    zone: &str,
+    diags: &[Diagnostic],
+    counted: &[(&'static str, usize)],
+    sources: &SourceMap,
+) {
     for (shown, d) in diags
         .iter()
         .filter(|d| d.severity >= Severity::Warning)
@@ -621,13 +636,15 @@ pub fn log_findings(zone: &str, diags: &[Diagnostic], sources: &SourceMap) {
             _ => tracing::warn!(zone, id = d.id, at = %at, "{}", d.message),
         }
     }
-    let mut infos: Vec<(&str, usize)> = Vec::new();
+    let mut infos: Vec<(&str, usize)> = counted.to_vec();
     for d in diags.iter().filter(|d| d.severity == Severity::Info) {
         match infos.iter_mut().find(|(id, _)| *id == d.id) {
             Some(e) => e.1 += 1,
             None => infos.push((d.id, 1)),
         }
     }
+    // By id: counted findings come in the order the checks ran.
+    infos.sort_unstable();
     if !infos.is_empty() {
         let list: Vec<String> = infos.iter().map(|(id, n)| format!("{id}×{n}")).collect();
         tracing::info!(zone, "info findings: {}", list.join(" "));

@@ -277,7 +277,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
         let d = out.emit(id, span, owner, "TXT", msg);
         d.term(&t.strings, pos, &t.joined[pos..end]);
     };
-    if t.strings.len() > 1 {
+    if t.strings.len() > 1 && !out.counted("DKIM016") {
         out.emit(
             "DKIM016",
             t.record.span,
@@ -353,10 +353,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
             2 + k.len(),
             format!("key type `{k}` is not defined for DKIM: verifiers ignore this key"),
         );
-        out.diags
-            .last_mut()
-            .unwrap()
-            .help("use `k=rsa` or `k=ed25519`");
+        out.last().help("use `k=rsa` or `k=ed25519`");
     }
     if let Some(h) = tl.get("h") {
         let algs: Vec<&str> = h.split(':').map(str::trim).collect();
@@ -371,10 +368,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     "`h={h}` lists no hash modern verifiers accept (rsa-sha1 MUST NOT be used, RFC 8301)"
                 ),
             );
-            out.diags
-                .last_mut()
-                .unwrap()
-                .help("use `h=sha256` or drop `h=`");
+            out.last().help("use `h=sha256` or drop `h=`");
         } else if algs.contains(&"sha1") {
             at(
                 out,
@@ -383,10 +377,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 2 + h.len(),
                 format!("`h={h}` still lists sha1"),
             );
-            out.diags
-                .last_mut()
-                .unwrap()
-                .help("remove `sha1` from `h=`");
+            out.last().help("remove `sha1` from `h=`");
         }
     }
     if let Some(s) = tl.get("s")
@@ -415,10 +406,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 2 + tf.len(),
                 "the selector is in test mode (`t=y`)".into(),
             );
-            out.diags
-                .last_mut()
-                .unwrap()
-                .help("remove `t=y` when testing is done");
+            out.last().help("remove `t=y` when testing is done");
         }
         if flags.contains(&"s") {
             at(
@@ -481,9 +469,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
     match classify_key(&der, k) {
         KeyKind::Private => {
             at(out, "DKIM021", ppos, 2, "`p=` holds a PRIVATE key".into());
-            out.diags
-                .last_mut()
-                .unwrap()
+            out.last()
                 .help("remove it now, rotate the key, and publish only the public part");
         }
         KeyKind::NotA(what, len) => {
@@ -502,7 +488,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 ),
             );
             if what == "ed25519" && len == 44 {
-                out.diags.last_mut().unwrap().help(
+                out.last().help(
                     "publish the bare 32-byte key (RFC 8463), not the SubjectPublicKeyInfo wrapper",
                 );
             }
@@ -519,7 +505,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                         "this RSA key is {bits} bits; verifiers reject keys under 1024 bits (RFC 8301)"
                     ),
                 );
-                out.diags.last_mut().unwrap().help("publish a 2048-bit key");
+                out.last().help("publish a 2048-bit key");
             } else if bits < 2048 {
                 at(
                     out,
@@ -528,10 +514,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     2,
                     format!("{bits}-bit RSA key; signers SHOULD use at least 2048 bits (RFC 8301)"),
                 );
-                out.diags
-                    .last_mut()
-                    .unwrap()
-                    .help("rotate to a 2048-bit key");
+                out.last().help("rotate to a 2048-bit key");
             } else if bits > 4096 {
                 at(
                     out,

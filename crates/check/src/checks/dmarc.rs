@@ -274,10 +274,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
             1 + 1 + p.len(),
             "`p=` is not the second tag (RFC 7489 order; some receivers require it)".into(),
         );
-        out.diags
-            .last_mut()
-            .unwrap()
-            .help("put `p=` immediately after `v=DMARC1`");
+        out.last().help("put `p=` immediately after `v=DMARC1`");
     }
     for tag in ["p", "sp", "np"] {
         if let Some(v) = tl.get(tag)
@@ -290,10 +287,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 tag.len() + 1 + v.len(),
                 format!("`{tag}={v}` is not a DMARC policy"),
             );
-            out.diags
-                .last_mut()
-                .unwrap()
-                .help("use none, quarantine or reject");
+            out.last().help("use none, quarantine or reject");
         }
     }
     let p = p.to_ascii_lowercase();
@@ -368,10 +362,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 };
                 at(out, "DMARC009", pos, tag.len() + 1 + v.len(), why);
                 if !scheme_ok && uri.contains('@') {
-                    out.diags
-                        .last_mut()
-                        .unwrap()
-                        .help(format!("write `{tag}=mailto:{uri}`"));
+                    out.last().help(format!("write `{tag}=mailto:{uri}`"));
                 }
                 continue;
             }
@@ -435,10 +426,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 tag.len() + 1 + v.len(),
                 format!("`{tag}={v}` is invalid and ignored (relaxed is used)"),
             );
-            out.diags
-                .last_mut()
-                .unwrap()
-                .help("use `r` (relaxed) or `s` (strict)");
+            out.last().help("use `r` (relaxed) or `s` (strict)");
         }
     }
     if let Some(v) = tl.get("fo")
@@ -454,10 +442,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
             3 + v.len(),
             format!("`fo={v}` is invalid"),
         );
-        out.diags
-            .last_mut()
-            .unwrap()
-            .help("use a colon list of 0, 1, d, s");
+        out.last().help("use a colon list of 0, 1, d, s");
     }
     if let Some(v) = tl.get("ri")
         && v.parse::<u32>().is_err()
@@ -489,9 +474,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
             6,
             "the policy is monitoring only (`p=none`)".into(),
         );
-        out.diags
-            .last_mut()
-            .unwrap()
+        out.last()
             .help("move to quarantine or reject after reviewing reports");
         if tl.get("rua").is_none() {
             out.emit(

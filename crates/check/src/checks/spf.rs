@@ -1066,6 +1066,9 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             continue;
                         };
                         if !ix.authoritative_for(&target) {
+                            if out.counted("SPF025") {
+                                continue;
+                            }
                             out.emit(
                                 "SPF025",
                                 span(),
@@ -1242,7 +1245,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
         if ev.lookups > 10 {
             out.emit("SPF005", t.record.span, owner, rtype, format!("evaluating SPF for `{}` needs {lower_bound}{} DNS lookups (limit 10): permerror", fqdn(owner), ev.lookups))
                 .help("flatten includes or drop unused ones");
-        } else if !ev.outside.is_empty() {
+        } else if !ev.outside.is_empty() && !out.counted("SPF006") {
             out.emit(
                 "SPF006",
                 t.record.span,

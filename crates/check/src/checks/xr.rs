@@ -81,7 +81,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if let (Some(p), Some(t)) = (&policy, &dmarc) {
-            if p.enforces() && !has_dkim(ix, d) {
+            if p.enforces() && !has_dkim(ix, d) && !out.counted("XR002") {
                 out.emit("XR002", t.record.span, d, "TXT", format!("no DKIM selector for `{}` in this zone; with `p={}`, its mail relies on SPF alignment alone", fqdn(d), p.p));
             }
             if non_null && spf.is_empty() && !has_dkim(ix, d) {
