@@ -728,7 +728,7 @@ impl<'z> Index<'z> {
 }
 
 /// MX records with their preference and exchange.
-fn mx_entries<'z>(recs: Few<&'z ZoneRecord>) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
+fn mx_entries(recs: Few<&ZoneRecord>) -> Few<(&ZoneRecord, u16, &Name)> {
     recs.into_iter()
         .filter_map(|r| match &r.rdata {
             RData::MX(mx) => Some((r, mx.preference, &mx.exchange)),

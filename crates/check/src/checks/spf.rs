@@ -320,7 +320,7 @@ pub fn parse_term(raw: &[u8]) -> Kind<'_> {
             }
             if !cidr.is_empty() {
                 let ok = matches!(mech, Mech::A | Mech::Mx) && {
-                    let c = show(&cidr);
+                    let c = show(cidr);
                     let (v4, v6) = match c.split_once("//") {
                         Some((a, b)) => (
                             a.strip_prefix('/').unwrap_or(a).to_string(),
@@ -908,7 +908,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
         match &term.kind {
             Kind::Bad { id, msg, help } => {
                 let d = out.emit(id, span(), owner, rtype, msg.clone());
-                d.term(&t.strings, term.start, &term.raw);
+                d.term(&t.strings, term.start, term.raw);
                 if let Some(h) = help {
                     d.help(h.clone());
                 }
@@ -919,7 +919,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     exps.push(term);
                     if let Some((id, msg, help)) = check_domain_spec(value, "exp") {
                         let d = out.emit(id, span(), owner, rtype, msg);
-                        d.term(&t.strings, term.start, &term.raw);
+                        d.term(&t.strings, term.start, term.raw);
                         if let Some(h) = help {
                             d.help(h);
                         }
@@ -939,7 +939,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             ),
                         )
                         .help("publish one explanation string there or drop `exp=`")
-                        .term(&t.strings, term.start, &term.raw);
+                        .term(&t.strings, term.start, term.raw);
                     }
                 }
                 other => {
@@ -956,7 +956,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         format!("modifier `{other}=` is unknown and ignored"),
                     )
                     .help(hint)
-                    .term(&t.strings, term.start, &term.raw);
+                    .term(&t.strings, term.start, term.raw);
                 }
             },
             Kind::Dir {
@@ -970,7 +970,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     let what = if *mech == Mech::All {
                         "a second `all`".to_string()
                     } else {
-                        format!("`{}`", show(&term.raw))
+                        format!("`{}`", show(term.raw))
                     };
                     out.emit(
                         "SPF030",
@@ -979,11 +979,11 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         rtype,
                         format!(
                             "{what} comes after `{}` and is never evaluated",
-                            show(&a.raw)
+                            show(a.raw)
                         ),
                     )
                     .help("move it before `all`, or remove it")
-                    .term(&t.strings, term.start, &term.raw);
+                    .term(&t.strings, term.start, term.raw);
                 }
                 if seen_terms.contains(&term.raw) {
                     let extra = if matches!(
@@ -999,21 +999,21 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         span(),
                         owner,
                         rtype,
-                        format!("`{}` appears twice{extra}", show(&term.raw)),
+                        format!("`{}` appears twice{extra}", show(term.raw)),
                     )
                     .help("remove the repeated term")
-                    .term(&t.strings, term.start, &term.raw);
+                    .term(&t.strings, term.start, term.raw);
                 }
-                seen_terms.push(&term.raw);
+                seen_terms.push(term.raw);
                 let pass = *qual == b'+';
                 match mech {
                     Mech::All => {
                         all_seen.get_or_insert(term);
                         match qual {
                             b'+' => {
-                                out.emit("SPF010", span(), owner, rtype, format!("`{}` authorises every host on the Internet to send as `{}`", show(&term.raw), fqdn(owner)))
+                                out.emit("SPF010", span(), owner, rtype, format!("`{}` authorises every host on the Internet to send as `{}`", show(term.raw), fqdn(owner)))
                                     .help("use `-all` (or `~all` while testing)")
-                                    .term(&t.strings, term.start, &term.raw);
+                                    .term(&t.strings, term.start, term.raw);
                             }
                             b'?' => {
                                 out.emit(
@@ -1024,7 +1024,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                     "`?all` (neutral) gives no protection",
                                 )
                                 .help("use `~all` or `-all` once all senders are listed")
-                                .term(&t.strings, term.start, &term.raw);
+                                .term(&t.strings, term.start, term.raw);
                             }
                             _ => {}
                         }
@@ -1038,7 +1038,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             "`ptr` is slow, unreliable and deprecated (RFC 7208 §5.5)",
                         )
                         .help("replace it with `ip4:`/`ip6:` or `a`")
-                        .term(&t.strings, term.start, &term.raw);
+                        .term(&t.strings, term.start, term.raw);
                     }
                     Mech::Ip4 => {
                         if let Some((a, len)) = net4 {
@@ -1076,11 +1076,11 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                 rtype,
                                 format!(
                                     "`{}` names `{}`, outside this zone: not followed offline",
-                                    show(&term.raw),
+                                    show(term.raw),
                                     fqdn(&target)
                                 ),
                             )
-                            .term(&t.strings, term.start, &term.raw);
+                            .term(&t.strings, term.start, term.raw);
                             continue;
                         }
                         let void = match mech {
@@ -1103,12 +1103,12 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                 rtype,
                                 format!(
                                     "`{}` matches nothing: `{}` {why} (a void lookup)",
-                                    show(&term.raw),
+                                    show(term.raw),
                                     fqdn(&target)
                                 ),
                             )
                             .help("remove the stale term")
-                            .term(&t.strings, term.start, &term.raw);
+                            .term(&t.strings, term.start, term.raw);
                         }
                         if *mech == Mech::Mx && ix.mx(&target).len() > 10 {
                             out.emit(
@@ -1118,12 +1118,12 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                 rtype,
                                 format!(
                                     "`{}` would need {} address lookups (limit 10): permerror",
-                                    show(&term.raw),
+                                    show(term.raw),
                                     ix.mx(&target).len()
                                 ),
                             )
                             .help("list the senders with `ip4:`/`ip6:` instead")
-                            .term(&t.strings, term.start, &term.raw);
+                            .term(&t.strings, term.start, term.raw);
                         }
                         if *mech == Mech::Include && spf_at(ix, &target).is_empty() {
                             out.emit(
@@ -1133,11 +1133,11 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                 rtype,
                                 format!(
                                     "`{}` names a name with no SPF record: permerror",
-                                    show(&term.raw)
+                                    show(term.raw)
                                 ),
                             )
                             .help("publish an SPF record there or remove the include")
-                            .term(&t.strings, term.start, &term.raw);
+                            .term(&t.strings, term.start, term.raw);
                         }
                     }
                 }
@@ -1155,7 +1155,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                 format!("modifier `{name}` appears {} times: permerror", list.len()),
             )
             .help(format!("keep one `{name}=`"))
-            .term(&t.strings, term.start, &term.raw);
+            .term(&t.strings, term.start, term.raw);
         }
     }
     if let Some(r) = redirects.first() {
@@ -1163,7 +1163,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
         if let Kind::Mod { value, .. } = &r.kind {
             if let Some((id, msg, help)) = check_domain_spec(value, "redirect") {
                 let d = out.emit(id, span, owner, rtype, msg);
-                d.term(&t.strings, r.start, &r.raw);
+                d.term(&t.strings, r.start, r.raw);
                 if let Some(h) = help {
                     d.help(h);
                 }
@@ -1179,7 +1179,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             show(value)
                         ),
                     )
-                    .term(&t.strings, r.start, &r.raw);
+                    .term(&t.strings, r.start, r.raw);
                 } else if spf_at(ix, &target).is_empty() {
                     out.emit(
                         "SPF023",
@@ -1192,7 +1192,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         ),
                     )
                     .help("publish an SPF record there or remove the redirect")
-                    .term(&t.strings, r.start, &r.raw);
+                    .term(&t.strings, r.start, r.raw);
                 }
             }
         }
@@ -1204,11 +1204,11 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                 rtype,
                 format!(
                     "`redirect=` is ignored because the record has `{}`",
-                    show(&a.raw)
+                    show(a.raw)
                 ),
             )
             .help("remove one of them")
-            .term(&t.strings, r.start, &r.raw);
+            .term(&t.strings, r.start, r.raw);
         }
     } else if all_seen.is_none() && terms.iter().all(|t| !matches!(t.kind, Kind::Bad { .. })) {
         out.emit(
@@ -1303,11 +1303,11 @@ fn net_checks(
             "TXT",
             format!(
                 "`{}` authorises every address on the Internet",
-                show(&term.raw)
+                show(term.raw)
             ),
         )
         .help("list the real sending networks")
-        .term(&t.strings, term.start, &term.raw);
+        .term(&t.strings, term.start, term.raw);
         return;
     }
     if addr & host_mask != 0 {
@@ -1319,7 +1319,7 @@ fn net_checks(
             format!("`{shown}/{len}` has host bits set; it covers the whole /{len} network"),
         )
         .help(format!("did you mean `/{bits}`?"))
-        .term(&t.strings, term.start, &term.raw);
+        .term(&t.strings, term.start, term.raw);
     }
     let broad = if bits == 32 {
         (1..=15).contains(&len)
@@ -1337,10 +1337,10 @@ fn net_checks(
             span(),
             owner,
             "TXT",
-            format!("`{}` authorises {count}", show(&term.raw)),
+            format!("`{}` authorises {count}", show(term.raw)),
         )
         .help("list the sending hosts or a narrow network")
-        .term(&t.strings, term.start, &term.raw);
+        .term(&t.strings, term.start, term.raw);
     }
 }
 
