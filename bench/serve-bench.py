@@ -20,7 +20,8 @@ Serve mode (default):
     CPU 1), reported as the median round.
 
 Load mode (--load [RECORDS]): bench/gen-zone.py's zone of RECORDS records
-(default 1,000,000); per server the wall time from start until the zone's
+(default 1,000,000); --rounds rounds with the servers interleaved, per server
+the median (min-max) over them of the wall time from start until the zone's
 SOA is answered, and until the server has settled (its CPU time no longer
 grows: mailzone's checks done, the read zone freed), with RSS then; each
 server pinned to CPU 0, or with --all-cores free to use every core. mailzone
@@ -39,7 +40,7 @@ served path and for the general path alone.
 A server whose binary is missing is skipped and named.
 
 usage: serve-bench.py [--domains N] [--rounds R] [--seconds S] [--rate Q]
-       serve-bench.py --load [RECORDS] [--all-cores]
+       serve-bench.py --load [RECORDS] [--all-cores] [--rounds R]
        serve-bench.py --instructions
 """
 import argparse
@@ -405,26 +406,35 @@ def load_mode():
     global ORIGIN
     ORIGIN = "bench.example."
     where = f"all {os.cpu_count()} cores" if args.all_cores else "pinned to CPU 0"
-    print(f"zone: {args.load} records (bench/gen-zone.py), time until its SOA is answered, RSS then; "
-          f"servers {where}")
-    res = {}
     names = args.servers.split(",")
     if "mailzone" in names:
         names.insert(names.index("mailzone") + 1, "mailzone-refuse")
-    print(f"{'':15} {'answers':>9} {'settled':>9} {'RSS':>10}")
-    for name in names:
-        for s in make_servers(gen, [name], args.workers):
-            try:
-                t = s.start(ORIGIN)
-                done = s.settle()
-                res[name] = (t, rss_mib(s.proc.pid))
-                print(f"{name:15} {t:7.2f} s {done:7.2f} s {res[name][1]:6.0f} MiB", flush=True)
-            finally:
-                s.stop()
-    for m in [n for n in ("mailzone", "mailzone-refuse") if n in res]:
-        for other in [n for n in res if not n.startswith("mailzone")]:
-            print(f"  {m} / {other}: time to answer {ratio(res[m][0], res[other][0])}, "
-                  f"RSS settled {ratio(res[m][1], res[other][1])}")
+    print(f"zone: {args.load} records (bench/gen-zone.py), time until its SOA is answered, RSS then; "
+          f"servers {where}; {args.rounds} rounds, servers interleaved, median (min-max)")
+    # Rounds interleave the servers (A B C A B C ...), as the throughput
+    # rounds do: on a shared machine one run of each moved by a third.
+    runs = {}
+    for r in range(args.rounds):
+        for name in names:
+            made = make_servers(gen, [name], args.workers)
+            for s in made:
+                try:
+                    t = s.start(ORIGIN)
+                    done = s.settle()
+                    runs.setdefault(name, []).append((t, done, rss_mib(s.proc.pid)))
+                    print(f"  round {r + 1}: {name:15} answers {t:5.2f} s, settled {done:5.2f} s",
+                          flush=True)
+                finally:
+                    s.stop()
+    med = {n: tuple(statistics.median(x[i] for x in v) for i in range(3)) for n, v in runs.items()}
+    print(f"{'':15} {'answers':>22} {'settled':>22} {'RSS':>10}")
+    for name, v in runs.items():
+        span = lambda i: f"{med[name][i]:5.2f} ({min(x[i] for x in v):.2f}-{max(x[i] for x in v):.2f}) s"
+        print(f"{name:15} {span(0):>22} {span(1):>22} {med[name][2]:6.0f} MiB")
+    for m in [n for n in ("mailzone", "mailzone-refuse") if n in med]:
+        for other in [n for n in med if not n.startswith("mailzone")]:
+            print(f"  {m} / {other}: time to answer {ratio(med[m][0], med[other][0])}, "
+                  f"RSS settled {ratio(med[m][2], med[other][2])}")
 
 
 def instructions_mode():
