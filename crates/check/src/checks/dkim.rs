@@ -219,7 +219,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 }
             }
         }
-        let keys: Few<&Text<'_>> = texts.iter().filter(|t| is_dkim_text(&t.joined)).collect();
+        let keys: Few<&Text<'_>> = texts
+            .iter()
+            .copied()
+            .filter(|t| is_dkim_text(&t.joined))
+            .collect();
         if dk.is_none_or(|p| p == 0) {
             for t in &keys {
                 let domain = if dk == Some(0) {

@@ -113,7 +113,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             );
         }
-        let records: Few<&Text<'_>> = texts.iter().filter(|t| is_dmarc(&t.joined)).collect();
+        let records: Few<&Text<'_>> = texts
+            .iter()
+            .copied()
+            .filter(|t| is_dmarc(&t.joined))
+            .collect();
         for t in &texts {
             if is_dmarc(&t.joined) || is_spf(&t.joined) {
                 continue;

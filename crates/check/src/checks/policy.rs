@@ -41,10 +41,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
     }
 }
 
-fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
+fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
     let at_sts = first_label(owner) == b"_mta-sts";
     let sts: Few<&Text<'_>> = texts
         .iter()
+        .copied()
         .filter(|t| t.joined.starts_with(b"v=STSv1"))
         .collect();
     if !at_sts {
@@ -167,9 +168,10 @@ fn rua_uri_ok(u: &str) -> bool {
         || (l.starts_with("https://") && u.len() > 8)
 }
 
-fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
+fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
     let rpt: Few<&Text<'_>> = texts
         .iter()
+        .copied()
         .filter(|t| t.joined.starts_with(b"v=TLSRPTv1"))
         .collect();
     if rpt.is_empty() {
@@ -251,13 +253,14 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     }
 }
 
-fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
+fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
     if !is_bimi(owner) {
         return;
     }
     let domain = owner.base_name().base_name();
     let recs: Few<&Text<'_>> = texts
         .iter()
+        .copied()
         .filter(|t| t.joined.starts_with(b"v=BIMI1") || tag_list(&t.joined).get("l").is_some())
         .collect();
     more_than_one(

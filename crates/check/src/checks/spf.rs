@@ -608,10 +608,10 @@ fn target_name(arg: Option<&[u8]>, domain: &Name) -> Option<Name> {
 }
 
 /// The SPF record text at a name, following an in-zone CNAME once or twice.
-fn spf_at<'z>(ix: &Index<'z>, name: &Name) -> Few<Text<'z>> {
+fn spf_at<'a, 'z>(ix: &'a Index<'z>, name: &Name) -> Few<&'a Text<'z>> {
     let mut n = name.clone();
     for _ in 0..8 {
-        let t: Few<Text<'z>> = ix
+        let t: Few<&Text<'z>> = ix
             .texts(&n)
             .into_iter()
             .filter(|t| is_spf(&t.joined))
@@ -723,7 +723,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let texts = ix.texts_of(idx);
         let type99 = ix.of_type(idx, RecordType::from(99u16));
-        let spf: Few<&Text<'_>> = texts.iter().filter(|t| is_spf(&t.joined)).collect();
+        let spf: Few<&Text<'_>> = texts
+            .iter()
+            .copied()
+            .filter(|t| is_spf(&t.joined))
+            .collect();
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
@@ -767,6 +771,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if let Some(first) = spf.first() {
             let others: Few<&Text<'_>> = texts
                 .iter()
+                .copied()
                 .filter(|t| {
                     !is_spf(&t.joined)
                         && version_of(&t.joined).is_none()
