@@ -8,6 +8,7 @@ use data_encoding::BASE64;
 use hickory_proto::rr::{Name, RData, RecordType};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// A parsed tag=value list (RFC 6376 §3.2), with byte offsets of each tag.
@@ -15,7 +16,8 @@ use std::borrow::Cow;
 /// always); every DKIM, DMARC and policy record is parsed this way, and a
 /// String per tag showed in the profile of large zones.
 pub struct Tags<'a> {
-    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>, usize)>,
+    /// Inline up to eight: DKIM and DMARC records rarely have more tags.
+    pub tags: SmallVec<[(Cow<'a, str>, Cow<'a, str>, usize); 8]>,
     pub error: Option<(String, usize)>,
 }
 
@@ -82,10 +84,13 @@ pub fn text_str(text: &[u8]) -> Cow<'_, str> {
     }
 }
 
-type Split<'s> = (Vec<(&'s str, &'s str, usize)>, Option<(String, usize)>);
+type Split<'s> = (
+    SmallVec<[(&'s str, &'s str, usize); 8]>,
+    Option<(String, usize)>,
+);
 
 fn split_tags(s: &str) -> Split<'_> {
-    let mut tags = Vec::new();
+    let mut tags = SmallVec::new();
     let mut error = None;
     let mut off = 0;
     for part in s.split(';') {
