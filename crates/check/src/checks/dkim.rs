@@ -17,9 +17,12 @@ use std::borrow::Cow;
 /// String per tag showed in the profile of large zones.
 pub struct Tags<'a> {
     /// Inline up to eight: DKIM and DMARC records rarely have more tags.
-    pub tags: SmallVec<[(Cow<'a, str>, Cow<'a, str>, usize); 8]>,
+    pub tags: SmallVec<[Tag<'a>; 8]>,
     pub error: Option<(String, usize)>,
 }
+
+/// A tag's name, value and byte offset.
+pub type Tag<'a> = (Cow<'a, str>, Cow<'a, str>, usize);
 
 impl Tags<'_> {
     pub fn get(&self, k: &str) -> Option<&str> {
