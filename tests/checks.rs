@@ -101,6 +101,13 @@ fn real_world_clean_shapes_have_no_error_and_no_warning() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The `*.zone` files of these directories (relative to the corpus).
+fn zone_files(dirs: &[&str]) -> Vec<std::path::PathBuf> {
+    dirs.iter()
+        .flat_map(|d| common::files(&common::corpus(d), "zone"))
+        .collect()
+}
+
 /// The server and `check` index a zone's names on a second thread while the
 /// file is read; on every fixture, every clean shape, every shipped example
 /// and every corpus zone (with `$INCLUDE` and `$GENERATE`), that must find
@@ -110,11 +117,13 @@ fn real_world_clean_shapes_have_no_error_and_no_warning() {
 fn names_indexed_while_reading_give_the_same_findings() {
     use mailzone_check::checks::{NameStream, check_zone_with};
     use mailzone_zone::record::name_to_wire_bytes;
-    let mut files = common::files(&common::corpus("../checks"), "zone");
-    files.extend(common::files(&common::corpus("../checks/clean"), "zone"));
-    files.extend(common::files(&common::corpus("../../zones"), "zone"));
-    files.extend(common::files(&common::corpus("valid"), "zone"));
-    files.extend(common::files(&common::corpus("broken"), "zone"));
+    let files = zone_files(&[
+        "../checks",
+        "../checks/clean",
+        "../../zones",
+        "valid",
+        "broken",
+    ]);
     assert!(files.len() > 300, "found only {} zones", files.len());
     let mut compared = 0;
     for path in &files {
@@ -163,10 +172,7 @@ fn names_indexed_while_reading_give_the_same_findings() {
 fn counted_info_findings_match_the_built_ones() {
     use mailzone_check::Severity;
     use mailzone_check::checks::check_zone_counting;
-    let mut files = common::files(&common::corpus("../checks"), "zone");
-    files.extend(common::files(&common::corpus("../checks/clean"), "zone"));
-    files.extend(common::files(&common::corpus("../../zones"), "zone"));
-    files.extend(common::files(&common::corpus("valid"), "zone"));
+    let files = zone_files(&["../checks", "../checks/clean", "../../zones", "valid"]);
     let (mut compared, mut with_infos) = (0, 0);
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
