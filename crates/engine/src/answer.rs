@@ -701,7 +701,14 @@ fn fast_path(
     let Some(node) = z.node(key) else {
         return false;
     };
-    if node.cut || node.below_cut_or_dname || *node.name != *qn {
+    // The answer was encoded with the owner as written: only a query that
+    // writes it the same way may reuse it.
+    let same_case = if node.lower {
+        key == qn
+    } else {
+        *node.name == *qn
+    };
+    if node.cut || node.below_cut_or_dname || !same_case {
         return false;
     }
     if t != T_CNAME && node.rrset(T_CNAME).is_some() {

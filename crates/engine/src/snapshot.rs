@@ -78,6 +78,11 @@ pub struct Node {
     /// walk down from the apex. False for almost every name, which then
     /// takes one hash lookup.
     pub below_cut_or_dname: bool,
+    /// `name` is already lower case (equal to the node's key), as most are:
+    /// the answer path can then tell whether a query wrote the name the same
+    /// way from the key it already holds, without reading `name` (a cache
+    /// miss per query on a large zone).
+    pub lower: bool,
 }
 
 impl Node {
@@ -291,6 +296,7 @@ impl Compiler {
             // The first record names the node as the zone writes it (an
             // empty non-terminal made earlier has the lower-cased name).
             node.name = owner.into();
+            node.lower = *owner == **key;
         }
         match node.rrsets.iter_mut().find(|s| s.rtype == t) {
             Some(set) => {
@@ -342,6 +348,7 @@ impl Compiler {
                             anc.into(),
                             Node {
                                 name: anc.into(),
+                                lower: true,
                                 ..Node::default()
                             },
                         );

@@ -26,6 +26,7 @@ child    NS    ns.child
 ns.child A     192.0.2.53
 old      DNAME new.example.test.
 new      A     192.0.2.91
+Mixed    A     192.0.2.92
 big      TXT   "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 big      TXT   "1123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 big      TXT   "2123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
@@ -376,6 +377,9 @@ fn reused_answers_equal_the_general_path() {
         "new.example.test.",
         "big.example.test.",
         "none.example.test.",
+        // An owner written in mixed case, asked in its own case and others.
+        "Mixed.example.test.",
+        "mixed.example.test.",
     ];
     let types = [
         RecordType::A,
