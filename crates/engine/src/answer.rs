@@ -5,6 +5,7 @@
 //! RRsets, NSEC proofs) and RFC 5155 §7.2 (NSEC3 proofs).
 
 use crate::snapshot::*;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// What the listener tells the engine about the client.
@@ -182,8 +183,32 @@ struct Item<'s> {
     owner: Cow<'s, [u8]>,
     rtype: u16,
     ttl: u32,
-    rdata: Vec<Cow<'s, [u8]>>,
+    rdata: Rdatas<'s>,
     sigs: Vec<&'s [u8]>,
+}
+
+/// An item's RDATAs: an RRset's, borrowed (no list is built per query), or
+/// the one a DNAME synthesises.
+enum Rdatas<'s> {
+    Set(&'s [Rdata]),
+    One(Vec<u8>),
+}
+
+impl Rdatas<'_> {
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let (set, one) = match self {
+            Rdatas::Set(s) => (*s, None),
+            Rdatas::One(v) => (&[][..], Some(v.as_slice())),
+        };
+        set.iter().map(|d| &*d.wire).chain(one)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Rdatas::Set(s) => s.len(),
+            Rdatas::One(_) => 1,
+        }
+    }
 }
 
 impl<'s> Item<'s> {
@@ -192,7 +217,7 @@ impl<'s> Item<'s> {
             owner,
             rtype: set.rtype,
             ttl: set.ttl,
-            rdata: set.rdata.iter().map(|d| Cow::Borrowed(&*d.wire)).collect(),
+            rdata: Rdatas::Set(&set.rdata),
             sigs: Vec::new(),
         }
     }
@@ -236,15 +261,58 @@ enum Proof {
     },
 }
 
+/// What an answer holds, decided before anything is written. The lists are
+/// inline up to what ordinary answers need, so that NXDOMAIN, wildcard,
+/// CNAME and referral answers allocate nothing; proofs are only gathered
+/// for DNSSEC answers.
 #[derive(Default)]
 struct Plan<'s> {
     rcode: u8,
     aa: bool,
-    answer: Vec<Item<'s>>,
-    authority: Vec<Item<'s>>,
+    answer: SmallVec<[Item<'s>; 4]>,
+    authority: SmallVec<[Item<'s>; 1]>,
     /// Names whose A/AAAA go in the additional section.
-    targets: Vec<&'s [u8]>,
+    targets: SmallVec<[&'s [u8]; 4]>,
     proofs: Vec<Proof>,
+}
+
+/// A lowercase wire name on the stack (names are at most 255 bytes).
+struct NameBuf {
+    len: usize,
+    bytes: [u8; 255],
+}
+
+impl NameBuf {
+    /// `wire` lowercased; `None` when it is longer than a name may be.
+    fn lower(wire: &[u8]) -> Option<NameBuf> {
+        let mut b = NameBuf {
+            len: wire.len(),
+            bytes: [0; 255],
+        };
+        let dst = b.bytes.get_mut(..wire.len())?;
+        dst.copy_from_slice(wire);
+        // Length octets are at most 63, below 'A': only letters change.
+        dst.make_ascii_lowercase();
+        Some(b)
+    }
+
+    /// `*.` followed by `suffix`.
+    fn wildcard(suffix: &[u8]) -> Option<NameBuf> {
+        let mut b = NameBuf {
+            len: suffix.len() + 2,
+            bytes: [0; 255],
+        };
+        b.bytes.get_mut(2..b.len)?.copy_from_slice(suffix);
+        b.bytes[..2].copy_from_slice(&[1, b'*']);
+        Some(b)
+    }
+}
+
+impl std::ops::Deref for NameBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 fn soa_item<'s>(z: &'s Snapshot, dnssec: bool) -> Option<Item<'s>> {
@@ -272,23 +340,27 @@ fn substitute(name: &[u8], old_len: usize, new: &[u8]) -> Option<Vec<u8>> {
     (v.len() <= 255).then_some(v)
 }
 
-fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'s> {
+fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Plan<'s> {
     let mut plan = Plan {
         aa: true,
         ..Plan::default()
     };
-    let mut name: Vec<u8> = qname.to_vec();
-    let mut seen: Vec<Box<[u8]>> = Vec::new();
+    // The name looked up: as asked, then as each CNAME or DNAME names it.
+    // Borrowed from the query or the zone except after a DNAME.
+    let mut name: Cow<'s, [u8]> = Cow::Borrowed(qname);
+    let mut seen: SmallVec<[Cow<'s, [u8]>; 4]> = SmallVec::new();
     'chase: for _ in 0..16 {
-        let key = lower(&name);
-        if !key.ends_with(&z.origin) || seen.contains(&key) {
+        let Some(key) = NameBuf::lower(&name) else {
+            break;
+        };
+        if !key.ends_with(&z.origin) || seen.iter().any(|n| n.eq_ignore_ascii_case(&key)) {
             break;
         }
-        seen.push(key.clone());
+        seen.push(name.clone());
         // Most names exist and have no cut or DNAME above them: one lookup.
         let direct = z.node(&key).filter(|n| !n.below_cut_or_dname);
-        let offs: Vec<usize> = if direct.is_some() {
-            Vec::new()
+        let offs: SmallVec<[usize; 16]> = if direct.is_some() {
+            SmallVec::new()
         } else {
             suffixes(&key)
                 .filter(|&o| key.len() - o >= z.origin.len())
@@ -302,7 +374,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'
             };
             encloser = key.len() - off;
             if off + z.origin.len() != key.len() && node.cut {
-                referral(node, &key[off..], &mut plan);
+                referral(node, &key[off..], &mut plan, dnssec);
                 return plan;
             }
             if let Some(dname) = node.rrset(T_DNAME) {
@@ -314,60 +386,72 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'
                     return plan;
                 };
                 plan.answer.push(Item {
-                    owner: Cow::Owned(name.clone()),
+                    owner: name.clone(),
                     rtype: T_CNAME,
                     ttl: dname.ttl,
-                    rdata: vec![Cow::Owned(new.clone())],
+                    rdata: Rdatas::One(new.clone()),
                     sigs: Vec::new(),
                 });
                 if qtype == T_CNAME {
                     // The synthesised CNAME is the answer (RFC 6672 §3.2).
                     return plan;
                 }
-                name = new;
+                name = Cow::Owned(new);
                 continue 'chase;
             }
         }
-        let owner: Cow<'s, [u8]> = Cow::Owned(name.clone());
+        let owner = name.clone();
         let (node, wild) = match direct.or_else(|| z.node(&key)) {
             Some(n) => (n, false),
             None => {
                 // RFC 4592: the source of synthesis is `*.` plus the closest encloser.
                 let ce = &key[key.len() - encloser..];
-                let mut wild = vec![1u8, b'*'];
-                wild.extend_from_slice(ce);
-                match z.node(&wild) {
+                match NameBuf::wildcard(ce).and_then(|w| z.node(&w)) {
                     Some(w) => (w, true),
                     None => {
                         plan.rcode = NXDOMAIN;
                         plan.authority.extend(soa_item(z, dnssec));
-                        plan.proofs.push(Proof::NxDomain { key, ce: encloser });
+                        if dnssec {
+                            plan.proofs.push(Proof::NxDomain {
+                                key: (*key).into(),
+                                ce: encloser,
+                            });
+                        }
                         return plan;
                     }
                 }
             }
         };
         if node.cut && qtype != T_DS && *key != *z.origin {
-            referral(node, &key, &mut plan);
+            referral(node, &key, &mut plan, dnssec);
             return plan;
         }
-        let answered = |plan: &mut Plan<'s>, key: Key| {
-            if wild {
-                plan.proofs.push(Proof::Wildcard { key, ce: encloser });
+        // Proofs matter to DNSSEC answers only; others skip building them.
+        let answered = |plan: &mut Plan<'s>, key: &[u8]| {
+            if wild && dnssec {
+                plan.proofs.push(Proof::Wildcard {
+                    key: key.into(),
+                    ce: encloser,
+                });
             }
         };
-        let nodata = |plan: &mut Plan<'s>, key: Key| {
+        let nodata = |plan: &mut Plan<'s>, key: &[u8]| {
             plan.authority.extend(soa_item(z, dnssec));
-            plan.proofs.push(if wild {
-                Proof::WildcardNoData { key, ce: encloser }
-            } else {
-                Proof::NoData { key }
-            });
+            if dnssec {
+                plan.proofs.push(if wild {
+                    Proof::WildcardNoData {
+                        key: key.into(),
+                        ce: encloser,
+                    }
+                } else {
+                    Proof::NoData { key: key.into() }
+                });
+            }
         };
         if let Some(c) = node.rrset(T_CNAME).filter(|_| qtype != T_CNAME) {
             plan.answer.push(Item::signed(owner, node, c, dnssec));
-            answered(&mut plan, key);
-            name = c.rdata[0].wire.to_vec();
+            answered(&mut plan, &key);
+            name = Cow::Borrowed(&c.rdata[0].wire);
             continue 'chase;
         }
         if qtype == T_ANY {
@@ -376,9 +460,9 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'
                 Some(set) => {
                     add_targets(&mut plan, set);
                     plan.answer.push(Item::signed(owner, node, set, dnssec));
-                    answered(&mut plan, key);
+                    answered(&mut plan, &key);
                 }
-                None => nodata(&mut plan, key),
+                None => nodata(&mut plan, &key),
             }
             return plan;
         }
@@ -386,22 +470,24 @@ fn lookup<'s>(z: &'s Snapshot, qname: &[u8], qtype: u16, dnssec: bool) -> Plan<'
             Some(set) => {
                 add_targets(&mut plan, set);
                 plan.answer.push(Item::signed(owner, node, set, dnssec));
-                answered(&mut plan, key);
+                answered(&mut plan, &key);
             }
-            None => nodata(&mut plan, key),
+            None => nodata(&mut plan, &key),
         }
         return plan;
     }
     plan
 }
 
-fn referral<'s>(cut: &'s Node, key: &[u8], plan: &mut Plan<'s>) {
+fn referral<'s>(cut: &'s Node, key: &[u8], plan: &mut Plan<'s>, dnssec: bool) {
     if let Some(ns) = cut.rrset(T_NS) {
         plan.aa = false;
         add_targets(plan, ns);
         // Delegation NS are not signed (RFC 4035 §2.2).
         plan.authority.push(Item::of(Cow::Borrowed(&cut.name), ns));
-        plan.proofs.push(Proof::Referral { cut: key.into() });
+        if dnssec {
+            plan.proofs.push(Proof::Referral { cut: key.into() });
+        }
     }
 }
 
@@ -539,26 +625,64 @@ fn nsec3_for<'s>(chain: &'s Nsec3Chain, key: &[u8], exact: bool) -> Option<&'s [
 struct Writer<'o> {
     out: &'o mut Vec<u8>,
     limit: usize,
-    /// Suffixes already written, exactly as written (case kept: pointing at a
-    /// differently cased copy would change a name's case, RFC 4343), with offsets.
-    names: Vec<(Vec<u8>, u16)>,
+    /// Where the names written so far, and each of their suffixes, start in
+    /// the message (the question's included). A name is compressed only
+    /// against one written exactly as it is (case kept: pointing at a
+    /// differently cased copy would change a name's case, RFC 4343), which
+    /// [`written_is`] reads back from the message: no copy per name.
+    names: SmallVec<[u16; 32]>,
+}
+
+/// Whether the name at `at` in `msg`, compression pointers followed, is
+/// exactly `name` (uncompressed wire form).
+fn written_is(msg: &[u8], mut at: usize, name: &[u8]) -> bool {
+    let mut i = 0;
+    // Every pointer this writer made points backwards, so the walk ends; the
+    // bound keeps it finite whatever the bytes.
+    for _ in 0..255 {
+        let Some(&l) = msg.get(at) else {
+            return false;
+        };
+        if l & 0xC0 == 0xC0 {
+            let Some(&lo) = msg.get(at + 1) else {
+                return false;
+            };
+            at = usize::from(l & 0x3F) << 8 | usize::from(lo);
+            continue;
+        }
+        let l = usize::from(l);
+        match (msg.get(at..at + 1 + l), name.get(i..i + 1 + l)) {
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+        if l == 0 {
+            return i + 1 == name.len();
+        }
+        at += 1 + l;
+        i += 1 + l;
+    }
+    false
 }
 
 impl Writer<'_> {
     fn name(&mut self, wire: &[u8]) {
-        let key = wire;
-        for off in suffixes(key) {
-            if key[off] == 0 {
+        for off in suffixes(wire) {
+            if wire[off] == 0 {
                 self.out.push(0);
                 return;
             }
-            if let Some(&(_, ptr)) = self.names.iter().find(|(n, _)| n[..] == key[off..]) {
+            let suffix = &wire[off..];
+            if let Some(&ptr) = self
+                .names
+                .iter()
+                .find(|&&p| written_is(self.out, usize::from(p), suffix))
+            {
                 self.out.extend_from_slice(&(0xC000 | ptr).to_be_bytes());
                 return;
             }
             let here = self.out.len();
             if here < 0x3FFF {
-                self.names.push((key[off..].to_vec(), here as u16));
+                self.names.push(here as u16);
             }
             let l = wire[off] as usize;
             self.out.extend_from_slice(&wire[off..off + 1 + l]);
@@ -599,7 +723,7 @@ impl Writer<'_> {
         let all = it
             .rdata
             .iter()
-            .map(|rd| (it.rtype, &**rd))
+            .map(|rd| (it.rtype, rd))
             .chain(it.sigs.iter().map(|rd| (T_RRSIG, *rd)));
         for (t, rd) in all {
             self.name(&it.owner);
@@ -813,7 +937,10 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
     if fast && fast_path(cat, &query, question, limit, ctx, out) {
         return true;
     }
-    let qkey = lower(query.qname);
+    // parse() holds names to 255 bytes, so this always fits.
+    let Some(qkey) = NameBuf::lower(query.qname) else {
+        return false;
+    };
     if query.qclass == CLASS_CH
         && let Some(text) = chaos_text(cat, &qkey, query.qtype)
     {
@@ -861,18 +988,17 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
     let mut w = Writer {
         out,
         limit: limit - reserve,
-        names: Vec::new(),
+        names: SmallVec::new(),
     };
     // The question's own name and suffixes can be pointed at too.
     for off in suffixes(query.qname) {
         if query.qname[off] != 0 {
-            w.names
-                .push((query.qname[off..].to_vec(), (12 + off) as u16));
+            w.names.push((12 + off) as u16);
         }
     }
     let mut tc = false;
     let mut counts = [0u16; 3];
-    'sections: for (s, items) in [(0usize, &plan.answer), (1, &plan.authority)] {
+    'sections: for (s, items) in [(0usize, &plan.answer[..]), (1, &plan.authority[..])] {
         for it in items.iter() {
             match w.rrset(it) {
                 Some(n) => counts[s] += n,
