@@ -325,8 +325,8 @@ fn soa_item<'s>(z: &'s Snapshot, dnssec: bool) -> Option<Item<'s>> {
 
 fn add_targets<'s>(plan: &mut Plan<'s>, set: &'s RRset) {
     for d in &set.rdata {
-        if let Some(t) = &d.target
-            && !plan.targets.contains(&&**t)
+        if let Some(t) = d.target()
+            && !plan.targets.iter().any(|o| o.eq_ignore_ascii_case(t))
         {
             plan.targets.push(t);
         }
@@ -1012,7 +1012,7 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
     if !tc && let Some(z) = zone {
         // Addresses of MX, NS and SRV targets held in this zone, as many as fit.
         'targets: for t in &plan.targets {
-            if let Some(node) = z.node(t) {
+            if let Some(node) = NameBuf::lower(t).and_then(|k| z.node(&k)) {
                 for ty in [T_A, T_AAAA] {
                     if let Some(set) = node.rrset(ty) {
                         let it = Item::signed(Cow::Borrowed(&node.name), node, set, dnssec);

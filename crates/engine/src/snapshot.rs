@@ -44,12 +44,14 @@ pub fn suffixes(wire: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-/// One RDATA in wire form, with the lowercase key of the name whose
-/// addresses belong in the additional section (MX, NS, SRV targets).
+/// One RDATA in wire form, and where in it the name whose addresses belong
+/// in the additional section starts (MX, NS, SRV targets).
 #[derive(Debug, Clone)]
 pub struct Rdata {
     pub wire: Box<[u8]>,
-    pub target: Option<Key>,
+    /// An offset rather than a lowercased copy: one allocation fewer per
+    /// MX, NS and SRV record, and answers lowercase the name on the stack.
+    pub target_at: Option<u8>,
     /// This record's own TTL. It matters for RRSIG only: the signatures at a
     /// name form one RRset here, but each keeps the TTL of the RRset it
     /// covers (RFC 4034 §3), which is what a transfer must send.
@@ -87,6 +89,14 @@ pub struct Node {
     /// way from the key it already holds, without reading `name` (a cache
     /// miss per query on a large zone).
     pub lower: bool,
+}
+
+impl Rdata {
+    /// The additional-section name (MX, NS, SRV target) as the zone writes it.
+    pub fn target(&self) -> Option<&[u8]> {
+        self.target_at
+            .map(|o| self.wire.get(usize::from(o)..).unwrap_or(&[]))
+    }
 }
 
 impl Node {
@@ -273,10 +283,10 @@ impl Compiler {
         let t = rtype;
         // The target's name is in the RDATA (uncompressed), after MX's
         // preference and SRV's priority, weight and port.
-        let target = match shape {
-            Shape::Mx => rd.get(2..).map(lower),
-            Shape::Ns => Some(lower(rd)),
-            Shape::Srv => rd.get(6..).map(lower),
+        let target_at = match shape {
+            Shape::Mx => Some(2),
+            Shape::Ns => Some(0),
+            Shape::Srv => Some(6),
             Shape::Soa | Shape::Other => None,
         };
         if shape == Shape::Soa
@@ -311,7 +321,7 @@ impl Compiler {
                     set.rdata.reserve_exact(1);
                     set.rdata.push(Rdata {
                         wire: rd.into(),
-                        target,
+                        target_at,
                         ttl,
                     });
                 }
@@ -328,7 +338,7 @@ impl Compiler {
                     ttl,
                     rdata: smallvec::smallvec![Rdata {
                         wire: rd.into(),
-                        target,
+                        target_at,
                         ttl,
                     }],
                     encoded: std::sync::OnceLock::new(),

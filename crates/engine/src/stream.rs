@@ -133,7 +133,7 @@ mod tests {
             for set in &n.rrsets {
                 let _ = writeln!(out, "  type {} ttl {}", set.rtype, set.ttl);
                 for d in &set.rdata {
-                    let _ = writeln!(out, "    {:?} {:?} {}", d.wire, d.target, d.ttl);
+                    let _ = writeln!(out, "    {:?} {:?} {}", d.wire, d.target_at, d.ttl);
                 }
             }
         }
