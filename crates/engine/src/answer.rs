@@ -1012,7 +1012,13 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
     if !tc && let Some(z) = zone {
         // Addresses of MX, NS and SRV targets held in this zone, as many as fit.
         'targets: for t in &plan.targets {
-            if let Some(node) = NameBuf::lower(t).and_then(|k| z.node(&k)) {
+            // Targets are almost always written in lower case already.
+            let node = if t.iter().any(u8::is_ascii_uppercase) {
+                NameBuf::lower(t).and_then(|k| z.node(&k))
+            } else {
+                z.node(t)
+            };
+            if let Some(node) = node {
                 for ty in [T_A, T_AAAA] {
                     if let Some(set) = node.rrset(ty) {
                         let it = Item::signed(Cow::Borrowed(&node.name), node, set, dnssec);
