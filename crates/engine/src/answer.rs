@@ -495,20 +495,19 @@ fn referral<'s>(cut: &'s Node, key: &[u8], plan: &mut Plan<'s>, dnssec: bool) {
 /// expansions and delegations: NSEC (RFC 4035 §3.1.3) or NSEC3 (RFC 5155
 /// §7.2) records with their signatures, and DS at a signed delegation.
 fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
-    let wildcard_of = |key: &[u8], ce: usize| {
-        let mut w = vec![1u8, b'*'];
-        w.extend_from_slice(&key[key.len() - ce..]);
-        w
-    };
+    // An encloser is shorter than the name it encloses by a label, so there
+    // is room for `*.`; `None` would leave that proof out, not panic.
+    let wildcard_of = |key: &[u8], ce: usize| NameBuf::wildcard(&key[key.len() - ce..]);
     // The suffix of `key` one label longer than its closest encloser.
-    let next_closer = |key: &[u8], ce: usize| -> Vec<u8> {
+    fn next_closer(key: &[u8], ce: usize) -> &[u8] {
         let off = suffixes(key)
             .take_while(|&o| key.len() - o > ce)
             .last()
             .unwrap_or(0);
-        key[off..].to_vec()
-    };
-    let mut owners: Vec<Vec<u8>> = Vec::new();
+        &key[off..]
+    }
+    // An NXDOMAIN takes three NSEC3 records, the most any proof needs.
+    let mut owners: SmallVec<[&'s [u8]; 4]> = SmallVec::new();
     let proofs = std::mem::take(&mut plan.proofs);
     for p in &proofs {
         if let Proof::Referral { cut } = p
@@ -523,21 +522,25 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
             Some(chain) => {
                 let mut add = |name: &[u8], exact: bool| {
                     if let Some(o) = nsec3_for(chain, name, exact) {
-                        owners.push(o.to_vec());
+                        owners.push(o);
                     }
                 };
                 match p {
                     Proof::NxDomain { key, ce } => {
                         add(&key[key.len() - ce..], true);
-                        add(&next_closer(key, *ce), false);
-                        add(&wildcard_of(key, *ce), false);
+                        add(next_closer(key, *ce), false);
+                        if let Some(w) = wildcard_of(key, *ce) {
+                            add(&w, false);
+                        }
                     }
                     Proof::NoData { key } => add(key, true),
-                    Proof::Wildcard { key, ce } => add(&next_closer(key, *ce), false),
+                    Proof::Wildcard { key, ce } => add(next_closer(key, *ce), false),
                     Proof::WildcardNoData { key, ce } => {
                         add(&key[key.len() - ce..], true);
-                        add(&next_closer(key, *ce), false);
-                        add(&wildcard_of(key, *ce), true);
+                        add(next_closer(key, *ce), false);
+                        if let Some(w) = wildcard_of(key, *ce) {
+                            add(&w, true);
+                        }
                     }
                     Proof::Referral { cut } => add(cut, true),
                 }
@@ -549,30 +552,34 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
                 // non-terminal, which has no NSEC of its own).
                 let mut add = |name: &[u8]| {
                     if let Some(o) = nsec_for(z, name) {
-                        owners.push(o.to_vec());
+                        owners.push(o);
                     }
                 };
                 match p {
                     Proof::NxDomain { key, ce } => {
                         add(key);
-                        add(&wildcard_of(key, *ce));
+                        if let Some(w) = wildcard_of(key, *ce) {
+                            add(&w);
+                        }
                     }
                     Proof::NoData { key } | Proof::Referral { cut: key } => add(key),
                     Proof::Wildcard { key, .. } => add(key),
                     Proof::WildcardNoData { key, ce } => {
                         add(key);
-                        add(&wildcard_of(key, *ce));
+                        if let Some(w) = wildcard_of(key, *ce) {
+                            add(&w);
+                        }
                     }
                 }
             }
         }
     }
-    let mut done: Vec<&[u8]> = Vec::new();
-    for o in &owners {
-        if done.contains(&o.as_slice()) {
+    let mut done: SmallVec<[&[u8]; 4]> = SmallVec::new();
+    for &o in &owners {
+        if done.contains(&o) {
             continue;
         }
-        let Some((k, node)) = z.nodes.get_key_value(o.as_slice()) else {
+        let Some((k, node)) = z.nodes.get_key_value(o) else {
             continue;
         };
         done.push(k);
@@ -604,20 +611,34 @@ fn nsec_for<'s>(z: &'s Snapshot, key: &[u8]) -> Option<&'s [u8]> {
 
 /// The NSEC3 owner that matches a name's hash (`exact`) or covers it.
 fn nsec3_for<'s>(chain: &'s Nsec3Chain, key: &[u8], exact: bool) -> Option<&'s [u8]> {
-    let name = mailzone_zone::record::name_from_wire(key).ok()?;
-    let h = hickory_proto::dnssec::Nsec3HashAlgorithm::SHA1
-        .hash(&chain.salt, &name, chain.iterations)
-        .ok()?;
-    let i = match chain
-        .hashes
-        .binary_search_by(|(k, _)| k.as_slice().cmp(h.as_ref()))
-    {
+    let h = nsec3_hash(key, &chain.salt, chain.iterations);
+    let i = match chain.hashes.binary_search(&h) {
         Ok(i) => i,
         Err(_) if exact => return None,
         Err(0) => chain.hashes.len() - 1,
         Err(i) => i - 1,
     };
-    Some(&chain.hashes[i].1)
+    Some(&chain.owners[i])
+}
+
+/// The NSEC3 hash of a lowercase wire name (RFC 5155 §5): SHA-1 over the
+/// name and the salt, then over each digest and the salt `iterations` more
+/// times. The key is hashed as it is, with no name built from it.
+fn nsec3_hash(key: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
+    use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
+    let once = |input: &[u8]| {
+        let mut c = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
+        c.update(input);
+        c.update(salt);
+        let mut h = [0u8; 20];
+        h.copy_from_slice(c.finish().as_ref());
+        h
+    };
+    let mut h = once(key);
+    for _ in 0..iterations {
+        h = once(&h);
+    }
+    h
 }
 
 /// Writes a response message with name compression and truncation at RRset
@@ -788,9 +809,11 @@ pub fn answer_general(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8
 /// sits at offset 12 and has the same length, so every compression pointer
 /// holds), so they are encoded once, by the general path, and copied after
 /// that; only the header, the question and the OPT record are written per
-/// query. Anything else (DNSSEC proofs, wildcards, CNAMEs, referrals,
-/// denials, a question cased differently from the zone, an answer that
-/// would not fit) takes the general path. No allocation on this path.
+/// query. A signed zone keeps a second encoding, with the signatures, for
+/// queries with DO set: validating resolvers set it on nearly every query.
+/// Anything else (wildcards, CNAMEs, referrals, denials and their proofs, a
+/// question cased differently from the zone, an answer that would not fit)
+/// takes the general path. No allocation on this path.
 fn fast_path(
     cat: &Catalog,
     query: &Query<'_>,
@@ -840,14 +863,15 @@ fn fast_path(
     if t != T_CNAME && node.rrset(T_CNAME).is_some() {
         return false;
     }
-    if query.edns.is_some_and(|e| e.dnssec_ok) && z.signed() {
-        return false;
-    }
     let Some(set) = node.rrset(t) else {
         return false;
     };
-    let enc = set.encoded.get_or_init(|| encode_once(cat, &node.name, t));
-    let Some((counts, body)) = enc.split_at_checked(6) else {
+    let enc = set
+        .encoded
+        .get_or_init(|| encode_once(cat, &node.name, t, z.signed()));
+    // `signed` is a hash lookup: asked only of DO queries.
+    let dnssec = query.edns.is_some_and(|e| e.dnssec_ok) && z.signed();
+    let Some((counts, body)) = encoded_part(enc, dnssec).and_then(|p| p.split_at_checked(6)) else {
         return false;
     };
     let reserve = if query.edns.is_some() { OPT_LEN } else { 0 };
@@ -867,30 +891,82 @@ fn fast_path(
     true
 }
 
-/// The general path's answer to `name`/`qtype` (no EDNS, no size limit),
-/// kept as section counts and the bytes after the question; empty when it
-/// is not a plain authoritative answer.
-fn encode_once(cat: &Catalog, name: &[u8], qtype: u16) -> Box<[u8]> {
+/// The general path's answers to `name`/`qtype` (no size limit), kept as
+/// section counts and the bytes after the question: `[n: u16 LE]`, then the
+/// answer without EDNS (`n` bytes), then, for a signed zone, the answer with
+/// DO set, its OPT record taken off (it is written per query). A part is
+/// empty when that answer is not a plain authoritative one.
+fn encode_once(cat: &Catalog, name: &[u8], qtype: u16, signed: bool) -> Box<[u8]> {
+    let plain = encode_one(cat, name, qtype, false);
+    let dnssec = if signed {
+        encode_one(cat, name, qtype, true)
+    } else {
+        Vec::new()
+    };
+    let Ok(n) = u16::try_from(plain.len()) else {
+        return Box::default();
+    };
+    let mut enc = Vec::with_capacity(2 + plain.len() + dnssec.len());
+    enc.extend_from_slice(&n.to_le_bytes());
+    enc.extend_from_slice(&plain);
+    enc.extend_from_slice(&dnssec);
+    enc.into_boxed_slice()
+}
+
+/// The part of an [`encode_once`] encoding for queries with (`dnssec`) or
+/// without DO; `None` when that answer is not reused.
+fn encoded_part(enc: &[u8], dnssec: bool) -> Option<&[u8]> {
+    let (n, rest) = enc.split_first_chunk::<2>()?;
+    let n = u16::from_le_bytes(*n) as usize;
+    let part = if dnssec {
+        rest.get(n..)?
+    } else {
+        rest.get(..n)?
+    };
+    (!part.is_empty()).then_some(part)
+}
+
+/// One answer of [`encode_once`]: section counts, then the records.
+fn encode_one(cat: &Catalog, name: &[u8], qtype: u16, dnssec: bool) -> Vec<u8> {
     let mut q = vec![0u8, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
     q.extend_from_slice(name);
     q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&CLASS_IN.to_be_bytes());
+    if dnssec {
+        set_count(&mut q, 3, 1);
+        // OPT: root owner, type, payload, extended rcode and version 0, DO.
+        q.push(0);
+        q.extend_from_slice(&T_OPT.to_be_bytes());
+        q.extend_from_slice(&4096u16.to_be_bytes());
+        q.extend_from_slice(&[0, 0, 0x80, 0, 0, 0]);
+    }
+    let question = 12 + name.len() + 4;
     let ctx = ClientCtx {
         tcp: true,
         udp_payload: 512,
     };
     let mut out = Vec::new();
     let plain = answer_with(cat, &q, &ctx, &mut out, false)
-        && out.len() >= q.len()
+        && out.len() >= question
         // AA, no TC, NOERROR.
         && out[2] & 0x06 == 0x04
         && out[3] & 0x0F == 0;
     if !plain {
-        return Box::default();
+        return Vec::new();
+    }
+    if dnssec {
+        // The OPT record the general path wrote last.
+        let ar = u16::from_be_bytes([out[10], out[11]]);
+        let at = out.len().saturating_sub(OPT_LEN);
+        if ar == 0 || at < question || out[at..at + 3] != [0, 0, T_OPT as u8] {
+            return Vec::new();
+        }
+        out.truncate(at);
+        set_count(&mut out, 3, ar - 1);
     }
     let mut enc = out[6..12].to_vec();
-    enc.extend_from_slice(&out[q.len()..]);
-    enc.into_boxed_slice()
+    enc.extend_from_slice(&out[question..]);
+    enc
 }
 
 fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast: bool) -> bool {
@@ -1044,4 +1120,32 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
         out[2] |= 0x02;
     }
     true
+}
+
+#[cfg(test)]
+mod nsec3_tests {
+    use super::nsec3_hash;
+
+    /// RFC 5155 Appendix A: the zone `example`, salt aabbccdd, 12 iterations.
+    #[test]
+    fn hashes_agree_with_rfc_5155_appendix_a() {
+        let salt = [0xaa, 0xbb, 0xcc, 0xdd];
+        for (wire, want) in [
+            (&b"\x07example\x00"[..], "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom"),
+            (b"\x01a\x07example\x00", "35mthgpgcu1qg68fab165klnsnk3dpvl"),
+            (b"\x02ai\x07example\x00", "gjeqe526plbf1g8mklp59enfd789njgi"),
+            (
+                b"\x01*\x01w\x07example\x00",
+                "r53bq7cc2uvmubfu5ocmm6pers9tk9en",
+            ),
+        ] {
+            let h = nsec3_hash(wire, &salt, 12);
+            assert_eq!(
+                data_encoding::BASE32HEX_NOPAD
+                    .encode(&h)
+                    .to_ascii_lowercase(),
+                want
+            );
+        }
+    }
 }

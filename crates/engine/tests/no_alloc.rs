@@ -2,7 +2,9 @@
 //! warm: not on the fast path (answers encoded once) and not on the general
 //! one (NXDOMAIN, NODATA, wildcards, CNAME chains, referrals, truncation).
 //! A counting allocator, armed on this thread only, holds it to that.
-//! DNAME synthesis and DNSSEC answers (proofs, signatures) may allocate.
+//! In a signed zone, positive answers to queries with DO set (what validating
+//! resolvers send) allocate nothing either. DNAME synthesis and the general
+//! path's DNSSEC answers (proofs, signatures) may allocate.
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
@@ -166,4 +168,62 @@ fn a_warm_server_allocates_nothing_per_query() {
     }
     // The counter counts: a query built inside the armed section allocates.
     assert!(allocations(|| drop(query("example.test.", RecordType::A, true))) > 0);
+}
+
+#[test]
+fn a_warm_server_allocates_nothing_for_signed_positive_answers() {
+    use hickory_proto::dnssec::Algorithm;
+    use hickory_proto::dnssec::crypto::EcdsaSigningKey;
+    use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
+    let r = read_master_str("z", ZONE, &MasterOptions::default());
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).unwrap();
+    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).unwrap();
+    let keys = vec![ZoneKey::new(Box::new(key), true).unwrap()];
+    let validity = Validity {
+        inception: 1_700_000_000,
+        expiration: 1_900_000_000,
+    };
+    let signed = sign_zone(&r.zone, &keys, Denial::Nsec3, validity, 2).unwrap();
+    let cat = Catalog::new(vec![Snapshot::compile(&signed)]);
+    let asked = [
+        ("example.test.", RecordType::MX),
+        ("example.test.", RecordType::TXT),
+        ("example.test.", RecordType::DNSKEY),
+        ("example.test.", RecordType::SOA),
+        ("host.example.test.", RecordType::A),
+        ("mx2.example.test.", RecordType::AAAA),
+        ("sub.wild.example.test.", RecordType::A),
+    ];
+    let ctx = ClientCtx::default();
+    let mut out = Vec::with_capacity(65536);
+    for (name, t) in asked {
+        let mut m = Message::new(7, MessageType::Query, OpCode::Query);
+        m.add_query(Query::query(Name::from_ascii(name).unwrap(), t));
+        let mut e = Edns::new();
+        e.set_max_payload(4096);
+        e.set_dnssec_ok(true);
+        m.set_edns(e);
+        let q = m.to_vec().unwrap();
+        assert!(answer(&cat, &q, &ctx, &mut out));
+        let served = allocations(|| {
+            out.clear();
+            answer(&cat, &q, &ctx, &mut out);
+        });
+        assert_eq!(served, 0, "{name} {t}: {served} allocations");
+        let r = Message::from_vec(&out).unwrap();
+        assert!(
+            r.answers
+                .iter()
+                .any(|a| a.record_type() == RecordType::RRSIG),
+            "{name} {t}: the answer is signed"
+        );
+        // The general path gathers the signatures in a list: the count
+        // above would have seen it.
+        let general = allocations(|| {
+            out.clear();
+            answer_general(&cat, &q, &ctx, &mut out);
+        });
+        assert!(general > 0, "{name} {t}");
+    }
 }
