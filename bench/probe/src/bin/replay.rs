@@ -3,9 +3,11 @@
 //! ROUNDS times over. Run under `valgrind --tool=callgrind` it gives a
 //! noise-free instruction count per query; alone, a time per query.
 //!
-//! usage: mailzone-replay ZONE ORIGIN QUERIES [COUNT] [general]
+//! usage: mailzone-replay ZONE ORIGIN QUERIES [COUNT] [general] [signed]
 //!        (COUNT queries answered in all, cycling the file; default 100000;
-//!        `general`: never reuse an encoded answer)
+//!        `general`: never reuse an encoded answer; `signed`: sign the zone
+//!        in memory first, ECDSA P-256 and NSEC3, and set DO on every query,
+//!        as validating resolvers do)
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
@@ -20,11 +22,13 @@ fn main() {
         std::process::exit(2);
     }
     let count: usize = a.get(4).map_or(100_000, |c| c.parse().expect("COUNT"));
-    let respond: Respond = if a.get(5).is_some_and(|m| m == "general") {
+    let modes = a.get(5..).unwrap_or_default();
+    let respond: Respond = if modes.iter().any(|m| m == "general") {
         answer_general
     } else {
         answer
     };
+    let signed = modes.iter().any(|m| m == "signed");
     let origin = Name::from_str(&a[2]).expect("ORIGIN");
     let started = Instant::now();
     let r = mailzone_zone::read_zone_file(
@@ -36,7 +40,8 @@ fn main() {
     );
     assert!(r.is_ok(), "the zone has read errors");
     let read = started.elapsed();
-    let cat = Catalog::new(vec![Snapshot::compile(&r.zone)]);
+    let zone = if signed { sign(&r.zone) } else { r.zone };
+    let cat = Catalog::new(vec![Snapshot::compile(&zone)]);
     eprintln!(
         "read {:.2} s, compile {:.2} s",
         read.as_secs_f64(),
@@ -56,6 +61,7 @@ fn main() {
             // As resolvers ask: EDNS with a 1232-byte payload.
             let mut e = Edns::new();
             e.set_max_payload(1232);
+            e.set_dnssec_ok(signed);
             m.set_edns(e);
             m.to_vec().expect("query")
         })
@@ -78,6 +84,25 @@ fn main() {
         "{count} queries, {bytes} bytes answered, {:.0} ns per query",
         dt.as_nanos() as f64 / count as f64
     );
+}
+
+/// The zone signed with a fresh key, valid from now for 30 days.
+fn sign(zone: &mailzone_zone::Zone) -> mailzone_zone::Zone {
+    use hickory_proto::dnssec::Algorithm;
+    use hickory_proto::dnssec::crypto::EcdsaSigningKey;
+    use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
+    let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).expect("key");
+    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).expect("key");
+    let keys = vec![ZoneKey::new(Box::new(key), true).expect("key")];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as u32;
+    let validity = Validity {
+        inception: now - 3600,
+        expiration: now + 30 * 86400,
+    };
+    sign_zone(zone, &keys, Denial::Nsec3, validity, 2).expect("signing")
 }
 
 type Respond = fn(&Catalog, &[u8], &ClientCtx, &mut Vec<u8>) -> bool;
