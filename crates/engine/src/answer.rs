@@ -184,7 +184,10 @@ struct Item<'s> {
     rtype: u16,
     ttl: u32,
     rdata: Rdatas<'s>,
-    sigs: Vec<&'s [u8]>,
+    /// Inline for one signature, as a zone signed with one key (or a
+    /// KSK/ZSK pair, but for its DNSKEY) has: the same size as a `Vec`,
+    /// and no allocation per signed RRset on the general path.
+    sigs: SmallVec<[&'s [u8]; 1]>,
 }
 
 /// An item's RDATAs: an RRset's, borrowed (no list is built per query), or
@@ -218,7 +221,7 @@ impl<'s> Item<'s> {
             rtype: set.rtype,
             ttl: set.ttl,
             rdata: Rdatas::Set(&set.rdata),
-            sigs: Vec::new(),
+            sigs: SmallVec::new(),
         }
     }
 
@@ -390,7 +393,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
                     rtype: T_CNAME,
                     ttl: dname.ttl,
                     rdata: Rdatas::One(new.clone()),
-                    sigs: Vec::new(),
+                    sigs: SmallVec::new(),
                 });
                 if qtype == T_CNAME {
                     // The synthesised CNAME is the answer (RFC 6672 §3.2).
