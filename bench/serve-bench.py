@@ -14,10 +14,14 @@ Serve mode (default):
     protocol, SECONDS each, UDP then TCP;
   * per server: queries/s (median, min, max), queries per server-CPU-second
     (the server's own utime+stime over the round, all its threads and
-    children), dnsperf's average latency, lost queries, RSS after load;
-    then p99 latency at the same offered load, also in interleaved rounds
-    (bench/probe replaying the mix one query at a time at RATE/s, pinned to
-    CPU 1), reported as the median round.
+    children), dnsperf's average latency, lost queries, RSS after load
+    (once the server is idle); then p99 latency at the same offered load,
+    also in interleaved rounds (bench/probe replaying the mix one query at
+    a time at RATE/s, pinned to CPU 1), reported as the median round;
+  * with --signed, the zone is first signed by ldns-signzone (Debian
+    `ldnsutils`; ECDSA P-256, NSEC3 without extra iterations or salt) and
+    every server serves that same pre-signed file, and every query has DO
+    set (dnsperf -D; the probe sends EDNS with 1,232 bytes and DO).
 
 Load mode (--load [RECORDS]): bench/gen-zone.py's zone of RECORDS records
 (default 1,000,000); --rounds rounds with the servers interleaved, per server
@@ -67,6 +71,8 @@ p.add_argument("--load", nargs="?", const=1_000_000, type=int, metavar="RECORDS"
 p.add_argument("--workers", type=int, default=1, help="mailzone workers (the others use one)")
 p.add_argument("--servers", default="mailzone,nsd,knot")
 p.add_argument("--instructions", action="store_true")
+p.add_argument("--signed", action="store_true",
+               help="serve the zone signed (ldns-signzone: ECDSA P-256, NSEC3) and set DO on every query")
 p.add_argument("--all-cores", action="store_true",
                help="load mode: let the servers use every core instead of pinning them to CPU 0")
 args = p.parse_args()
@@ -279,11 +285,30 @@ def make_servers(zone_file, names, workers):
     return made
 
 
+def sign_zone(zone):
+    """The zone signed by ldns-signzone with a fresh ECDSA P-256 key: NSEC3
+    with RFC 9276's parameters (no extra iterations, no salt), so that every
+    server serves the same signed records."""
+    for tool in ["ldns-keygen", "ldns-signzone"]:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is not installed (Debian package ldnsutils)")
+    d = os.path.join(out, "signing")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    key = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", ORIGIN], cwd=d,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    signed = os.path.join(out, f"bench-{args.domains}.signed.zone")
+    sh(["ldns-signzone", "-n", "-t", "0", "-o", ORIGIN, "-f", signed, zone, os.path.join(d, key)])
+    return signed
+
+
 def dnsperf(server, queries, tcp, seconds):
     cmd = ["taskset", "-c", "1", "dnsperf", "-s", "127.0.0.1", "-p", str(server.port), "-d", queries,
            "-l", str(seconds), "-c", "64" if tcp else "4", "-q", "200" if tcp else "100", "-t", "2"]
     if tcp:
         cmd += ["-m", "tcp"]
+    if args.signed:
+        cmd += ["-D"]
     c0 = cpu_seconds(server.proc.pid)
     r = subprocess.run(cmd, capture_output=True, text=True)
     cpu = cpu_seconds(server.proc.pid) - c0
@@ -308,7 +333,7 @@ def p99(server, queries, rate, seconds):
     probe = os.path.join(root, "target", "release", "mailzone-probe")
     lat_file = os.path.join(server.dir, "lat.txt")
     sh(["taskset", "-c", "1", probe, f"127.0.0.1:{server.port}", "@" + queries, "A", str(rate),
-        str(seconds), lat_file])
+        str(seconds), lat_file] + (["do"] if args.signed else []))
     lat = []
     lost = 0
     with open(lat_file) as f:
@@ -335,12 +360,18 @@ def serve_mode():
     queries = os.path.join(out, f"queries-{args.domains}.txt")
     write_zone(zone, args.domains)
     write_queries(queries, args.domains)
+    if args.signed:
+        zone = sign_zone(zone)
     names = args.servers.split(",")
     servers = make_servers(zone, names, args.workers)
     rows = {}
     try:
         for s in servers:
             s.start(ORIGIN)
+            # RSS once the server is idle: mailzone (on_error = "warn")
+            # answers before its checks finish, and frees the zone as read
+            # after that.
+            s.settle()
             rows[s.name] = {"rss": rss_mib(s.proc.pid), "udp": [], "tcp": []}
         for proto in ["udp", "tcp"]:
             for rnd in range(args.rounds):
@@ -364,6 +395,9 @@ def serve_mode():
         for s in servers:
             s.stop()
 
+    if args.signed:
+        print("\nthe zone signed by ldns-signzone (ECDSA P-256, NSEC3 without extra iterations or salt), "
+              "served as a pre-signed zone by all; DO set on every query (dnsperf -D, probe with EDNS 1232)")
     print(f"\nzone: {args.domains} mail domains; {args.rounds} rounds of {args.seconds:g} s per protocol; "
           f"server on CPU 0, dnsperf on CPU 1; mailzone workers = {args.workers}")
     print(f"{'server':9} {'proto':5} {'q/s median':>11} {'min':>9} {'max':>9} {'q/cpu-s':>9} "
@@ -386,7 +420,7 @@ def serve_mode():
         p50 = statistics.median(x["p50"] for x in r["probe"])
         print(f"{name:9} p50 {p50:.0f} us  p99 {r['p99']:.0f} us ({min(p99s):.0f}-{max(p99s):.0f})  "
               f"answered {sum(x['n'] for x in r['probe'])}  lost {sum(x['lost'] for x in r['probe'])}  "
-              f"RSS after load {r['rss']:.0f} MiB")
+              f"RSS after load, settled {r['rss']:.0f} MiB")
     if "mailzone" in rows:
         print("\nratios mailzone / other:")
         for other in [n for n in rows if n != "mailzone"]:

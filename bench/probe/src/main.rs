@@ -7,9 +7,12 @@
 //! NAME `@file` replays a query file (`name type` per line, dnsperf's format)
 //! in a loop instead of one question; TYPE is then ignored.
 //!
-//! usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT
+//! With `do` last, every query carries EDNS (1232 bytes) with DO set, as
+//! validating resolvers send them.
+//!
+//! usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT [do]
 
-use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -18,8 +21,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    if a.len() != 7 {
-        eprintln!("usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT");
+    let dnssec_ok = a.len() == 8 && a[7] == "do";
+    if a.len() != 7 && !dnssec_ok {
+        eprintln!("usage: mailzone-probe ADDR NAME TYPE RATE SECONDS OUT [do]");
         std::process::exit(2);
     }
     let addr: SocketAddr = a[1].parse().expect("ADDR is ip:port");
@@ -49,6 +53,12 @@ fn main() {
         .map(|(name, rtype)| {
             let mut m = Message::new(0, MessageType::Query, OpCode::Query);
             m.add_query(Query::query(name, rtype));
+            if dnssec_ok {
+                let mut e = Edns::new();
+                e.set_max_payload(1232);
+                e.set_dnssec_ok(true);
+                m.set_edns(e);
+            }
             m.to_vec().expect("query")
         })
         .collect();
