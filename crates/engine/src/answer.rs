@@ -600,16 +600,7 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
 /// The NSEC owner for a name: the name itself when it has an NSEC, else the
 /// one before it in canonical order (whose NSEC covers it).
 fn nsec_for<'s>(z: &'s Snapshot, key: &[u8]) -> Option<&'s [u8]> {
-    if z.nsec.is_empty() {
-        return None;
-    }
-    let c = canonical_key(key);
-    let i = match z.nsec.binary_search_by(|(k, _)| (**k).cmp(&*c)) {
-        Ok(i) => i,
-        Err(0) => z.nsec.len() - 1,
-        Err(i) => i - 1,
-    };
-    Some(&z.nsec[i].1)
+    z.nsec.find(key)
 }
 
 /// The NSEC3 owner that matches a name's hash (`exact`) or covers it.

@@ -116,9 +116,8 @@ pub struct Snapshot {
     pub records: usize,
     /// TTL for negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5).
     pub neg_ttl: u32,
-    /// Owners of NSEC records, sorted in canonical order (RFC 4034 §6.1):
-    /// (canonical sort key, node key).
-    pub nsec: Vec<(Box<[u8]>, Key)>,
+    /// The NSEC owners in canonical order, for denials.
+    pub nsec: NsecChain,
     /// The NSEC3 chain, when the zone has one.
     pub nsec3: Option<Nsec3Chain>,
     /// Differences from the versions published before this one, oldest
@@ -133,6 +132,91 @@ pub struct Snapshot {
 /// RFC 1982 serial arithmetic: whether `a` comes before `b`.
 pub fn serial_lt(a: u32, b: u32) -> bool {
     a != b && b.wrapping_sub(a) < 0x8000_0000
+}
+
+/// NSEC owners in canonical order (RFC 4034 §6.1). Every denial
+/// binary-searches them, so each entry carries the first bytes of its
+/// canonical key that tell owners apart (after the prefix they all share,
+/// the origin's) inline: a probe reads the array, and only a tie on those
+/// bytes reads the whole key from the heap.
+#[derive(Debug, Default)]
+pub struct NsecChain {
+    /// The length of the canonical prefix every entry's key starts with.
+    pub skip: usize,
+    pub entries: Vec<NsecEntry>,
+}
+
+#[derive(Debug)]
+pub struct NsecEntry {
+    /// `canon[skip..]`, its first 16 bytes, zero-padded.
+    pub head: [u8; 16],
+    /// The canonical sort key ([`canonical_key`]).
+    pub canon: Box<[u8]>,
+    /// The owner's node key.
+    pub key: Key,
+}
+
+impl NsecChain {
+    fn new(mut entries: Vec<(Box<[u8]>, Key)>, origin: &[u8]) -> NsecChain {
+        entries.sort_unstable();
+        let prefix = canonical_key(origin);
+        // Owners are at or below the origin, so all share its prefix; if
+        // one did not, no prefix is skipped and the order stays exact.
+        let skip = if entries.iter().all(|(c, _)| c.starts_with(&prefix)) {
+            prefix.len()
+        } else {
+            0
+        };
+        let entries = entries
+            .into_iter()
+            .map(|(canon, key)| NsecEntry {
+                head: Self::head(&canon, skip),
+                canon,
+                key,
+            })
+            .collect();
+        NsecChain { skip, entries }
+    }
+
+    /// A canonical key's 16 bytes after `skip`, zero-padded. Comparing
+    /// heads orders keys as comparing them whole does, except that equal
+    /// heads need the whole keys: a 0x00 byte only ends a label, and no
+    /// label is empty, so padding never ties with a real byte.
+    pub fn head(canon: &[u8], skip: usize) -> [u8; 16] {
+        let mut h = [0u8; 16];
+        let rest = canon.get(skip..).unwrap_or_default();
+        let n = rest.len().min(16);
+        h[..n].copy_from_slice(&rest[..n]);
+        h
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The owner whose NSEC proves something about `key` (a lowercase wire
+    /// name): the name itself when it has one, else the one before it in
+    /// canonical order, whose NSEC covers it (the last covers what sorts
+    /// before the first).
+    pub fn find(&self, key: &[u8]) -> Option<&[u8]> {
+        let first = self.entries.first()?;
+        let c = canonical_key(key);
+        // A name outside the shared prefix cannot be told apart by heads.
+        let by_head = c.starts_with(&first.canon[..self.skip]);
+        let head = Self::head(&c, self.skip);
+        let i = match self.entries.binary_search_by(|e| {
+            if by_head {
+                e.head.cmp(&head).then_with(|| (*e.canon).cmp(&*c))
+            } else {
+                (*e.canon).cmp(&*c)
+            }
+        }) {
+            Ok(i) => i,
+            Err(0) => self.entries.len() - 1,
+            Err(i) => i - 1,
+        };
+        Some(&self.entries[i].key)
+    }
 }
 
 /// NSEC3 owners by their hash, sorted, with the parameters to hash query names.
@@ -407,12 +491,14 @@ impl Compiler {
                 n.below_cut_or_dname = true;
             }
         }
-        let mut nsec: Vec<(Box<[u8]>, Key)> = nodes
-            .iter()
-            .filter(|(_, n)| n.rrset(T_NSEC).is_some())
-            .map(|(k, _)| (canonical_key(k), k.clone()))
-            .collect();
-        nsec.sort_unstable();
+        let nsec = NsecChain::new(
+            nodes
+                .iter()
+                .filter(|(_, n)| n.rrset(T_NSEC).is_some())
+                .map(|(k, _)| (canonical_key(k), k.clone()))
+                .collect(),
+            &origin,
+        );
         let nsec3 = nsec3_chain(&nodes, &origin);
         Snapshot {
             origin,
@@ -591,4 +677,67 @@ fn nsec3_chain(nodes: &Nodes, origin: &[u8]) -> Option<Nsec3Chain> {
         hashes,
         owners,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Key, NsecChain, canonical_key};
+
+    fn wire(labels: &[&[u8]]) -> Box<[u8]> {
+        let mut w = Vec::new();
+        for l in labels {
+            w.push(l.len() as u8);
+            w.extend_from_slice(l);
+        }
+        w.push(0);
+        w.into()
+    }
+
+    /// The chain's search finds what a linear scan by whole canonical keys
+    /// finds, for names that differ only past the inline bytes, names one
+    /// label longer than others, labels holding 0x00 and 0x01, and names
+    /// outside the zone.
+    #[test]
+    fn nsec_search_agrees_with_a_linear_scan() {
+        let origin = wire(&[b"example", b"test"]);
+        let labels: [&[u8]; 9] = [
+            b"a",
+            b"b",
+            b"\x00",
+            b"\x01x",
+            b"0123456789abcdefgh",
+            b"0123456789abcdefgi",
+            b"z",
+            b"*",
+            b"mx",
+        ];
+        let mut names = vec![origin.clone()];
+        for x in labels {
+            names.push(wire(&[x, b"example", b"test"]));
+            for y in labels {
+                names.push(wire(&[y, x, b"example", b"test"]));
+            }
+        }
+        // Every other name owns an NSEC; all are asked.
+        let owned: Vec<(Key, Key)> = names
+            .iter()
+            .step_by(2)
+            .map(|n| (canonical_key(n), n.clone()))
+            .collect();
+        let chain = NsecChain::new(owned.clone(), &origin);
+        assert!(chain.skip > 0);
+        let mut sorted = owned;
+        sorted.sort();
+        let outside = wire(&[b"a", b"other", b"test"]);
+        for q in names.iter().chain([&outside]) {
+            let c = canonical_key(q);
+            let want = sorted
+                .iter()
+                .rev()
+                .find(|(k, _)| **k <= *c)
+                .or(sorted.last())
+                .map(|(_, n)| &**n);
+            assert_eq!(chain.find(q), want, "{q:?}");
+        }
+    }
 }

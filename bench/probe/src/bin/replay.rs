@@ -6,8 +6,8 @@
 //! usage: mailzone-replay ZONE ORIGIN QUERIES [COUNT] [general] [signed]
 //!        (COUNT queries answered in all, cycling the file; default 100000;
 //!        `general`: never reuse an encoded answer; `signed`: sign the zone
-//!        in memory first, ECDSA P-256 and NSEC3, and set DO on every query,
-//!        as validating resolvers do)
+//!        in memory first, ECDSA P-256 and NSEC3 (`nsec` too: NSEC), and set
+//!        DO on every query, as validating resolvers do)
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
@@ -40,7 +40,8 @@ fn main() {
     );
     assert!(r.is_ok(), "the zone has read errors");
     let read = started.elapsed();
-    let zone = if signed { sign(&r.zone) } else { r.zone };
+    let nsec = modes.iter().any(|m| m == "nsec");
+    let zone = if signed { sign(&r.zone, nsec) } else { r.zone };
     let cat = Catalog::new(vec![Snapshot::compile(&zone)]);
     eprintln!(
         "read {:.2} s, compile {:.2} s",
@@ -86,8 +87,9 @@ fn main() {
     );
 }
 
-/// The zone signed with a fresh key, valid from now for 30 days.
-fn sign(zone: &mailzone_zone::Zone) -> mailzone_zone::Zone {
+/// The zone signed with a fresh key, valid from now for 30 days, with NSEC
+/// or NSEC3 denial.
+fn sign(zone: &mailzone_zone::Zone, nsec: bool) -> mailzone_zone::Zone {
     use hickory_proto::dnssec::Algorithm;
     use hickory_proto::dnssec::crypto::EcdsaSigningKey;
     use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
@@ -102,7 +104,8 @@ fn sign(zone: &mailzone_zone::Zone) -> mailzone_zone::Zone {
         inception: now - 3600,
         expiration: now + 30 * 86400,
     };
-    sign_zone(zone, &keys, Denial::Nsec3, validity, 2).expect("signing")
+    let denial = if nsec { Denial::Nsec } else { Denial::Nsec3 };
+    sign_zone(zone, &keys, denial, validity, 2).expect("signing")
 }
 
 type Respond = fn(&Catalog, &[u8], &ClientCtx, &mut Vec<u8>) -> bool;
