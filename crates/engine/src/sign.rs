@@ -83,6 +83,19 @@ struct Set {
     rdata: Vec<RData>,
 }
 
+/// Signs a zone with a key made for the occasion and then forgotten (an
+/// ECDSA P-256 CSK): for tests and benchmarks, which need a signed zone,
+/// not a key to keep.
+pub fn sign_with_new_key(zone: &Zone, denial: Denial, validity: Validity) -> Result<Zone, String> {
+    use hickory_proto::dnssec::Algorithm;
+    use hickory_proto::dnssec::crypto::EcdsaSigningKey;
+    let alg = Algorithm::ECDSAP256SHA256;
+    let pkcs8 = EcdsaSigningKey::generate_pkcs8(alg).map_err(|e| e.to_string())?;
+    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, alg).map_err(|e| e.to_string())?;
+    let keys = vec![ZoneKey::new(Box::new(key), true)?];
+    sign_zone(zone, &keys, denial, validity, 2)
+}
+
 /// Signs a zone. Records outside the origin are dropped (they are never
 /// served); existing signatures and chains are replaced. Signatures are
 /// made on `workers` scoped threads (none outlives the call; 1 signs on the

@@ -3,12 +3,10 @@
 //! itself is judged by delv and unbound in tests/dnssec.rs; here, what goes
 //! in which section.
 
-use hickory_proto::dnssec::Algorithm;
-use hickory_proto::dnssec::crypto::EcdsaSigningKey;
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
+use mailzone_engine::sign::{Denial, Validity, sign_with_new_key};
 use mailzone_engine::{Catalog, ClientCtx, Snapshot, answer};
 use mailzone_zone::{MasterOptions, read_master_str};
 
@@ -31,14 +29,11 @@ big      TXT   "3123456789012345678901234567890123456789012345678901234567890123
 fn catalog(denial: Denial) -> Catalog {
     let r = read_master_str("z", ZONE, &MasterOptions::default());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).unwrap();
-    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).unwrap();
-    let keys = vec![ZoneKey::new(Box::new(key), true).unwrap()];
     let validity = Validity {
         inception: 1_700_000_000,
         expiration: 1_900_000_000,
     };
-    let signed = sign_zone(&r.zone, &keys, denial, validity, 2).unwrap();
+    let signed = sign_with_new_key(&r.zone, denial, validity).unwrap();
     Catalog::new(vec![Snapshot::compile(&signed)])
 }
 

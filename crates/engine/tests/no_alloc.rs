@@ -172,19 +172,14 @@ fn a_warm_server_allocates_nothing_per_query() {
 
 #[test]
 fn a_warm_server_allocates_nothing_for_signed_positive_answers() {
-    use hickory_proto::dnssec::Algorithm;
-    use hickory_proto::dnssec::crypto::EcdsaSigningKey;
-    use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
+    use mailzone_engine::sign::{Denial, Validity, sign_with_new_key};
     let r = read_master_str("z", ZONE, &MasterOptions::default());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).unwrap();
-    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).unwrap();
-    let keys = vec![ZoneKey::new(Box::new(key), true).unwrap()];
     let validity = Validity {
         inception: 1_700_000_000,
         expiration: 1_900_000_000,
     };
-    let signed = sign_zone(&r.zone, &keys, Denial::Nsec3, validity, 2).unwrap();
+    let signed = sign_with_new_key(&r.zone, Denial::Nsec3, validity).unwrap();
     let cat = Catalog::new(vec![Snapshot::compile(&signed)]);
     let asked = [
         ("example.test.", RecordType::MX),

@@ -21,19 +21,14 @@ fn catalog() -> &'static Catalog {
 /// A zone like [`catalog`]'s (plus a wildcard below a name and an empty
 /// non-terminal), signed in memory: NSEC3 when `nsec3`, else NSEC.
 fn signed(nsec3: bool) -> &'static Catalog {
-    use hickory_proto::dnssec::Algorithm;
-    use hickory_proto::dnssec::crypto::EcdsaSigningKey;
-    use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
+    use mailzone_engine::sign::{Denial, Validity, sign_with_new_key};
     static C: [OnceLock<Catalog>; 2] = [OnceLock::new(), OnceLock::new()];
     C[usize::from(nsec3)].get_or_init(|| {
         let z = "$ORIGIN example.test.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n@ MX 10 mx\nmx A 192.0.2.2\nmx AAAA 2001:db8::2\n*.w TXT \"w\"\nc CNAME mx\nsub NS ns.sub\nns.sub A 192.0.2.3\na.b.ent A 192.0.2.4\n";
         let r = read_master_str("z", z, &MasterOptions::default());
-        let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).unwrap();
-        let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).unwrap();
-        let keys = vec![ZoneKey::new(Box::new(key), true).unwrap()];
         let validity = Validity { inception: 1_700_000_000, expiration: 1_900_000_000 };
         let denial = if nsec3 { Denial::Nsec3 } else { Denial::Nsec };
-        Catalog::new(vec![Snapshot::compile(&sign_zone(&r.zone, &keys, denial, validity, 2).unwrap())])
+        Catalog::new(vec![Snapshot::compile(&sign_with_new_key(&r.zone, denial, validity).unwrap())])
     })
 }
 

@@ -90,12 +90,7 @@ fn main() {
 /// The zone signed with a fresh key, valid from now for 30 days, with NSEC
 /// or NSEC3 denial.
 fn sign(zone: &mailzone_zone::Zone, nsec: bool) -> mailzone_zone::Zone {
-    use hickory_proto::dnssec::Algorithm;
-    use hickory_proto::dnssec::crypto::EcdsaSigningKey;
-    use mailzone_engine::sign::{Denial, Validity, ZoneKey, sign_zone};
-    let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).expect("key");
-    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).expect("key");
-    let keys = vec![ZoneKey::new(Box::new(key), true).expect("key")];
+    use mailzone_engine::sign::{Denial, Validity, sign_with_new_key};
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -105,7 +100,7 @@ fn sign(zone: &mailzone_zone::Zone, nsec: bool) -> mailzone_zone::Zone {
         expiration: now + 30 * 86400,
     };
     let denial = if nsec { Denial::Nsec } else { Denial::Nsec3 };
-    sign_zone(zone, &keys, denial, validity, 2).expect("signing")
+    sign_with_new_key(zone, denial, validity).expect("signing")
 }
 
 type Respond = fn(&Catalog, &[u8], &ClientCtx, &mut Vec<u8>) -> bool;
