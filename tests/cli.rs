@@ -85,6 +85,89 @@ fn json_output_has_the_documented_fields() {
     }
 }
 
+/// `--info count` reports the same findings as `--info list`, with the info
+/// ones as counts per id; ids a policy raises are still listed in full.
+#[test]
+fn info_count_counts_what_list_lists() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = mailzone(&[&["check", "--format", "json"], args].concat());
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let mut counted_any = false;
+    for entry in std::fs::read_dir(common::corpus("valid")).unwrap() {
+        let path = entry.unwrap().path();
+        let p = path.to_str().unwrap();
+        let list = json(&["--origin", "example.com.", p]);
+        let count = json(&["--info", "count", "--origin", "example.com.", p]);
+        let (list, count) = (&list["reports"][0], &count["reports"][0]);
+        for k in ["errors", "warnings", "infos"] {
+            assert_eq!(list[k], count[k], "{p}: {k}");
+        }
+        assert_eq!(list["counted"], serde_json::json!([]), "{p}");
+        let by_id = |v: &serde_json::Value, info: bool| {
+            let mut m = std::collections::BTreeMap::<String, u64>::new();
+            for d in v["diagnostics"].as_array().unwrap() {
+                if (d["severity"] == "info") == info {
+                    *m.entry(d["id"].as_str().unwrap().to_string()).or_default() += 1;
+                }
+            }
+            m
+        };
+        assert_eq!(by_id(list, false), by_id(count, false), "{p}");
+        assert!(by_id(count, true).is_empty(), "{p}: info listed");
+        let counted: std::collections::BTreeMap<String, u64> = count["counted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().into(),
+                    c["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(by_id(list, true), counted, "{p}");
+        counted_any |= !counted.is_empty();
+    }
+    assert!(counted_any, "no valid corpus zone has an info finding");
+    // The human form says what was counted.
+    let dir = common::scratch_dir("cli-info-count");
+    let zone = write(&dir, "z.zone", ZONE);
+    let o = mailzone(&[
+        "check",
+        "--info",
+        "count",
+        "--color",
+        "never",
+        "--origin",
+        "example.test.",
+        zone.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("note: info findings counted, not listed") && out.contains("DMARC017 ×1"),
+        "{out}"
+    );
+    assert!(!out.contains("note[DMARC017]"), "{out}");
+    // A raised info id is built in full and fails the check.
+    let cfg = write(
+        &dir,
+        "raise.toml",
+        "version = 1\n[[zone]]\nname = \"example.test.\"\nfile = \"z.zone\"\n[zone.check]\nraise = [{ id = \"DMARC017\", reason = \"enforce\" }]\n",
+    );
+    let o = mailzone(&[
+        "check",
+        "--info",
+        "count",
+        "--color",
+        "never",
+        cfg.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("error[DMARC017]"), "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}");
+}
+
 #[test]
 fn dump_writes_canonical_form_that_reads_back() {
     let good = common::corpus("valid").join("omitted-owner.zone");

@@ -117,13 +117,23 @@ pub struct Report {
     pub subject: String,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: SourceMap,
+    /// Info findings counted by id instead of listed (`mailzone check --info
+    /// count`, and every server load), in the order first seen.
+    pub counted: Vec<(&'static str, usize)>,
 }
 
 impl Report {
+    /// Findings of a severity, counted ones included.
     pub fn count(&self, sev: Severity) -> usize {
-        self.diagnostics
+        let listed = self
+            .diagnostics
             .iter()
             .filter(|d| d.severity == sev)
-            .count()
+            .count();
+        if sev == Severity::Info {
+            listed + self.counted.iter().map(|(_, n)| n).sum::<usize>()
+        } else {
+            listed
+        }
     }
 }

@@ -116,7 +116,8 @@ pub fn write_json<W: std::io::Write>(reports: &[Report], mut out: W) -> std::io:
             .collect();
         let diags = &report.diagnostics;
         if diags.is_empty() {
-            head.extend_from_slice(b"]\n    }");
+            head.push(b']');
+            counted(&mut head, &report.counted);
             continue;
         }
         out.write_all(&head)?;
@@ -147,7 +148,8 @@ pub fn write_json<W: std::io::Write>(reports: &[Report], mut out: W) -> std::io:
                 first = false;
             }
         }
-        head.extend_from_slice(b"\n      ]\n    }");
+        head.extend_from_slice(b"\n      ]");
+        counted(&mut head, &report.counted);
     }
     head.extend_from_slice(if reports.is_empty() {
         b"]\n}"
@@ -155,6 +157,25 @@ pub fn write_json<W: std::io::Write>(reports: &[Report], mut out: W) -> std::io:
         b"\n  ]\n}"
     });
     out.write_all(&head)
+}
+
+/// A report's info findings counted instead of listed, and the end of the
+/// report's object.
+fn counted(b: &mut Vec<u8>, counts: &[(&str, usize)]) {
+    b.extend_from_slice(b",\n      \"counted\": [");
+    for (i, (id, n)) in counts.iter().enumerate() {
+        b.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        b.extend_from_slice(b"        {\n          \"id\": ");
+        string(b, id);
+        b.extend_from_slice(b",\n          \"count\": ");
+        number(b, *n);
+        b.extend_from_slice(b"\n        }");
+    }
+    b.extend_from_slice(if counts.is_empty() {
+        b"]\n    }"
+    } else {
+        b"\n      ]\n    }"
+    });
 }
 
 /// One run of diagnostics as array elements, each after `,` and a newline.
@@ -319,6 +340,13 @@ mod tests {
         warnings: usize,
         infos: usize,
         diagnostics: Vec<JsonDiagnostic<'a>>,
+        counted: Vec<JsonCount<'a>>,
+    }
+
+    #[derive(Serialize)]
+    struct JsonCount<'a> {
+        id: &'a str,
+        count: usize,
     }
 
     #[derive(Serialize)]
@@ -408,6 +436,11 @@ mod tests {
                                 policy: d.policy.as_deref(),
                             })
                             .collect(),
+                        counted: r
+                            .counted
+                            .iter()
+                            .map(|&(id, count)| JsonCount { id, count })
+                            .collect(),
                     }
                 })
                 .collect(),
@@ -425,6 +458,7 @@ mod tests {
             subject: subject.into(),
             diagnostics,
             sources,
+            counted: Vec::new(),
         }
     }
 
@@ -482,7 +516,14 @@ mod tests {
             vec![report("one.zone", "x", vec![diag(1)])],
             vec![
                 report("a.zone", "abc", (0..50).map(diag).collect()),
-                report("b.zone", "", vec![]),
+                Report {
+                    counted: vec![("MX004", 3), ("SPF006", 1)],
+                    ..report("b.zone", "", vec![])
+                },
+                Report {
+                    counted: vec![("DKIM016", 2)],
+                    ..report("c.zone", "", vec![diag(2)])
+                },
                 // More than one chunk, so the threads' seams are covered.
                 report("big.zone", "z", (0..2 * CHUNK + 17).map(diag).collect()),
             ],

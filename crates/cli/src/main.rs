@@ -94,6 +94,16 @@ struct CheckArgs {
     /// Only read the zone (syntax and RDATA), skip the DNS and mail checks.
     #[arg(long)]
     read_only: bool,
+    /// Info findings: `list` each one, or `count` them by id (as the server
+    /// logs them; a large mail zone has hundreds of thousands).
+    #[arg(long, value_enum, default_value_t = Info::List)]
+    info: Info,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Info {
+    List,
+    Count,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -144,13 +154,14 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
         subject: path.display().to_string(),
         diagnostics: r.errors.iter().map(Diagnostic::from).collect(),
         sources: r.zone.sources.clone(),
+        counted: Vec::new(),
     }
 }
 
 /// Read errors, or, when the zone reads cleanly, every check finding with the
 /// zone's policy applied. Checks do not run over a partial zone: missing
 /// records would show up as findings that only echo the read errors.
-pub(crate) fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
+pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usize) {
     // With the origin known, the checks' name index is built on a second
     // thread while the file is read.
     let guess = records_guess(&job.path);
@@ -172,7 +183,18 @@ pub(crate) fn check_job(job: &Job, read_only: bool) -> (Report, usize) {
     let names = stream.map(|s| s.finish());
     let mut report = read_report(&job.path, &r);
     if r.is_ok() && !read_only {
-        report.diagnostics = mailzone_check::checks::check_zone_with(&r.zone, names);
+        match info {
+            Info::List => {
+                report.diagnostics = mailzone_check::checks::check_zone_with(&r.zone, names);
+            }
+            Info::Count => {
+                // Ids the policy raises to errors are built in full, as the
+                // server builds them.
+                let keep = job.policy.raise.iter().map(|o| o.id.clone()).collect();
+                (report.diagnostics, report.counted) =
+                    mailzone_check::checks::check_zone_counting(&r.zone, names, keep);
+            }
+        }
         let pairs = |v: &[mailzone_config::Override]| {
             v.iter()
                 .map(|o| (o.id.clone(), o.reason.clone()))
@@ -262,6 +284,7 @@ fn jobs(args: &CheckArgs) -> Result<Result<Vec<Job>, Report>, String> {
             subject: p.display().to_string(),
             diagnostics: errors.iter().map(Diagnostic::from).collect(),
             sources,
+            counted: Vec::new(),
         })),
     }
 }
@@ -289,7 +312,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     match jobs(&args)? {
         Ok(jobs) => {
             for job in &jobs {
-                let (report, n) = check_job(job, args.read_only);
+                let (report, n) = check_job(job, args.read_only, args.info);
                 reports.push(report);
                 counts.push(n);
                 denied.push(job.policy.deny_warnings);
@@ -317,6 +340,19 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
             };
             for (report, n) in reports.iter().zip(&counts) {
                 render::human(report, color, &mut stdout).map_err(io)?;
+                if !report.counted.is_empty() {
+                    let ids: Vec<String> = report
+                        .counted
+                        .iter()
+                        .map(|(id, n)| format!("{id} ×{n}"))
+                        .collect();
+                    writeln!(
+                        stdout,
+                        "note: info findings counted, not listed (`--info list` shows them): {}",
+                        ids.join(", ")
+                    )
+                    .map_err(io)?;
+                }
                 let (e, w, i) = (
                     report.count(Severity::Error),
                     report.count(Severity::Warning),

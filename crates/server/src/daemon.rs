@@ -41,6 +41,7 @@ pub fn run(config_path: &Path) -> Result<ExitCode, String> {
                     .map(mailzone_check::Diagnostic::from)
                     .collect(),
                 sources,
+                counted: Vec::new(),
             };
             mailzone_check::render::human(&report, false, &mut std::io::stderr().lock())
                 .map_err(|e| e.to_string())?;
