@@ -84,6 +84,15 @@ impl Key {
     }
 }
 
+/// Whether two names are equal, ignoring case (and whether they are fully
+/// qualified). Label by label from the front, after the lengths: hickory's
+/// `eq_ignore_root` walks from the root and cost about 900 instructions for
+/// each NS glue and MX target compared.
+pub fn same_name(a: &Name, b: &Name) -> bool {
+    let (x, y) = (a.iter(), b.iter());
+    a.len() == b.len() && x.len() == y.len() && x.zip(y).all(|(p, q)| p.eq_ignore_ascii_case(q))
+}
+
 /// Writes plain dotted text (no escapes, no trailing dot) as lower-case wire
 /// labels at the start of `out`, without the root; the length written, or
 /// `None` when a label is empty or over 63 bytes or `out` is too short.
@@ -893,6 +902,31 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `same_name` answers as hickory's case-insensitive equality does.
+    #[test]
+    fn same_name_agrees_with_hickory() {
+        let names = [
+            "a.example.",
+            "A.Example.",
+            "a.example",
+            "b.example.",
+            "ab.example.",
+            "a.b.example.",
+            "ab.xample.",
+            ".",
+            "*.example.",
+            "_x.example.",
+            "a\\.b.example.",
+            "a.b.example",
+        ];
+        for a in names {
+            for b in names {
+                let (a, b) = (Name::from_ascii(a).unwrap(), Name::from_ascii(b).unwrap());
+                assert_eq!(same_name(&a, &b), a.eq_ignore_root(&b), "{a} {b}");
+            }
+        }
+    }
 
     /// Looking up `<label>.<name>` by key finds what building the name and
     /// looking it up finds, wildcards and case included.

@@ -107,10 +107,9 @@ fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&
         // Occluded data below a delegation (glue is allowed).
         if let Some((cut_node, cut_labels)) = at.cut {
             let glue = matches!(t, RecordType::A | RecordType::AAAA)
-                && ix
-                    .node_records(cut_node, RecordType::NS)
-                    .iter()
-                    .any(|ns| matches!(&ns.rdata, RData::NS(n) if n.0.eq_ignore_root(owner)));
+                && ix.node_records(cut_node, RecordType::NS).iter().any(
+                    |ns| matches!(&ns.rdata, RData::NS(n) if crate::index::same_name(&n.0, owner)),
+                );
             if !glue {
                 let cut = owner.trim_to(cut_labels);
                 out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))

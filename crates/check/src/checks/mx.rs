@@ -147,7 +147,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 )
                 .related([prev.0.span]);
             }
-            if let Some(prev) = entries[..i].iter().find(|p| p.2.eq_ignore_root(e.2)) {
+            if let Some(prev) = entries[..i]
+                .iter()
+                .find(|p| crate::index::same_name(p.2, e.2))
+            {
                 out.emit("MX011", e.0.span, owner, "MX", format!("`{}` is listed twice (preferences {} and {}); the second entry adds nothing", fqdn(e.2), prev.1, e.1))
                     .help("remove one")
                     .related([prev.0.span]);
