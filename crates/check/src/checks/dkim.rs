@@ -64,8 +64,8 @@ pub fn tag_list(text: &[u8]) -> Tags<'_> {
 /// and of every TXT record that might be a DKIM key).
 pub fn tag_values<'a, const N: usize>(text: &'a str, keys: [&str; N]) -> [Option<&'a str>; N] {
     let mut found = [None; N];
-    for part in text.split(';') {
-        let Some((name, v)) = part.split_once('=') else {
+    for (_, part) in parts(text) {
+        let Some((name, v)) = split_eq(part) else {
             continue;
         };
         let name = name.trim();
@@ -76,6 +76,33 @@ pub fn tag_values<'a, const N: usize>(text: &'a str, keys: [&str; N]) -> [Option
         }
     }
     found
+}
+
+/// The `;`-separated parts of a tag list, each with its byte offset. A byte
+/// scan: `str::split`'s pattern machinery cost more than the rest of the
+/// parse, and every DMARC record is read this way several times.
+fn parts(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut from = Some(0);
+    std::iter::from_fn(move || {
+        let here = from?;
+        let rest = &s[here..];
+        Some(match memchr::memchr(b';', rest.as_bytes()) {
+            Some(i) => {
+                from = Some(here + i + 1);
+                (here, &rest[..i])
+            }
+            None => {
+                from = None;
+                (here, rest)
+            }
+        })
+    })
+}
+
+/// `part.split_once('=')`, by byte.
+fn split_eq(part: &str) -> Option<(&str, &str)> {
+    let i = memchr::memchr(b'=', part.as_bytes())?;
+    Some((&part[..i], &part[i + 1..]))
 }
 
 /// A record's text as `str`: borrowed when it is UTF-8, as tag lists read it.
@@ -95,15 +122,12 @@ type Split<'s> = (
 fn split_tags(s: &str) -> Split<'_> {
     let mut tags = SmallVec::new();
     let mut error = None;
-    let mut off = 0;
-    for part in s.split(';') {
-        let here = off;
-        off += part.len() + 1;
+    for (here, part) in parts(s) {
         if part.trim().is_empty() {
             continue;
         }
         let lead = part.len() - part.trim_start().len();
-        match part.split_once('=') {
+        match split_eq(part) {
             Some((k, v)) => {
                 let k = k.trim();
                 if k.is_empty()
@@ -593,6 +617,28 @@ mod tests {
         });
         // Both sides were exercised.
         assert!(with > 1000 && skipped > 1000, "{with} {skipped}");
+    }
+
+    /// The byte splitters cut where `str::split(';')` and `split_once('=')` do.
+    #[test]
+    fn byte_splitters_agree_with_str_split() {
+        let alphabet: [&[u8]; 6] = [b"a", b";", b"=", b" ", "é".as_bytes(), b";;"];
+        crate::checks::for_each_text(&alphabet, 7, |t| {
+            let s = std::str::from_utf8(t).unwrap();
+            let mut off = 0;
+            let want: Vec<(usize, &str)> = s
+                .split(';')
+                .map(|p| {
+                    let here = off;
+                    off += p.len() + 1;
+                    (here, p)
+                })
+                .collect();
+            assert_eq!(parts(s).collect::<Vec<_>>(), want, "{s:?}");
+            for (_, p) in want {
+                assert_eq!(split_eq(p), p.split_once('='), "{p:?}");
+            }
+        });
     }
 
     /// The shortcut for records opening with another version gives the
