@@ -435,19 +435,26 @@ impl<'z> Index<'z> {
                 _ => {}
             }
         }
+        // Selectors, found in the owners' keys (lower-case already): the
+        // domain's key is the suffix after the `_domainkey` label.
         for k in 0..ix.n.order.len() {
             let id = ix.n.order[k];
-            let owner = &zone.records[ix.recs[ix.n.nodes[id as usize].rec_start as usize]].owner;
-            if let Some(p) = owner
-                .iter()
-                .position(|l| l.eq_ignore_ascii_case(b"_domainkey"))
-                && p > 0
-            {
-                let domain = owner.trim_to(owner.num_labels() as usize - p - 1);
-                ix.selectors
-                    .entry(Key::of(&domain).bytes().into())
-                    .or_default()
-                    .push(owner);
+            let key = ix.n.key(id);
+            let mut off = 0;
+            let mut domain = None;
+            while key[off] != 0 {
+                let next = off + 1 + key[off] as usize;
+                if off > 0 && &key[off..next] == b"\x0a_domainkey" {
+                    domain = Some(next);
+                    break;
+                }
+                off = next;
+            }
+            if let Some(d) = domain {
+                let owner =
+                    &zone.records[ix.recs[ix.n.nodes[id as usize].rec_start as usize]].owner;
+                let d: Box<[u8]> = ix.n.key(id)[d..].into();
+                ix.selectors.entry(d).or_default().push(owner);
             }
         }
         ix
@@ -902,6 +909,27 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A selector belongs to the domain after its `_domainkey` label,
+    /// wildcard selectors included (they were once given to the parent).
+    #[test]
+    fn selectors_belong_to_the_domain_after_domainkey() {
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            "$ORIGIN example.com.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\n\
+             *._domainkey.parked 3600 IN TXT \"v=DKIM1; p=\"\n\
+             s1._DomainKey.Shop 3600 IN TXT \"v=DKIM1; p=\"\n\
+             _domainkey 3600 IN TXT \"o=~\"\n",
+            &mailzone_zone::MasterOptions::default(),
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let ix = Index::new(&r.zone);
+        let n = |s: &str| Name::from_ascii(s).unwrap();
+        assert_eq!(ix.selectors(&n("parked.example.com.")).len(), 1);
+        assert_eq!(ix.selectors(&n("SHOP.example.com.")).len(), 1);
+        assert_eq!(ix.selectors(&n("example.com.")).len(), 0);
+        assert_eq!(ix.selectors(&n("com.")).len(), 0);
+    }
 
     /// `same_name` answers as hickory's case-insensitive equality does.
     #[test]
