@@ -45,14 +45,18 @@ impl Key {
     /// `_smtp._tls`), or `None` when a label is empty or too long or the
     /// name would be longer than a name can be.
     fn child_of(n: &Name, labels: &str) -> Option<Key> {
-        let parent = Key::of(n);
+        Key::child_of_key(Key::of(n).bytes(), labels)
+    }
+
+    /// [`Key::child_of`] a name given by its key.
+    fn child_of_key(parent: &[u8], labels: &str) -> Option<Key> {
         let mut k = Key {
             buf: [0; 256],
             len: 0,
         };
-        k.len = push_labels(labels, &mut k.buf[..255 - parent.len])?;
-        k.buf[k.len..k.len + parent.len].copy_from_slice(parent.bytes());
-        k.len += parent.len;
+        k.len = push_labels(labels, &mut k.buf[..255 - parent.len()])?;
+        k.buf[k.len..k.len + parent.len()].copy_from_slice(parent);
+        k.len += parent.len();
         Some(k)
     }
 
@@ -580,6 +584,15 @@ impl<'z> Index<'z> {
     }
 
     /// DKIM selector owners under `_domainkey.<domain>`.
+    /// [`Index::selectors`] of an owner, by its record indices (from its
+    /// key in the index: no name is walked).
+    pub fn owner_selectors(&self, idx: &[usize]) -> &[&'z Name] {
+        self.selectors
+            .get(self.n.key(self.n.rec_node[idx[0]]))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
     pub fn selectors(&self, domain: &Name) -> &[&'z Name] {
         self.selectors
             .get(Key::of(domain).bytes())
@@ -700,6 +713,18 @@ impl<'z> Index<'z> {
     /// mail domain.
     pub fn texts_under(&self, name: &Name, label: &str) -> Few<&Text<'z>> {
         let Some(k) = Key::child_of(name, label) else {
+            return Few::new();
+        };
+        match self.answering_key(&k) {
+            Some((id, _)) => self.texts_at_node(id),
+            None => Few::new(),
+        }
+    }
+
+    /// [`Index::texts_under`] an owner, by its record indices: asked for
+    /// `_dmarc` of every mail domain, from the owner's key in the index.
+    pub fn owner_texts_under(&self, idx: &[usize], label: &str) -> Few<&Text<'z>> {
+        let Some(k) = Key::child_of_key(self.n.key(self.n.rec_node[idx[0]]), label) else {
             return Few::new();
         };
         match self.answering_key(&k) {
@@ -993,6 +1018,16 @@ mod tests {
                 .map(|n| spans(ix.texts(&n)))
                 .unwrap_or_default();
             assert_eq!(spans(ix.texts_under(&d, "_dmarc")), built, "{d}");
+        }
+        // By owner, from the index's keys, the same as by name.
+        for (owner, idx) in ix.owners() {
+            let spans = |v: Few<&Text<'_>>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
+            assert_eq!(
+                spans(ix.owner_texts_under(idx, "_dmarc")),
+                spans(ix.texts_under(owner, "_dmarc")),
+                "{owner}"
+            );
+            assert_eq!(ix.owner_selectors(idx), ix.selectors(owner), "{owner}");
         }
     }
 

@@ -146,6 +146,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
     }
     // Every mail domain needs a policy, its own or the apex's.
+    let apex_policy = policy_for(ix, &ix.origin).is_some();
     for (n, idx) in ix.owners() {
         let apex = ix.owner_is_apex(idx);
         if !ix.owner_may_have(idx, RecordType::MX) && !apex {
@@ -159,7 +160,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let non_null = mx.iter().any(|m| !m.2.is_root());
         let has_spf = ix.texts_of(idx).iter().any(|t| is_spf(&t.joined));
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
-            && policy_for(ix, n).is_none()
+            && !apex_policy
+            && !ix
+                .owner_texts_under(idx, "_dmarc")
+                .iter()
+                .any(|t| policy_of(&t.joined).is_some())
             && !has_dmarc_cname(ix, n)
         {
             let span = mx

@@ -27,8 +27,9 @@ fn authorises(t: &crate::index::Text<'_>) -> bool {
         })
 }
 
-fn has_dkim(ix: &Index<'_>, d: &Name) -> bool {
-    ix.selectors(d).iter().any(|n| {
+/// Whether one of a domain's selectors holds a key or is a CNAME.
+fn has_dkim(ix: &Index<'_>, selectors: &[&Name]) -> bool {
+    selectors.iter().any(|n| {
         ix.texts(n)
             .iter()
             .any(|t| tag_list(&t.joined).get("p").is_some())
@@ -63,7 +64,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let dmarc = ix
             .owner_may_answer_underscore(idx)
             .then(|| {
-                ix.texts_under(d, "_dmarc")
+                ix.owner_texts_under(idx, "_dmarc")
                     .into_iter()
                     .find(|t| is_dmarc(&t.joined))
             })
@@ -81,10 +82,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if let (Some(p), Some(t)) = (&policy, &dmarc) {
-            if p.enforces() && !has_dkim(ix, d) && !out.counted("XR002") {
+            if p.enforces() && !has_dkim(ix, ix.owner_selectors(idx)) && !out.counted("XR002") {
                 out.emit("XR002", t.record.span, d, "TXT", format!("no DKIM selector for `{}` in this zone; with `p={}`, its mail relies on SPF alignment alone", fqdn(d), p.p));
             }
-            if non_null && spf.is_empty() && !has_dkim(ix, d) {
+            if non_null && spf.is_empty() && !has_dkim(ix, ix.owner_selectors(idx)) {
                 out.emit(
                     "XR003",
                     t.record.span,
@@ -98,7 +99,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .related(mx.iter().map(|m| m.0.span));
             }
             if p.enforces() {
-                for n in ix.selectors(d) {
+                for n in ix.owner_selectors(idx) {
                     for k in ix.texts(n) {
                         let tl = tag_list(&k.joined);
                         if tl.get("p").is_some()
