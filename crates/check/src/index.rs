@@ -545,6 +545,29 @@ impl<'z> Index<'z> {
         &key[1..1 + key[0] as usize]
     }
 
+    /// Whether one of an owner's labels is `label` (given in lower case),
+    /// read from its key in the index.
+    pub fn owner_has_label(&self, idx: &[usize], label: &[u8]) -> bool {
+        self.owner_label_position(idx, label).is_some()
+    }
+
+    /// Which of an owner's labels (0 for the first) is `label` (given in
+    /// lower case), read from its key in the index.
+    pub fn owner_label_position(&self, idx: &[usize], label: &[u8]) -> Option<usize> {
+        let key = self.n.key(self.n.rec_node[idx[0]]);
+        let mut off = 0;
+        let mut i = 0;
+        while key[off] != 0 {
+            let next = off + 1 + key[off] as usize;
+            if key[off + 1..next] == *label {
+                return Some(i);
+            }
+            off = next;
+            i += 1;
+        }
+        None
+    }
+
     /// Whether a lookup of `_<something>.<owner>` can find anything: a child
     /// label starts with `_`, or a wildcard child would synthesise one.
     pub fn owner_may_answer_underscore(&self, idx: &[usize]) -> bool {
@@ -954,6 +977,21 @@ mod tests {
         assert_eq!(ix.selectors(&n("SHOP.example.com.")).len(), 1);
         assert_eq!(ix.selectors(&n("example.com.")).len(), 0);
         assert_eq!(ix.selectors(&n("com.")).len(), 0);
+        let pos: Vec<(String, Option<usize>)> = ix
+            .owners()
+            .map(|(o, idx)| (o.to_string(), ix.owner_label_position(idx, b"_domainkey")))
+            .collect();
+        for (o, p) in &pos {
+            let want = Name::from_ascii(o)
+                .unwrap()
+                .iter()
+                .position(|l| l.eq_ignore_ascii_case(b"_domainkey"));
+            assert_eq!(*p, want, "{o}");
+        }
+        assert!(
+            pos.iter().filter(|(_, p)| p.is_some()).count() == 3,
+            "{pos:?}"
+        );
     }
 
     /// `same_name` answers as hickory's case-insensitive equality does.
