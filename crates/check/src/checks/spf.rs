@@ -140,20 +140,33 @@ fn check_domain_spec(v: &[u8], what: &str) -> Option<(&'static str, String, Opti
         Ok(true) => return None,
         Ok(false) => {}
     }
-    let s = show(v);
-    let trimmed = s.strip_suffix('.').unwrap_or(&s);
-    let labels: Vec<&str> = trimmed.split('.').collect();
-    let problem = if labels.len() < 2 {
+    // Every include and redirect target is asked: the text is borrowed and
+    // its labels counted in place, and words are made only for a problem.
+    let owned;
+    let s = match std::str::from_utf8(v) {
+        Ok(s) => s,
+        Err(_) => {
+            owned = show(v);
+            &owned
+        }
+    };
+    let trimmed = s.strip_suffix('.').unwrap_or(s);
+    let (mut labels, mut empty, mut long, mut top) = (0, false, None, "");
+    for l in trimmed.split('.') {
+        labels += 1;
+        empty |= l.is_empty();
+        if long.is_none() && l.len() > 63 {
+            long = Some(l.len());
+        }
+        top = l;
+    }
+    let problem = if labels < 2 {
         Some(format!("`{what}:{s}` is not a fully qualified domain"))
-    } else if labels.iter().any(|l| l.is_empty()) {
+    } else if empty {
         Some(format!("`{s}` has an empty label"))
-    } else if let Some(l) = labels.iter().find(|l| l.len() > 63) {
-        Some(format!(
-            "`{s}` has a label of {} bytes (at most 63)",
-            l.len()
-        ))
+    } else if let Some(len) = long {
+        Some(format!("`{s}` has a label of {len} bytes (at most 63)"))
     } else {
-        let top = labels.last().unwrap();
         let ok_top = top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && top.bytes().any(|b| b.is_ascii_alphabetic())
             && !top.starts_with('-')
@@ -161,7 +174,7 @@ fn check_domain_spec(v: &[u8], what: &str) -> Option<(&'static str, String, Opti
         (!ok_top).then(|| format!("`{s}` does not end in a valid top-level label"))
     };
     problem.map(|p| {
-        let help = if labels.len() < 2 {
+        let help = if labels < 2 {
             format!("write a fully qualified name, e.g. `{what}:{s}.example.net`")
         } else {
             "fix the domain name".to_string()
@@ -587,7 +600,9 @@ pub fn parse_record<'t>(text: &'t Text<'_>) -> Terms<'t> {
 struct Eval {
     lookups: usize,
     voids: usize,
-    outside: Vec<String>,
+    /// Out-of-zone include and redirect targets, worded only when a
+    /// finding names them (most records have one, and SPF006 is info).
+    outside: Vec<Name>,
     loop_chain: Option<Vec<String>>,
 }
 
@@ -671,7 +686,7 @@ fn evaluate_terms(
                 };
                 if !ix.authoritative_for(&target) {
                     if matches!(mech, Mech::Include) {
-                        ev.outside.push(fqdn(&target));
+                        ev.outside.push(target);
                     }
                     continue;
                 }
@@ -695,7 +710,7 @@ fn evaluate_terms(
                     if ix.authoritative_for(&target) {
                         recurse(ix, &target, stack, ev, depth);
                     } else {
-                        ev.outside.push(fqdn(&target));
+                        ev.outside.push(target);
                     }
                 }
             }
@@ -1270,7 +1285,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                     "at least {} lookup{}; out-of-zone includes were not expanded ({})",
                     ev.lookups,
                     if ev.lookups == 1 { "" } else { "s" },
-                    ev.outside.join(", ")
+                    ev.outside.iter().map(fqdn).collect::<Vec<_>>().join(", ")
                 ),
             );
         }
