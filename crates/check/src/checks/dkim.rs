@@ -36,26 +36,8 @@ impl Tags<'_> {
 /// Parses `tag=value; tag=value`, case-sensitive tag names, folding whitespace.
 pub fn tag_list(text: &[u8]) -> Tags<'_> {
     match text_str(text) {
-        Cow::Borrowed(s) => {
-            let (tags, error) = split_tags(s);
-            Tags {
-                tags: tags
-                    .into_iter()
-                    .map(|(k, v, p)| (Cow::Borrowed(k), Cow::Borrowed(v), p))
-                    .collect(),
-                error,
-            }
-        }
-        Cow::Owned(s) => {
-            let (tags, error) = split_tags(&s);
-            Tags {
-                tags: tags
-                    .into_iter()
-                    .map(|(k, v, p)| (Cow::Owned(k.to_string()), Cow::Owned(v.to_string()), p))
-                    .collect(),
-                error,
-            }
-        }
+        Cow::Borrowed(s) => split_tags(s, Cow::Borrowed),
+        Cow::Owned(s) => split_tags(&s, |x| Cow::Owned(x.to_string())),
     }
 }
 
@@ -114,12 +96,9 @@ pub fn text_str(text: &[u8]) -> Cow<'_, str> {
     }
 }
 
-type Split<'s> = (
-    SmallVec<[(&'s str, &'s str, usize); 8]>,
-    Option<(String, usize)>,
-);
-
-fn split_tags(s: &str) -> Split<'_> {
+/// The tags of `s`, their names and values made by `conv` (borrowed, or
+/// copied out of a text that had to be repaired first).
+fn split_tags<'s, 'a>(s: &'s str, conv: impl Fn(&'s str) -> Cow<'a, str>) -> Tags<'a> {
     let mut tags = SmallVec::new();
     let mut error = None;
     for (here, part) in parts(s) {
@@ -136,14 +115,14 @@ fn split_tags(s: &str) -> Split<'_> {
                 {
                     error.get_or_insert((format!("`{}` is not a valid tag name", k), here + lead));
                 }
-                tags.push((k, v.trim(), here + lead));
+                tags.push((conv(k), conv(v.trim()), here + lead));
             }
             None => {
                 error.get_or_insert((format!("`{}` is not `tag=value`", part.trim()), here + lead));
             }
         }
     }
-    (tags, error)
+    Tags { tags, error }
 }
 
 /// Whether a tag named by the letter `k` can be in the list: some `k` followed

@@ -56,17 +56,19 @@ pub fn policy_for(ix: &Index<'_>, domain: &Name) -> Option<Policy> {
     })
 }
 
-fn uri_domain(uri: &str) -> Option<String> {
+/// The domain of a `mailto:` report address, as written (callers compare
+/// it without regard to case).
+fn uri_domain(uri: &str) -> Option<&str> {
     let rest = uri
         .strip_prefix("mailto:")
         .or_else(|| uri.strip_prefix("MAILTO:"))?;
     let addr = rest.split('!').next()?;
-    Some(
-        addr.rsplit_once('@')?
-            .1
-            .trim_end_matches('.')
-            .to_ascii_lowercase(),
-    )
+    Some(addr.rsplit_once('@')?.1.trim_end_matches('.'))
+}
+
+/// `s` starts with `prefix` (given in lower case), in any case.
+fn starts_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
@@ -238,7 +240,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
         );
         return;
     }
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: SmallVec<[&str; 8]> = SmallVec::new();
     for (k, _, pos) in &tl.tags {
         if seen.contains(&&**k) {
             at(
@@ -287,7 +289,9 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
     }
     for tag in ["p", "sp", "np"] {
         if let Some(v) = tl.get(tag)
-            && !["none", "quarantine", "reject"].contains(&v.to_ascii_lowercase().as_str())
+            && !["none", "quarantine", "reject"]
+                .iter()
+                .any(|p| v.eq_ignore_ascii_case(p))
         {
             at(
                 out,
@@ -345,10 +349,8 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
             if tag == "rua" {
                 rua_count += 1;
             }
-            let lower = uri.to_ascii_lowercase();
-            let scheme_ok = lower.starts_with("mailto:")
-                || lower.starts_with("https:")
-                || lower.starts_with("http:");
+            let mailto = starts_ci(uri, "mailto:");
+            let scheme_ok = mailto || starts_ci(uri, "https:") || starts_ci(uri, "http:");
             let (addr, size) = match uri.split_once('!') {
                 Some((a, s)) => (a, Some(s)),
                 None => (uri, None),
@@ -359,7 +361,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     && digits.bytes().all(|b| b.is_ascii_digit())
                     && s.len() - digits.len() <= 1
             });
-            let mailbox_ok = !lower.starts_with("mailto:")
+            let mailbox_ok = !mailto
                 || addr[7..]
                     .rsplit_once('@')
                     .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
@@ -375,7 +377,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 }
                 continue;
             }
-            if !lower.starts_with("mailto:") {
+            if !mailto {
                 at(
                     out,
                     "DMARC010",
@@ -386,11 +388,12 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
             } else if let Some(d) = uri_domain(addr) {
                 // Most reports go to a domain of the zone itself: known
                 // without parsing the name, and then there is nothing to say.
-                let dest = match ix.text_in_zone(&d) {
+                let dest = match ix.text_in_zone(d) {
                     Some(true) => None,
                     _ => Name::from_ascii(format!("{d}.")).ok(),
                 };
                 if dest.as_ref().is_some_and(|dn| !ix.origin.zone_of(dn)) {
+                    let d = d.to_ascii_lowercase();
                     at(
                         out,
                         "DMARC012",
