@@ -76,6 +76,11 @@ impl Key {
         &self.buf[..self.len]
     }
 
+    /// Whether this name is `ancestor` or below it (`ancestor` a key too).
+    pub fn is_at_or_below(&self, ancestor: &[u8]) -> bool {
+        self.suffixes().any(|o| self.bytes()[o..] == *ancestor)
+    }
+
     /// Offsets of the name and each ancestor, nearest first.
     fn suffixes(&self) -> impl Iterator<Item = usize> + '_ {
         let mut off = Some(0);
@@ -545,6 +550,11 @@ impl<'z> Index<'z> {
         &key[1..1 + key[0] as usize]
     }
 
+    /// An owner's key: its name as lower-case wire bytes.
+    pub fn owner_key(&self, idx: &[usize]) -> &[u8] {
+        self.n.key(self.n.rec_node[idx[0]])
+    }
+
     /// Whether one of an owner's labels is `label` (given in lower case),
     /// read from its key in the index.
     pub fn owner_has_label(&self, idx: &[usize], label: &[u8]) -> bool {
@@ -779,7 +789,12 @@ impl<'z> Index<'z> {
     }
 
     pub fn addresses(&self, name: &Name) -> Few<&'z ZoneRecord> {
-        let Some((id, _)) = self.answering(name) else {
+        self.addresses_key(&Key::of(name))
+    }
+
+    /// [`Index::addresses`] of a name given by its key.
+    pub fn addresses_key(&self, key: &Key) -> Few<&'z ZoneRecord> {
+        let Some((id, _)) = self.answering_key(key) else {
             return Few::new();
         };
         let mut v = self.of_type_in(id, RecordType::A);
@@ -1015,6 +1030,11 @@ mod tests {
             for b in names {
                 let (a, b) = (Name::from_ascii(a).unwrap(), Name::from_ascii(b).unwrap());
                 assert_eq!(same_name(&a, &b), a.eq_ignore_root(&b), "{a} {b}");
+                assert_eq!(
+                    Key::of(&b).is_at_or_below(Key::of(&a).bytes()),
+                    a.zone_of(&b),
+                    "{a} {b}"
+                );
             }
         }
     }

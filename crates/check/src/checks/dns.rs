@@ -3,7 +3,7 @@
 //! duplicate records and TTLs that differ within an RRset.
 
 use super::{Out, fqdn};
-use crate::index::Index;
+use crate::index::{Index, Key};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::ZoneRecord;
 
@@ -51,6 +51,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // The owner's facts are the same for each of its RRsets.
         let at = Owner {
             name: owner,
+            key: ix.owner_key(owner_idx),
             apex: ix.owner_is_apex(owner_idx),
             cut: ix.owner_cut_above(owner_idx),
         };
@@ -66,6 +67,9 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
 /// strictly above it, if any (its node and label count).
 struct Owner<'a> {
     name: &'a Name,
+    /// The name's key in the index: comparing keys costs a fraction of
+    /// comparing hickory names.
+    key: &'a [u8],
     apex: bool,
     cut: Option<(u32, usize)>,
 }
@@ -107,9 +111,10 @@ fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&
         // Occluded data below a delegation (glue is allowed).
         if let Some((cut_node, cut_labels)) = at.cut {
             let glue = matches!(t, RecordType::A | RecordType::AAAA)
-                && ix.node_records(cut_node, RecordType::NS).iter().any(
-                    |ns| matches!(&ns.rdata, RData::NS(n) if crate::index::same_name(&n.0, owner)),
-                );
+                && ix
+                    .node_records(cut_node, RecordType::NS)
+                    .iter()
+                    .any(|ns| matches!(&ns.rdata, RData::NS(n) if Key::of(&n.0).bytes() == at.key));
             if !glue {
                 let cut = owner.trim_to(cut_labels);
                 out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))
@@ -123,8 +128,9 @@ fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&
                 };
                 let target = &target.0;
                 let delegation = !at.apex;
-                if delegation && owner.zone_of(target) {
-                    if ix.addresses(target).is_empty() {
+                let key = Key::of(target);
+                if delegation && key.is_at_or_below(at.key) {
+                    if ix.addresses_key(&key).is_empty() {
                         out.emit("DNS004", r.span, owner, "NS", format!("`{}` is inside the delegated zone `{}` and needs glue, but has no A or AAAA here", fqdn(target), fqdn(owner)))
                             .help(format!("add the address of `{}` to this zone", fqdn(target)));
                     }
