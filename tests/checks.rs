@@ -116,7 +116,7 @@ fn zone_files(dirs: &[&str]) -> Vec<std::path::PathBuf> {
 #[test]
 fn names_indexed_while_reading_give_the_same_findings() {
     use mailzone_check::checks::{NameStream, check_zone_with};
-    use mailzone_zone::record::name_to_wire_bytes;
+    use mailzone_zone::record::{name_to_wire_bytes, rdata_to_wire};
     let files = zone_files(&[
         "../checks",
         "../checks/clean",
@@ -142,10 +142,11 @@ fn names_indexed_while_reading_give_the_same_findings() {
                 origin: Some(origin),
                 ..Default::default()
             },
-            &mut |rec, wire| {
+            &mut |rec, wire, rdata| {
                 assert_eq!(wire, name_to_wire_bytes(&rec.owner), "{}", path.display());
+                assert_eq!(rdata, rdata_to_wire(&rec.rdata), "{}", path.display());
                 seen.push(wire.to_vec());
-                stream.observe(rec, wire);
+                stream.observe(rec, wire, rdata);
             },
         );
         let names = stream.finish();

@@ -168,6 +168,11 @@ pub struct Names {
     /// Nodes that own records, in order of their first record: checks walk
     /// this, never sort it.
     order: Vec<u32>,
+    /// MX exchanges handed over while the zone was read (keys back to
+    /// back), marked once every name is known.
+    mx_targets: Vec<u8>,
+    /// The MX targets are marked (else the index marks them from the records).
+    mx_marked: bool,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -212,6 +217,8 @@ impl Names {
             rtypes: Vec::with_capacity(records),
             rec_node: Vec::with_capacity(records),
             order: Vec::new(),
+            mx_targets: Vec::new(),
+            mx_marked: false,
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -226,6 +233,29 @@ impl Names {
     /// [`Names::add`] with the owner in uncompressed wire form.
     pub fn add_wire(&mut self, owner: &[u8], t: RecordType) {
         self.add_key(&Key::of_wire(owner), t);
+    }
+
+    /// MX exchanges in uncompressed wire form, back to back, from records
+    /// already added.
+    pub fn add_mx_targets(&mut self, wires: &[u8]) {
+        let start = self.mx_targets.len();
+        self.mx_targets.extend_from_slice(wires);
+        // Label lengths are at most 63, below `A`: only letters change.
+        self.mx_targets[start..].make_ascii_lowercase();
+    }
+
+    /// Marks the nodes the MX exchanges added name, once the zone is read.
+    pub fn mark_mx_targets(&mut self) {
+        let targets = std::mem::take(&mut self.mx_targets);
+        let mut rest = targets.as_slice();
+        while !rest.is_empty() {
+            let len = wire_len(rest);
+            if let Some(id) = self.find(&rest[..len]) {
+                self.nodes[id as usize].mx_target = true;
+            }
+            rest = &rest[len..];
+        }
+        self.mx_marked = true;
     }
 
     fn add_key(&mut self, key: &Key, t: RecordType) {
@@ -426,7 +456,7 @@ impl<'z> Index<'z> {
         // Pass 4: what needs the names themselves.
         for (i, r) in zone.records.iter().enumerate() {
             match (&r.rdata, ix.n.rtypes[i]) {
-                (RData::MX(mx), _) => {
+                (RData::MX(mx), _) if !ix.n.mx_marked => {
                     if let Some(id) = ix.n.find(Key::of(&mx.exchange).bytes()) {
                         ix.n.nodes[id as usize].mx_target = true;
                     }

@@ -175,8 +175,8 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usiz
         ..MasterOptions::default()
     };
     let r = match stream.as_mut() {
-        Some(s) => mailzone_zone::read_zone_file_observed(&job.path, &opts, &mut |rec, w| {
-            s.observe(rec, w)
+        Some(s) => mailzone_zone::read_zone_file_observed(&job.path, &opts, &mut |rec, w, rd| {
+            s.observe(rec, w, rd)
         }),
         None => mailzone_zone::read_zone_file(&job.path, &opts),
     };

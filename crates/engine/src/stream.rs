@@ -147,7 +147,7 @@ mod tests {
             ..MasterOptions::default()
         };
         let mut stream = Some(CompileStream::start(origin, 0));
-        let r = read_zone_file_observed(path, &opts, &mut |rec, w| {
+        let r = read_zone_file_observed(path, &opts, &mut |rec, w, _| {
             stream.as_mut().unwrap().observe(rec, w)
         });
         assert!(r.is_ok(), "{}: {:?}", path.display(), r.errors);

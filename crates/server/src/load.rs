@@ -221,9 +221,9 @@ fn load(
         ..MasterOptions::default()
     };
     let mut r = if stream.is_some() || compiling.is_some() {
-        mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, w| {
+        mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, w, rd| {
             if let Some(s) = stream.as_mut() {
-                s.observe(rec, w);
+                s.observe(rec, w, rd);
             }
             if let Some(c) = compiling.as_mut() {
                 c.observe(rec, w);

@@ -40,7 +40,7 @@ pub fn read_zone_file(path: &std::path::Path, opts: &MasterOptions) -> ReadResul
 pub fn read_zone_file_observed(
     path: &std::path::Path,
     opts: &MasterOptions,
-    observe: &mut dyn FnMut(&ZoneRecord, &[u8]),
+    observe: &mut master::Observer<'_>,
 ) -> ReadResult {
     if path
         .extension()
@@ -48,7 +48,11 @@ pub fn read_zone_file_observed(
     {
         let r = toml_zone::read_toml_file(path);
         for rec in &r.zone.records {
-            observe(rec, &record::name_to_wire_bytes(&rec.owner));
+            observe(
+                rec,
+                &record::name_to_wire_bytes(&rec.owner),
+                &record::rdata_to_wire(&rec.rdata),
+            );
         }
         r
     } else {

@@ -39,7 +39,7 @@ impl Default for MasterOptions {
 /// Reads a master file and everything it includes. Includes are confined to the
 /// directory of `path`.
 pub fn read_master_file(path: &Path, opts: &MasterOptions) -> ReadResult {
-    read_master_file_observed(path, opts, &mut |_, _| {})
+    read_master_file_observed(path, opts, &mut |_, _, _| {})
 }
 
 /// [`read_master_file`], handing each record to `observe` as it is read (in
@@ -48,7 +48,7 @@ pub fn read_master_file(path: &Path, opts: &MasterOptions) -> ReadResult {
 pub fn read_master_file_observed(
     path: &Path,
     opts: &MasterOptions,
-    observe: &mut dyn FnMut(&ZoneRecord, &[u8]),
+    observe: &mut Observer<'_>,
 ) -> ReadResult {
     let mut r = Reader::new(opts);
     r.observe = Some(observe);
@@ -114,8 +114,8 @@ pub fn read_master_bytes(name: &str, bytes: &[u8], opts: &MasterOptions) -> Read
 }
 
 /// What [`read_master_file_observed`] calls for each record, with the
-/// owner's wire form.
-type Observer<'a> = dyn FnMut(&ZoneRecord, &[u8]) + 'a;
+/// owner's wire form and the RDATA's (uncompressed, as read).
+pub type Observer<'a> = dyn FnMut(&ZoneRecord, &[u8], &[u8]) + 'a;
 
 /// How to locate a token: in a file, or (for generated text) at a fixed span.
 #[derive(Clone, Copy)]
@@ -466,7 +466,7 @@ impl<'o> Reader<'o> {
             span: loc.entry(e),
         };
         if let (Some(observe), Some((wire, _))) = (self.observe.as_mut(), &self.last_owner) {
-            observe(&record, wire);
+            observe(&record, wire, &self.wire);
         }
         self.records.push(record);
     }

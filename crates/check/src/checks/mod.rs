@@ -176,6 +176,10 @@ pub struct NameStream {
 struct Batch {
     wire: Vec<u8>,
     types: Vec<RecordType>,
+    /// MX exchanges' wire forms, back to back: the index marks the names
+    /// MX records point at, and keying them from hickory names after the
+    /// read was half of building the index.
+    mx: Vec<u8>,
 }
 
 impl NameStream {
@@ -200,7 +204,9 @@ impl NameStream {
                     names.add_wire(&wire[..len], t);
                     wire = &wire[len..];
                 }
+                names.add_mx_targets(&batch.mx);
             }
+            names.mark_mx_targets();
             names
         });
         NameStream {
@@ -209,13 +215,18 @@ impl NameStream {
         }
     }
 
-    /// The next record read, with its owner's uncompressed wire form.
-    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8]) {
+    /// The next record read, with its owner's and its RDATA's uncompressed
+    /// wire forms.
+    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
         let Some(batch) = self.handoff.batch() else {
             return;
         };
         batch.wire.extend_from_slice(owner_wire);
-        batch.types.push(r.rtype());
+        let t = r.rtype();
+        batch.types.push(t);
+        if t == RecordType::MX && rdata_wire.len() > 2 {
+            batch.mx.extend_from_slice(&rdata_wire[2..]);
+        }
         if batch.types.len() == Self::BATCH {
             self.handoff.send();
         }
