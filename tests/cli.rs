@@ -127,6 +127,14 @@ fn info_count_counts_what_list_lists() {
             })
             .collect();
         assert_eq!(by_id(list, true), counted, "{p}");
+        // In one order whichever thread ran which check first.
+        let ids: Vec<&str> = count["counted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.is_sorted(), "{p}: {ids:?}");
         counted_any |= !counted.is_empty();
     }
     assert!(counted_any, "no valid corpus zone has an info finding");

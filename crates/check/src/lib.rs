@@ -118,7 +118,7 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: SourceMap,
     /// Info findings counted by id instead of listed (`mailzone check --info
-    /// count`, and every server load), in the order first seen.
+    /// count`, and every server load), sorted by id.
     pub counted: Vec<(&'static str, usize)>,
 }
 

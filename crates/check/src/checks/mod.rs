@@ -107,13 +107,17 @@ impl<'z> Checking<'z> {
         self
     }
 
-    /// The info findings counted instead of built, per id, in the order
-    /// first seen (empty unless [`Checking::counting_info`]).
+    /// The info findings counted instead of built, per id, by id (empty
+    /// unless [`Checking::counting_info`]). Sorted: which thread ran which
+    /// family first must not change the output.
     pub fn counted(&self) -> Vec<(&'static str, usize)> {
-        self.counted
+        let mut c = self
+            .counted
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .clone();
+        c.sort_unstable();
+        c
     }
 
     /// Runs families until none is left.
@@ -122,6 +126,7 @@ impl<'z> Checking<'z> {
             tally: self.keep.clone().map(|keep| Tally {
                 keep,
                 counts: Vec::new(),
+                known: Vec::new(),
             }),
             ..Out::default()
         };
@@ -277,6 +282,9 @@ impl Default for Out {
 struct Tally {
     keep: Vec<String>,
     counts: Vec<(&'static str, usize)>,
+    /// Ids asked before, by their text's address: where they are counted,
+    /// or `None` for ids built in full.
+    known: Vec<(&'static str, Option<usize>)>,
 }
 
 /// Absolute presentation of a name, with the trailing dot.
@@ -309,15 +317,32 @@ impl Out {
         let Some(t) = &mut self.tally else {
             return false;
         };
-        let e = entry(id);
-        if e.severity != crate::Severity::Info || t.keep.iter().any(|k| k == e.id) {
-            return false;
+        // The same few ids are asked hundreds of thousands of times: known
+        // ones are found by the address of their text, without hashing.
+        let slot = match t.known.iter().find(|k| std::ptr::eq(k.0, id)) {
+            Some(k) => k.1,
+            None => {
+                let e = entry(id);
+                let slot = (e.severity == crate::Severity::Info
+                    && !t.keep.iter().any(|k| k == e.id))
+                .then(|| match t.counts.iter().position(|(i, _)| *i == e.id) {
+                    Some(p) => p,
+                    None => {
+                        t.counts.push((e.id, 0));
+                        t.counts.len() - 1
+                    }
+                });
+                t.known.push((id, slot));
+                slot
+            }
+        };
+        match slot {
+            Some(p) => {
+                t.counts[p].1 += 1;
+                true
+            }
+            None => false,
         }
-        match t.counts.iter_mut().find(|(i, _)| *i == e.id) {
-            Some(c) => c.1 += 1,
-            None => t.counts.push((e.id, 1)),
-        }
-        true
     }
 
     /// The finding emitted last, for sites that add to it afterwards (the
