@@ -277,7 +277,7 @@ impl Names {
     }
 
     /// Whether this table was built from exactly these records.
-    fn built_from(&self, zone: &Zone) -> bool {
+    pub fn built_from(&self, zone: &Zone) -> bool {
         self.rec_node.len() == zone.records.len()
             && *self.origin_key == *Key::of(&zone.origin).bytes()
     }

@@ -162,13 +162,13 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
 /// zone's policy applied. Checks do not run over a partial zone: missing
 /// records would show up as findings that only echo the read errors.
 pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usize) {
-    // With the origin known, the checks' name index is built on a second
-    // thread while the file is read.
+    // With the origin known, the checks' name index is built while the file
+    // is read (on a second thread when there is a second core).
     let guess = records_guess(&job.path);
     let mut stream = job
         .origin
         .as_ref()
-        .filter(|_| !read_only && mailzone_check::checks::NameStream::pays(guess))
+        .filter(|_| !read_only)
         .map(|o| mailzone_check::checks::NameStream::start(o, guess));
     let opts = MasterOptions {
         origin: job.origin.clone(),

@@ -210,7 +210,6 @@ fn load(
     let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
     let mut stream = origin
         .as_ref()
-        .filter(|_| mailzone_check::checks::NameStream::pays(guess))
         .map(|o| mailzone_check::checks::NameStream::start(o, guess));
     let mut compiling = origin
         .as_ref()

@@ -165,13 +165,20 @@ impl<'z> Checking<'z> {
     }
 }
 
-/// Indexes a zone's names on a thread of its own while the zone is read:
-/// the reader hands over each record (see
-/// `mailzone_zone::read_zone_file_observed`), and the second core does the
-/// hashing the checks would otherwise do after the read.
+/// Indexes a zone's names while the zone is read: the reader hands over
+/// each record (see `mailzone_zone::read_zone_file_observed`) with its
+/// owner's and RDATA's wire forms. On two cores a thread of its own does the
+/// hashing the checks would otherwise do after the read; on one the reader
+/// adds each name itself, which still costs a fraction of keying the read
+/// zone's hickory names afterwards.
 pub struct NameStream {
-    handoff: Handoff<Batch, Names>,
+    way: Way,
     origin: Name,
+}
+
+enum Way {
+    Thread(Handoff<Batch, Names>),
+    Inline(Box<Names>),
 }
 
 /// Records handed over together: each owner's wire form, back to back, with
@@ -192,13 +199,23 @@ impl NameStream {
     /// per record, small enough that the builder keeps up with the reader.
     const BATCH: usize = 4096;
 
-    /// Whether a stream pays for a zone of about `records` records.
+    /// Whether a thread of its own pays for a zone of about `records` records.
     pub fn pays(records: usize) -> bool {
         mailzone_zone::handoff::pays(records)
     }
 
-    /// `records` is a guess at the zone's size, for the first allocations.
+    /// A thread when it pays, else the reader's own. `records` is a guess
+    /// at the zone's size, for the first allocations.
     pub fn start(origin: &Name, records: usize) -> NameStream {
+        if Self::pays(records) {
+            Self::on_thread(origin, records)
+        } else {
+            Self::inline(origin, records)
+        }
+    }
+
+    /// Names built on a thread of their own.
+    pub fn on_thread(origin: &Name, records: usize) -> NameStream {
         let o = origin.clone();
         let handoff = Handoff::start("check-names", move |rx: Receiver<Batch>| {
             let mut names = Names::new(&o, records);
@@ -215,7 +232,15 @@ impl NameStream {
             names
         });
         NameStream {
-            handoff,
+            way: Way::Thread(handoff),
+            origin: origin.clone(),
+        }
+    }
+
+    /// Names built by the reader as it goes.
+    pub fn inline(origin: &Name, records: usize) -> NameStream {
+        NameStream {
+            way: Way::Inline(Box::new(Names::new(origin, records))),
             origin: origin.clone(),
         }
     }
@@ -223,26 +248,43 @@ impl NameStream {
     /// The next record read, with its owner's and its RDATA's uncompressed
     /// wire forms.
     pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
-        let Some(batch) = self.handoff.batch() else {
-            return;
-        };
-        batch.wire.extend_from_slice(owner_wire);
         let t = r.rtype();
-        batch.types.push(t);
-        if t == RecordType::MX && rdata_wire.len() > 2 {
-            batch.mx.extend_from_slice(&rdata_wire[2..]);
-        }
-        if batch.types.len() == Self::BATCH {
-            self.handoff.send();
+        let mx = (t == RecordType::MX && rdata_wire.len() > 2).then(|| &rdata_wire[2..]);
+        match &mut self.way {
+            Way::Inline(names) => {
+                names.add_wire(owner_wire, t);
+                if let Some(mx) = mx {
+                    names.add_mx_targets(mx);
+                }
+            }
+            Way::Thread(handoff) => {
+                let Some(batch) = handoff.batch() else {
+                    return;
+                };
+                batch.wire.extend_from_slice(owner_wire);
+                batch.types.push(t);
+                if let Some(mx) = mx {
+                    batch.mx.extend_from_slice(mx);
+                }
+                if batch.types.len() == Self::BATCH {
+                    handoff.send();
+                }
+            }
         }
     }
 
     /// The names of every record observed. A builder that is gone (it
     /// panicked) leaves them incomplete; the index notices and rebuilds them.
     pub fn finish(self) -> Names {
-        self.handoff
-            .finish()
-            .unwrap_or_else(|| Names::new(&self.origin, 0))
+        match self.way {
+            Way::Inline(mut names) => {
+                names.mark_mx_targets();
+                *names
+            }
+            Way::Thread(handoff) => handoff
+                .finish()
+                .unwrap_or_else(|| Names::new(&self.origin, 0)),
+        }
     }
 }
 
