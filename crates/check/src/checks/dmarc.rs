@@ -164,7 +164,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
             && !apex_policy
             && !ix
-                .owner_texts_under(idx, "_dmarc")
+                .owner_dmarc_texts(idx)
                 .iter()
                 .any(|t| policy_of(&t.joined).is_some())
             && !has_dmarc_cname(ix, n)

@@ -64,7 +64,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let dmarc = ix
             .owner_may_answer_underscore(idx)
             .then(|| {
-                ix.owner_texts_under(idx, "_dmarc")
+                ix.owner_dmarc_texts(idx)
                     .into_iter()
                     .find(|t| is_dmarc(&t.joined))
             })
