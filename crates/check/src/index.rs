@@ -196,6 +196,9 @@ pub struct Index<'z> {
     texts: Vec<Text<'z>>,
     /// Where record `i`'s text is in `texts` (`NONE` for other types).
     text_at: Vec<u32>,
+    /// One byte per text, worked out once by whichever family asks first
+    /// (see [`Index::memo`]).
+    memo: Vec<std::sync::atomic::AtomicU8>,
 }
 
 /// A TXT record's text: its strings and the strings joined with no separator.
@@ -423,6 +426,7 @@ impl<'z> Index<'z> {
             has_tlsa: false,
             texts: Vec::new(),
             text_at: Vec::new(),
+            memo: Vec::new(),
         };
         // Pass 2: records grouped by node, in file order within a node.
         let mut next = 0u32;
@@ -483,6 +487,9 @@ impl<'z> Index<'z> {
                 _ => {}
             }
         }
+        ix.memo = (0..ix.texts.len())
+            .map(|_| std::sync::atomic::AtomicU8::new(0))
+            .collect();
         // Selectors, found in the owners' keys (lower-case already): the
         // domain's key is the suffix after the `_domainkey` label.
         for k in 0..ix.n.order.len() {
@@ -812,6 +819,33 @@ impl<'z> Index<'z> {
         self.texts_at_node(nd.wild)
     }
 
+    /// A fact about one of the index's texts that more than one family
+    /// needs (a DMARC record's policy), worked out by `f` (a value from 1 to
+    /// 255) the first time it is asked and read back after that; the
+    /// families run on two threads, and at worst both work it out.
+    pub fn memo(&self, t: &Text<'z>, f: impl FnOnce() -> u8) -> u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // Which text it is, from its address in `texts` (texts handed out
+        // by the index all live there; any other is worked out each time).
+        let at = (t as *const Text<'z> as usize).wrapping_sub(self.texts.as_ptr() as usize)
+            / std::mem::size_of::<Text<'z>>();
+        let Some(slot) = self
+            .memo
+            .get(at)
+            .filter(|_| std::ptr::eq(&self.texts[at], t))
+        else {
+            return f();
+        };
+        match slot.load(Relaxed) {
+            0 => {
+                let v = f();
+                slot.store(v, Relaxed);
+                v
+            }
+            v => v,
+        }
+    }
+
     fn texts_at_node(&self, id: u32) -> Few<&Text<'z>> {
         if self.n.nodes[id as usize].types & type_bit(RecordType::TXT) == 0 {
             return Few::new();
@@ -1053,6 +1087,43 @@ mod tests {
             pos.iter().filter(|(_, p)| p.is_some()).count() == 3,
             "{pos:?}"
         );
+    }
+
+    /// A memo is worked out once per text of the index; a text from
+    /// elsewhere is worked out each time, never mistaken for one of them.
+    #[test]
+    fn memo_is_per_text_of_the_index() {
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            "$ORIGIN example.com.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\n\
+             a 3600 IN TXT \"one\"\nb 3600 IN TXT \"two\"\n",
+            &mailzone_zone::MasterOptions::default(),
+        );
+        let ix = Index::new(&r.zone);
+        let calls = std::cell::Cell::new(0);
+        let texts: Vec<&Text<'_>> = ix.owners().flat_map(|(_, idx)| ix.texts_of(idx)).collect();
+        assert_eq!(texts.len(), 2);
+        for round in 0..3 {
+            for (i, t) in texts.iter().enumerate() {
+                let v = ix.memo(t, || {
+                    calls.set(calls.get() + 1);
+                    10 + i as u8
+                });
+                assert_eq!(v, 10 + i as u8, "round {round}");
+            }
+        }
+        assert_eq!(calls.get(), 2);
+        let outside = text_of(texts[0].record).unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                ix.memo(&outside, || {
+                    calls.set(calls.get() + 1);
+                    99
+                }),
+                99
+            );
+        }
+        assert_eq!(calls.get(), 4);
     }
 
     /// `same_name` answers as hickory's case-insensitive equality does.

@@ -47,6 +47,46 @@ pub fn policy_of(text: &[u8]) -> Option<Policy> {
     })
 }
 
+/// The `p=` of a DMARC record of the index, as far as other checks need it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Word {
+    None,
+    Quarantine,
+    Reject,
+    Other,
+}
+
+impl Word {
+    pub fn enforces(self) -> bool {
+        matches!(self, Word::Quarantine | Word::Reject)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Word::None => "none",
+            Word::Quarantine => "quarantine",
+            Word::Reject => "reject",
+            Word::Other => "other",
+        }
+    }
+}
+
+/// [`policy_of`]'s `p=` for a text of the index, parsed once for the
+/// families that ask (DMARC coverage and the cross-record checks).
+pub fn word_of<'z>(ix: &Index<'z>, t: &Text<'z>) -> Option<Word> {
+    let code = ix.memo(t, || {
+        match policy_of(&t.joined).as_ref().map(|p| p.p.as_str()) {
+            None => 1,
+            Some("none") => 2,
+            Some("quarantine") => 3,
+            Some("reject") => 4,
+            Some(_) => 5,
+        }
+    });
+    [Word::None, Word::Quarantine, Word::Reject, Word::Other]
+        .get(usize::from(code).wrapping_sub(2))
+        .copied()
+}
+
 /// The DMARC policy that applies to `domain`: its own `_dmarc`, else the zone apex's.
 pub fn policy_for(ix: &Index<'_>, domain: &Name) -> Option<Policy> {
     [domain, &ix.origin].into_iter().find_map(|d| {
@@ -166,7 +206,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             && !ix
                 .owner_dmarc_texts(idx)
                 .iter()
-                .any(|t| policy_of(&t.joined).is_some())
+                .any(|t| word_of(ix, t).is_some())
             && !has_dmarc_cname(ix, n)
         {
             let span = mx

@@ -7,7 +7,7 @@ use super::{Out, closest, first_label, fqdn};
 use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use smallvec::SmallVec;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A record's parsed terms; most records have a handful.
@@ -611,7 +611,8 @@ fn target_name(arg: Option<&[u8]>, domain: &Name) -> Option<Name> {
     // and parsing a name costs thousands of instructions: parsed names are
     // kept per thread (the answer depends on the text alone).
     thread_local! {
-        static PARSED: std::cell::RefCell<HashMap<Vec<u8>, Option<Name>>> = std::cell::RefCell::new(HashMap::new());
+        // (foldhash: SipHash over the key was most of a lookup.)
+        static PARSED: std::cell::RefCell<foldhash::HashMap<Vec<u8>, Option<Name>>> = std::cell::RefCell::new(foldhash::HashMap::default());
     }
     match arg {
         None => Some(domain.clone()),

@@ -2,7 +2,7 @@
 //! TLSA of one domain make sense together.
 
 use super::dkim::tag_list;
-use super::dmarc::{is_dmarc, policy_of};
+use super::dmarc::{is_dmarc, word_of};
 use super::spf::{Kind, Mech, is_spf, parse_term, terms};
 use super::{Out, child, fqdn};
 use crate::index::{Few, Index};
@@ -69,7 +69,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                     .find(|t| is_dmarc(&t.joined))
             })
             .flatten();
-        let policy = dmarc.as_ref().and_then(|t| policy_of(&t.joined));
+        let policy = dmarc.and_then(|t| word_of(ix, t));
         if let Some(s) = spf.first() {
             let sends = authorises(s);
             if sends && mx.is_empty() && ix.addresses(d).is_empty() {
@@ -83,7 +83,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         if let (Some(p), Some(t)) = (&policy, &dmarc) {
             if p.enforces() && !has_dkim(ix, ix.owner_selectors(idx)) && !out.counted("XR002") {
-                out.emit("XR002", t.record.span, d, "TXT", format!("no DKIM selector for `{}` in this zone; with `p={}`, its mail relies on SPF alignment alone", fqdn(d), p.p));
+                out.emit("XR002", t.record.span, d, "TXT", format!("no DKIM selector for `{}` in this zone; with `p={}`, its mail relies on SPF alignment alone", fqdn(d), p.as_str()));
             }
             if non_null && spf.is_empty() && !has_dkim(ix, ix.owner_selectors(idx)) {
                 out.emit(
@@ -116,7 +116,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         if null {
             let spf_fail = spf.first().is_some_and(|t| !authorises(t));
-            let reject = policy.as_ref().is_some_and(|p| p.p == "reject");
+            let reject = policy == Some(crate::checks::dmarc::Word::Reject);
             if !spf_fail || !reject {
                 out.emit(
                     "XR004",
