@@ -173,6 +173,8 @@ pub struct Names {
     mx_targets: Vec<u8>,
     /// The MX targets are marked (else the index marks them from the records).
     mx_marked: bool,
+    /// What the DKIM keys read so far are, by record number, in order.
+    dkim: Vec<(u32, crate::checks::dkim::Verdict)>,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -226,6 +228,7 @@ impl Names {
             order: Vec::new(),
             mx_targets: Vec::new(),
             mx_marked: false,
+            dkim: Vec::new(),
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -249,6 +252,12 @@ impl Names {
         self.mx_targets.extend_from_slice(wires);
         // Label lengths are at most 63, below `A`: only letters change.
         self.mx_targets[start..].make_ascii_lowercase();
+    }
+
+    /// What the DKIM key of record number `seq` is (records numbered in
+    /// the order added, keys added in that order).
+    pub(crate) fn add_dkim_verdict(&mut self, seq: u32, v: crate::checks::dkim::Verdict) {
+        self.dkim.push((seq, v));
     }
 
     /// Marks the nodes the MX exchanges added name, once the zone is read.
@@ -817,6 +826,20 @@ impl<'z> Index<'z> {
             return Few::new();
         }
         self.texts_at_node(nd.wild)
+    }
+
+    /// What the DKIM key in a TXT record is, when it was worked out while
+    /// the zone was read.
+    pub(crate) fn dkim_verdict(&self, r: &ZoneRecord) -> Option<crate::checks::dkim::Verdict> {
+        let records = &self.zone.records;
+        let at = (r as *const ZoneRecord as usize).wrapping_sub(records.as_ptr() as usize)
+            / std::mem::size_of::<ZoneRecord>();
+        if !records.get(at).is_some_and(|x| std::ptr::eq(x, r)) {
+            return None;
+        }
+        let d = &self.n.dkim;
+        let i = d.binary_search_by_key(&(at as u32), |e| e.0).ok()?;
+        Some(d[i].1)
     }
 
     /// A fact about one of the index's texts that more than one family

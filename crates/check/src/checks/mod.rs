@@ -2,7 +2,7 @@
 //! pass. Each family lives in its own module and reports through [`Out`],
 //! which takes severities from the catalogue.
 
-mod dkim;
+pub(crate) mod dkim;
 mod dmarc;
 mod dns;
 mod gen_;
@@ -174,6 +174,10 @@ impl<'z> Checking<'z> {
 pub struct NameStream {
     way: Way,
     origin: Name,
+    /// Records observed so far.
+    seen: u32,
+    /// A key's text being joined.
+    joined: Vec<u8>,
 }
 
 enum Way {
@@ -192,6 +196,11 @@ struct Batch {
     /// MX records point at, and keying them from hickory names after the
     /// read was half of building the index.
     mx: Vec<u8>,
+    /// DKIM key texts (strings joined), back to back, with each one's
+    /// record number and length: their base64 and DER are read here,
+    /// beside the reader, instead of by the DKIM checks after it.
+    keys: Vec<u8>,
+    key_at: Vec<(u32, u32)>,
 }
 
 impl NameStream {
@@ -227,6 +236,12 @@ impl NameStream {
                     wire = &wire[len..];
                 }
                 names.add_mx_targets(&batch.mx);
+                let mut keys = batch.keys.as_slice();
+                for &(seq, len) in &batch.key_at {
+                    let (text, rest) = keys.split_at(len as usize);
+                    names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(text)));
+                    keys = rest;
+                }
             }
             names.mark_mx_targets();
             names
@@ -234,6 +249,8 @@ impl NameStream {
         NameStream {
             way: Way::Thread(handoff),
             origin: origin.clone(),
+            seen: 0,
+            joined: Vec::new(),
         }
     }
 
@@ -242,6 +259,8 @@ impl NameStream {
         NameStream {
             way: Way::Inline(Box::new(Names::new(origin, records))),
             origin: origin.clone(),
+            seen: 0,
+            joined: Vec::new(),
         }
     }
 
@@ -249,12 +268,29 @@ impl NameStream {
     /// wire forms.
     pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
         let t = r.rtype();
+        let seq = self.seen;
+        self.seen = self.seen.saturating_add(1);
         let mx = (t == RecordType::MX && rdata_wire.len() > 2).then(|| &rdata_wire[2..]);
+        // DKIM keys as nearly all are written: the first string opens with
+        // the version tag. (Any other the DKIM checks read themselves.)
+        let key = t == RecordType::TXT && rdata_wire.get(1..8) == Some(b"v=DKIM1".as_slice());
+        if key {
+            self.joined.clear();
+            let mut w = rdata_wire;
+            while let Some((&len, rest)) = w.split_first() {
+                let len = (len as usize).min(rest.len());
+                self.joined.extend_from_slice(&rest[..len]);
+                w = &rest[len..];
+            }
+        }
         match &mut self.way {
             Way::Inline(names) => {
                 names.add_wire(owner_wire, t);
                 if let Some(mx) = mx {
                     names.add_mx_targets(mx);
+                }
+                if key {
+                    names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(&self.joined)));
                 }
             }
             Way::Thread(handoff) => {
@@ -265,6 +301,10 @@ impl NameStream {
                 batch.types.push(t);
                 if let Some(mx) = mx {
                     batch.mx.extend_from_slice(mx);
+                }
+                if key {
+                    batch.keys.extend_from_slice(&self.joined);
+                    batch.key_at.push((seq, self.joined.len() as u32));
                 }
                 if batch.types.len() == Self::BATCH {
                     handoff.send();
