@@ -139,19 +139,16 @@ fn info_count_counts_what_list_lists() {
     }
     assert!(counted_any, "no valid corpus zone has an info finding");
     // The human form says what was counted.
+    let human = |args: &[&str]| {
+        let o = mailzone(&[&["check", "--info", "count", "--color", "never"], args].concat());
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            o.status.code(),
+        )
+    };
     let dir = common::scratch_dir("cli-info-count");
     let zone = write(&dir, "z.zone", ZONE);
-    let o = mailzone(&[
-        "check",
-        "--info",
-        "count",
-        "--color",
-        "never",
-        "--origin",
-        "example.test.",
-        zone.to_str().unwrap(),
-    ]);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let (out, _) = human(&["--origin", "example.test.", zone.to_str().unwrap()]);
     assert!(
         out.contains("note: info findings counted, not listed") && out.contains("DMARC017 ×1"),
         "{out}"
@@ -163,17 +160,9 @@ fn info_count_counts_what_list_lists() {
         "raise.toml",
         "version = 1\n[[zone]]\nname = \"example.test.\"\nfile = \"z.zone\"\n[zone.check]\nraise = [{ id = \"DMARC017\", reason = \"enforce\" }]\n",
     );
-    let o = mailzone(&[
-        "check",
-        "--info",
-        "count",
-        "--color",
-        "never",
-        cfg.to_str().unwrap(),
-    ]);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let (out, code) = human(&[cfg.to_str().unwrap()]);
     assert!(out.contains("error[DMARC017]"), "{out}");
-    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert_eq!(code, Some(1), "{out}");
 }
 
 #[test]
