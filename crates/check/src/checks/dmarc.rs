@@ -118,11 +118,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         let texts = ix.texts_of(idx);
-        let labels: SmallVec<[&[u8]; 8]> = owner.iter().collect();
+        let labels: SmallVec<[&[u8]; 8]> = ix.owner_labels(idx).collect();
         let is_report = labels
             .windows(2)
             .skip(1)
-            .any(|w| w[0].eq_ignore_ascii_case(b"_report") && w[1].eq_ignore_ascii_case(b"_dmarc"));
+            .any(|w| w[0] == b"_report" && w[1] == b"_dmarc");
         if is_report {
             for t in &texts {
                 if !is_dmarc(&t.joined) {

@@ -71,15 +71,17 @@ pub struct Checking<'z> {
 }
 
 impl<'z> Checking<'z> {
+    /// By cost on the 1M bench zone, dearest first, so that the last
+    /// family either thread takes is a cheap one.
     const FAMILIES: &'static [fn(&Index<'_>, &mut Out)] = &[
         spf::run,
         dmarc::run,
-        dkim::run,
-        xr::run,
-        mx::run,
         dns::run,
-        gen_::run,
+        xr::run,
         policy::run,
+        mx::run,
+        dkim::run,
+        gen_::run,
         tlsa::run,
     ];
 
