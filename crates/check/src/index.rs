@@ -836,12 +836,7 @@ impl<'z> Index<'z> {
     /// What the DKIM key in a TXT record is, when it was worked out while
     /// the zone was read.
     pub(crate) fn dkim_verdict(&self, r: &ZoneRecord) -> Option<crate::checks::dkim::Verdict> {
-        let records = &self.zone.records;
-        let at = (r as *const ZoneRecord as usize).wrapping_sub(records.as_ptr() as usize)
-            / std::mem::size_of::<ZoneRecord>();
-        if !records.get(at).is_some_and(|x| std::ptr::eq(x, r)) {
-            return None;
-        }
+        let at = index_in(&self.zone.records, r)?;
         let d = &self.n.dkim;
         let i = d.binary_search_by_key(&(at as u32), |e| e.0).ok()?;
         Some(d[i].1)
@@ -855,13 +850,7 @@ impl<'z> Index<'z> {
         use std::sync::atomic::Ordering::Relaxed;
         // Which text it is, from its address in `texts` (texts handed out
         // by the index all live there; any other is worked out each time).
-        let at = (t as *const Text<'z> as usize).wrapping_sub(self.texts.as_ptr() as usize)
-            / std::mem::size_of::<Text<'z>>();
-        let Some(slot) = self
-            .memo
-            .get(at)
-            .filter(|_| std::ptr::eq(&self.texts[at], t))
-        else {
+        let Some(slot) = index_in(&self.texts, t).and_then(|at| self.memo.get(at)) else {
             return f();
         };
         match slot.load(Relaxed) {
@@ -947,6 +936,14 @@ fn mx_entries(recs: Few<&ZoneRecord>) -> Few<(&ZoneRecord, u16, &Name)> {
             _ => None,
         })
         .collect()
+}
+
+/// Where `x` is in `all`, when it is one of its elements (found by address:
+/// the index hands out references into its own vectors).
+fn index_in<T>(all: &[T], x: &T) -> Option<usize> {
+    let at = (x as *const T as usize).wrapping_sub(all.as_ptr() as usize)
+        / std::mem::size_of::<T>().max(1);
+    all.get(at).filter(|e| std::ptr::eq(*e, x)).map(|_| at)
 }
 
 /// The length of the uncompressed wire name at the start of `wire`.
