@@ -1,13 +1,13 @@
-//! Compiling a zone on a thread of its own while the zone is read: the
-//! reader hands over each record in wire form (see
-//! `mailzone_zone::read_zone_file_observed`), so that on two cores the
-//! snapshot is ready about when the read ends instead of a compile later.
+//! Compiling a zone while it is read: the reader hands over each record in
+//! wire form (see `mailzone_zone::read_zone_file_observed`). On two cores a
+//! thread of its own compiles, so the snapshot is ready about when the read
+//! ends instead of a compile later; on one the reader compiles as it goes,
+//! from the wire forms it made anyway instead of encoding every record again.
 
 use crate::snapshot::{Compiler, Shape, Snapshot};
 use hickory_proto::rr::Name;
 use mailzone_zone::ZoneRecord;
 use mailzone_zone::handoff::Handoff;
-use mailzone_zone::record::rdata_to_wire_into;
 use std::sync::mpsc::Receiver;
 
 /// Records handed over together, back to back: owner length (one byte), the
@@ -19,10 +19,17 @@ struct Batch {
 }
 
 pub struct CompileStream {
-    handoff: Handoff<Batch, Snapshot>,
-    rd: Vec<u8>,
+    way: Way,
     seen: usize,
     origin: Name,
+}
+
+enum Way {
+    Thread(Handoff<Batch, Snapshot>),
+    Inline(Box<Compiler>),
+    /// A record the batch format cannot carry was seen: the zone is
+    /// compiled after the read instead.
+    Abandoned,
 }
 
 impl CompileStream {
@@ -30,13 +37,23 @@ impl CompileStream {
     /// compiler starts long before the read ends.
     const BATCH: usize = 4096;
 
-    /// Whether a stream pays for a zone of about `records` records.
+    /// Whether a thread of its own pays for a zone of about `records` records.
     pub fn pays(records: usize) -> bool {
         mailzone_zone::handoff::pays(records)
     }
 
-    /// `records` is a guess at the zone's size, for the first allocations.
+    /// A thread when it pays, else the reader's own. `records` is a guess
+    /// at the zone's size, for the first allocations.
     pub fn start(origin: &Name, records: usize) -> CompileStream {
+        if Self::pays(records) {
+            Self::on_thread(origin, records)
+        } else {
+            Self::inline(origin, records)
+        }
+    }
+
+    /// Compiled on a thread of its own.
+    pub fn on_thread(origin: &Name, records: usize) -> CompileStream {
         let o = origin.clone();
         let handoff = Handoff::start("compile", move |rx: Receiver<Batch>| {
             let mut c = Compiler::new(&o, records);
@@ -57,41 +74,54 @@ impl CompileStream {
             c.finish()
         });
         CompileStream {
-            handoff,
-            rd: Vec::new(),
+            way: Way::Thread(handoff),
             seen: 0,
             origin: origin.clone(),
         }
     }
 
-    /// The next record read, with its owner's uncompressed wire form.
-    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8]) {
-        self.seen += 1;
-        if self.handoff.batch().is_none() {
-            return;
+    /// Compiled by the reader as it goes.
+    pub fn inline(origin: &Name, records: usize) -> CompileStream {
+        CompileStream {
+            way: Way::Inline(Box::new(Compiler::new(origin, records))),
+            seen: 0,
+            origin: origin.clone(),
         }
-        rdata_to_wire_into(&r.rdata, &mut self.rd);
-        let (Ok(n), Ok(len)) = (u8::try_from(owner_wire.len()), u16::try_from(self.rd.len()))
-        else {
-            // Not a record a reader lets through; the zone is compiled
-            // after the read instead.
-            self.handoff.abandon();
-            return;
-        };
-        let Some(batch) = self.handoff.batch() else {
-            return;
-        };
-        let b = &mut batch.bytes;
-        b.push(n);
-        b.extend_from_slice(owner_wire);
-        b.extend_from_slice(&u16::from(r.rtype()).to_le_bytes());
-        b.extend_from_slice(&r.ttl.to_le_bytes());
-        b.push(Shape::of(&r.rdata).code());
-        b.extend_from_slice(&len.to_le_bytes());
-        b.extend_from_slice(&self.rd);
-        batch.records += 1;
-        if batch.records == Self::BATCH {
-            self.handoff.send();
+    }
+
+    /// The next record read, with its owner's and its RDATA's uncompressed
+    /// wire forms (case kept).
+    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
+        self.seen += 1;
+        let t = u16::from(r.rtype());
+        match &mut self.way {
+            Way::Inline(c) => c.add(owner_wire, t, r.ttl, Shape::of(&r.rdata), rdata_wire),
+            Way::Thread(handoff) => {
+                let (Ok(n), Ok(len)) = (
+                    u8::try_from(owner_wire.len()),
+                    u16::try_from(rdata_wire.len()),
+                ) else {
+                    // Not a record a reader lets through.
+                    self.way = Way::Abandoned;
+                    return;
+                };
+                let Some(batch) = handoff.batch() else {
+                    return;
+                };
+                let b = &mut batch.bytes;
+                b.push(n);
+                b.extend_from_slice(owner_wire);
+                b.extend_from_slice(&t.to_le_bytes());
+                b.extend_from_slice(&r.ttl.to_le_bytes());
+                b.push(Shape::of(&r.rdata).code());
+                b.extend_from_slice(&len.to_le_bytes());
+                b.extend_from_slice(rdata_wire);
+                batch.records += 1;
+                if batch.records == Self::BATCH {
+                    handoff.send();
+                }
+            }
+            Way::Abandoned => {}
         }
     }
 
@@ -103,7 +133,11 @@ impl CompileStream {
         if self.seen != records || *origin != self.origin {
             return None;
         }
-        self.handoff.finish()
+        match self.way {
+            Way::Thread(handoff) => handoff.finish(),
+            Way::Inline(c) => Some(c.finish()),
+            Way::Abandoned => None,
+        }
     }
 }
 
@@ -140,23 +174,30 @@ mod tests {
         out
     }
 
-    /// The zone compiled while read (batches included) and after it.
+    /// The zone compiled while read, on a thread (batches included) and by
+    /// the reader, and after it.
     fn both_ways(path: &Path, origin: &Name) -> (String, String) {
         let opts = MasterOptions {
             origin: Some(origin.clone()),
             ..MasterOptions::default()
         };
-        let mut stream = Some(CompileStream::start(origin, 0));
-        let r = read_zone_file_observed(path, &opts, &mut |rec, w, _| {
-            stream.as_mut().unwrap().observe(rec, w)
+        let mut thread = Some(CompileStream::on_thread(origin, 0));
+        let mut inline = Some(CompileStream::inline(origin, 0));
+        let r = read_zone_file_observed(path, &opts, &mut |rec, w, rd| {
+            thread.as_mut().unwrap().observe(rec, w, rd);
+            inline.as_mut().unwrap().observe(rec, w, rd);
         });
         assert!(r.is_ok(), "{}: {:?}", path.display(), r.errors);
-        let streamed = stream
-            .take()
-            .unwrap()
-            .finish(&r.zone.origin, r.zone.records.len())
-            .expect("every record was handed over");
-        (describe(&streamed), describe(&Snapshot::compile(&r.zone)))
+        let finish = |s: CompileStream| {
+            s.finish(&r.zone.origin, r.zone.records.len())
+                .expect("every record was handed over")
+        };
+        let (thread, inline) = (
+            describe(&finish(thread.take().unwrap())),
+            describe(&finish(inline.take().unwrap())),
+        );
+        assert_eq!(thread, inline, "{}", path.display());
+        (thread, describe(&Snapshot::compile(&r.zone)))
     }
 
     /// Over ten batches of records of every shape: names in mixed case,
@@ -264,12 +305,14 @@ mod tests {
     #[test]
     fn a_stream_that_missed_records_gives_nothing() {
         let origin = Name::from_str("gen.test.").unwrap();
-        let s = CompileStream::start(&origin, 0);
-        assert!(s.finish(&origin, 1).is_none());
-        let s = CompileStream::start(&origin, 0);
-        assert!(
-            s.finish(&Name::from_str("other.test.").unwrap(), 0)
-                .is_none()
-        );
+        for start in [CompileStream::on_thread, CompileStream::inline] {
+            let s = start(&origin, 0);
+            assert!(s.finish(&origin, 1).is_none());
+            let s = start(&origin, 0);
+            assert!(
+                s.finish(&Name::from_str("other.test.").unwrap(), 0)
+                    .is_none()
+            );
+        }
     }
 }

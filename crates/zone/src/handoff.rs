@@ -49,11 +49,6 @@ impl<B: Default + Send + 'static, R: Send + 'static> Handoff<B, R> {
         Some(&mut self.batch)
     }
 
-    /// Gives up on the hand-over: `finish` will give `None`.
-    pub fn abandon(&mut self) {
-        self.tx = None;
-    }
-
     /// Hands the batch being filled over and starts a new one.
     pub fn send(&mut self) {
         let b = std::mem::take(&mut self.batch);
@@ -65,7 +60,7 @@ impl<B: Default + Send + 'static, R: Send + 'static> Handoff<B, R> {
     }
 
     /// Sends the last batch and waits for what the consumer built: `None`
-    /// when it is gone or the hand-over was abandoned.
+    /// when it is gone.
     pub fn finish(mut self) -> Option<R> {
         self.send();
         // Closing the channel ends the consumer's loop.
