@@ -175,6 +175,10 @@ pub struct Names {
     mx_marked: bool,
     /// What the DKIM keys read so far are, by record number, in order.
     dkim: Vec<(u32, crate::checks::dkim::Verdict)>,
+    /// DMARC records read ahead while the zone was read, by record number,
+    /// in order: the policy word's memo code (see [`Index::memo`]) and
+    /// whether the record's own checks found nothing.
+    dmarc: Vec<(u32, u8, bool)>,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -229,6 +233,7 @@ impl Names {
             mx_targets: Vec::new(),
             mx_marked: false,
             dkim: Vec::new(),
+            dmarc: Vec::new(),
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -258,6 +263,18 @@ impl Names {
     /// the order added, keys added in that order).
     pub(crate) fn add_dkim_verdict(&mut self, seq: u32, v: crate::checks::dkim::Verdict) {
         self.dkim.push((seq, v));
+    }
+
+    /// Record number `seq` (numbered as for [`Names::add_dkim_verdict`]) is
+    /// a DMARC record whose policy word has memo code `word`, and in which
+    /// its own checks find nothing when `clean`.
+    pub(crate) fn add_dmarc(&mut self, seq: u32, word: u8, clean: bool) {
+        self.dmarc.push((seq, word, clean));
+    }
+
+    /// [`Index::text_in_zone`], for the zone these names are of.
+    pub(crate) fn text_in_zone(&self, text: &str) -> Option<bool> {
+        text_in_zone(&self.origin_key, text)
     }
 
     /// Marks the nodes the MX exchanges added name, once the zone is read.
@@ -499,6 +516,14 @@ impl<'z> Index<'z> {
         ix.memo = (0..ix.texts.len())
             .map(|_| std::sync::atomic::AtomicU8::new(0))
             .collect();
+        // DMARC policies read while the zone was.
+        for &(seq, word, _) in &ix.n.dmarc {
+            if let Some(&at) = ix.text_at.get(seq as usize)
+                && at != NONE
+            {
+                ix.memo[at as usize] = std::sync::atomic::AtomicU8::new(word);
+            }
+        }
         // Selectors, found in the owners' keys (lower-case already): the
         // domain's key is the suffix after the `_domainkey` label.
         for k in 0..ix.n.order.len() {
@@ -733,16 +758,7 @@ impl<'z> Index<'z> {
     /// at or below the origin, without parsing it into a [`Name`]; `None`
     /// when the text has escapes or empty or over-long labels (parse it then).
     pub fn text_in_zone(&self, text: &str) -> Option<bool> {
-        if text.contains('\\') {
-            return None;
-        }
-        let mut k = Key {
-            buf: [0; 256],
-            len: 0,
-        };
-        k.len = push_labels(text, &mut k.buf[..255])? + 1;
-        let origin = &self.n.origin_key[..];
-        Some(k.suffixes().any(|o| k.bytes()[o..] == *origin))
+        text_in_zone(&self.n.origin_key, text)
     }
 
     pub fn in_zone(&self, name: &Name) -> bool {
@@ -840,6 +856,20 @@ impl<'z> Index<'z> {
         let d = &self.n.dkim;
         let i = d.binary_search_by_key(&(at as u32), |e| e.0).ok()?;
         Some(d[i].1)
+    }
+
+    /// Whether the DMARC record `r`'s own checks were run while the zone
+    /// was read and found nothing.
+    pub(crate) fn dmarc_clean(&self, r: &ZoneRecord) -> bool {
+        self.dmarc_read(r).is_some_and(|(_, clean)| clean)
+    }
+
+    /// What was read ahead of the DMARC record `r` (see [`Names::add_dmarc`]).
+    pub(crate) fn dmarc_read(&self, r: &ZoneRecord) -> Option<(u8, bool)> {
+        let d = &self.n.dmarc;
+        let at = index_in(&self.zone.records, r)?;
+        let i = d.binary_search_by_key(&(at as u32), |e| e.0).ok()?;
+        Some((d[i].1, d[i].2))
     }
 
     /// A fact about one of the index's texts that more than one family
@@ -944,6 +974,20 @@ fn index_in<T>(all: &[T], x: &T) -> Option<usize> {
     let at = (x as *const T as usize).wrapping_sub(all.as_ptr() as usize)
         / std::mem::size_of::<T>().max(1);
     all.get(at).filter(|e| std::ptr::eq(*e, x)).map(|_| at)
+}
+
+/// Whether dotted text is at or below the origin whose key is `origin`
+/// (see [`Index::text_in_zone`]).
+fn text_in_zone(origin: &[u8], text: &str) -> Option<bool> {
+    if text.contains('\\') {
+        return None;
+    }
+    let mut k = Key {
+        buf: [0; 256],
+        len: 0,
+    };
+    k.len = push_labels(text, &mut k.buf[..255])? + 1;
+    Some(k.suffixes().any(|o| k.bytes()[o..] == *origin))
 }
 
 /// The length of the uncompressed wire name at the start of `wire`.

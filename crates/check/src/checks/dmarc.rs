@@ -5,9 +5,64 @@
 use super::dkim::{tag_list, tag_values, text_str};
 use super::spf::is_spf;
 use super::{Out, closest, fqdn, more_than_one};
-use crate::index::{Few, Index, Text};
+use crate::index::{Few, Index, Names, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
+use mailzone_zone::{Span, ZoneRecord};
 use smallvec::SmallVec;
+
+/// What a DMARC record's own checks read besides the record: the index
+/// after the read, or the names thread's view while the zone is read.
+trait Around {
+    fn origin(&self) -> &Name;
+    fn text_in_zone(&self, text: &str) -> Option<bool>;
+    fn term_span(&self, t: &Text<'_>, off: usize, len: usize) -> Span;
+}
+
+impl Around for Index<'_> {
+    fn origin(&self) -> &Name {
+        &self.origin
+    }
+    fn text_in_zone(&self, text: &str) -> Option<bool> {
+        Index::text_in_zone(self, text)
+    }
+    fn term_span(&self, t: &Text<'_>, off: usize, len: usize) -> Span {
+        Index::term_span(self, t, off, len)
+    }
+}
+
+/// During the read: where a finding is does not matter, only whether
+/// there is one.
+struct Reading<'a> {
+    origin: &'a Name,
+    names: &'a Names,
+}
+
+impl Around for Reading<'_> {
+    fn origin(&self) -> &Name {
+        self.origin
+    }
+    fn text_in_zone(&self, text: &str) -> Option<bool> {
+        self.names.text_in_zone(text)
+    }
+    fn term_span(&self, t: &Text<'_>, _: usize, _: usize) -> Span {
+        t.record.span
+    }
+}
+
+/// A DMARC record read ahead on the names thread while the zone is read:
+/// its policy word's memo code ([`word_of`]) and whether the checks of the
+/// record on its own (not where it is, nor what else the zone holds) find
+/// nothing, so that the family can skip it. The same code as the family's,
+/// so the two cannot disagree. `None` for a record that is not DMARC.
+pub(crate) fn read_ahead(origin: &Name, names: &Names, r: &ZoneRecord) -> Option<(u8, bool)> {
+    let t = crate::index::text_of(r)?;
+    if !is_dmarc(&t.joined) {
+        return None;
+    }
+    let mut out = Out::default();
+    check_record(&Reading { origin, names }, &mut out, &r.owner, &t);
+    Some((word_code(&t.joined), out.diags.is_empty()))
+}
 
 const TAGS: &[&str] = &[
     "v", "p", "sp", "np", "rua", "ruf", "adkim", "aspf", "pct", "fo", "ri", "rf", "psd", "t",
@@ -73,18 +128,21 @@ impl Word {
 /// [`policy_of`]'s `p=` for a text of the index, parsed once for the
 /// families that ask (DMARC coverage and the cross-record checks).
 pub fn word_of<'z>(ix: &Index<'z>, t: &Text<'z>) -> Option<Word> {
-    let code = ix.memo(t, || {
-        match policy_of(&t.joined).as_ref().map(|p| p.p.as_str()) {
-            None => 1,
-            Some("none") => 2,
-            Some("quarantine") => 3,
-            Some("reject") => 4,
-            Some(_) => 5,
-        }
-    });
+    let code = ix.memo(t, || word_code(&t.joined));
     [Word::None, Word::Quarantine, Word::Reject, Word::Other]
         .get(usize::from(code).wrapping_sub(2))
         .copied()
+}
+
+/// [`word_of`]'s memo code for a text: 1 not DMARC, 2 to 5 the words.
+fn word_code(joined: &[u8]) -> u8 {
+    match policy_of(joined).as_ref().map(|p| p.p.as_str()) {
+        None => 1,
+        Some("none") => 2,
+        Some("quarantine") => 3,
+        Some("reject") => 4,
+        Some(_) => 5,
+    }
 }
 
 /// The DMARC policy that applies to `domain`: its own `_dmarc`, else the zone apex's.
@@ -184,7 +242,9 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             "receivers then apply no DMARC",
         );
         for t in records {
-            check_record(ix, out, owner, t);
+            if !ix.dmarc_clean(t.record) {
+                check_record(ix, out, owner, t);
+            }
         }
     }
     // Every mail domain needs a policy, its own or the apex's.
@@ -236,7 +296,7 @@ fn has_dmarc_cname(ix: &Index<'_>, n: &Name) -> bool {
     super::child("_dmarc", n).is_some_and(|d| ix.cname(&d).is_some())
 }
 
-fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
+fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>) {
     // The domain the record is for, made only when a finding names it.
     let domain = || owner.base_name();
     let joined = &t.joined;
@@ -432,7 +492,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                     Some(true) => None,
                     _ => Name::from_ascii(format!("{d}.")).ok(),
                 };
-                if dest.as_ref().is_some_and(|dn| !ix.origin.zone_of(dn)) {
+                if dest.as_ref().is_some_and(|dn| !ix.origin().zone_of(dn)) {
                     let d = d.to_ascii_lowercase();
                     at(
                         out,
@@ -548,7 +608,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
         );
     }
     if let Some(v) = tl.get("sp")
-        && !domain().eq_ignore_root(&ix.origin)
+        && !domain().eq_ignore_root(ix.origin())
     {
         at(
             out,
@@ -575,5 +635,84 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::NameStream;
+    use mailzone_zone::record::{name_to_wire_bytes, rdata_to_wire};
+
+    /// DMARC records read while the zone is read (on the names thread) are
+    /// marked clean exactly when the family's own record checks find
+    /// nothing in them, and their policy words are the family's.
+    #[test]
+    fn read_ahead_marks_what_the_record_checks_find_nothing_in() {
+        let zone = "$TTL 300\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n\
+            _dmarc TXT \"v=DMARC1; p=reject; rua=mailto:d@example.test\"\n\
+            _dmarc.a TXT \"v=DMARC1; p=quarantine; pct=50; rua=mailto:d@example.test\"\n\
+            _dmarc.b TXT \"v=DMARC1; p=reject; rua=mailto:d@elsewhere.example\"\n\
+            _dmarc.c TXT \"v=DMARC1; p=none; rua=mailto:d@example.test\"\n\
+            _dmarc.d TXT \"v=DMARC1; p=reject; sp=none; rua=mailto:r@d.example.test\"\n\
+            _dmarc.e TXT \"v=DMARC1;p=REJECT;rua=mailto:d@example.test\"\n\
+            _dmarc.f TXT \"v=DMARC1\" \"; p=reject; rua=mailto:d@example.test\"\n\
+            _dmarc.g TXT \"v=DMARC1; p=reject\"\n\
+            _dmarc.h TXT \"v=DMARC1x; p=reject\"\n";
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let r = mailzone_zone::master::read_master_str(
+            "f.zone",
+            zone,
+            &mailzone_zone::MasterOptions {
+                origin: Some(origin.clone()),
+                ..Default::default()
+            },
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let mut stream = NameStream::on_thread(&origin, 0);
+        for rec in &r.zone.records {
+            stream.observe(
+                rec,
+                &name_to_wire_bytes(&rec.owner),
+                &rdata_to_wire(&rec.rdata),
+            );
+        }
+        let ix = Index::with_names(&r.zone, stream.finish());
+        let (mut clean, mut read) = (Vec::new(), 0);
+        for rec in &r.zone.records {
+            let Some(t) = crate::index::text_of(rec) else {
+                continue;
+            };
+            let owner = rec.owner.to_ascii();
+            let mut out = Out::default();
+            check_record(&ix, &mut out, &rec.owner, &t);
+            match ix.dmarc_read(rec) {
+                Some((word, is_clean)) => {
+                    read += 1;
+                    assert_eq!(word, word_code(&t.joined), "{owner}");
+                    assert_eq!(is_clean, out.diags.is_empty(), "{owner}: {:?}", out.diags);
+                    if is_clean {
+                        clean.push(owner);
+                    }
+                }
+                // Only DMARC records whose first string opens with the
+                // version tag are read ahead.
+                None => assert!(
+                    !is_dmarc(&t.joined) || !t.strings[0].starts_with(b"v=DMARC1"),
+                    "{owner}"
+                ),
+            }
+        }
+        // pct=50, an outside report address, p=none, sp=none and no rua
+        // are findings; h's record is not DMARC.
+        assert_eq!(read, 8);
+        assert_eq!(
+            clean,
+            [
+                "_dmarc.example.test.",
+                "_dmarc.e.example.test.",
+                "_dmarc.f.example.test."
+            ]
+        );
     }
 }
