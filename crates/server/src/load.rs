@@ -211,14 +211,23 @@ fn load(
     let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
     // On one CPU the reader would add the names itself; a zone served
     // before its checks end leaves that to the checks, after it answers.
-    let mut stream = origin
-        .as_ref()
-        .filter(|_| mailzone_check::checks::NameStream::pays(guess) || !z.check.serve_with_errors)
-        .map(|o| mailzone_check::checks::NameStream::start(o, guess));
     let mut compiling = origin
         .as_ref()
         .filter(|_| z.dnssec.is_none())
         .map(|o| CompileStream::start(o, guess));
+    let mut stream = origin
+        .as_ref()
+        .filter(|_| mailzone_check::checks::NameStream::pays(guess) || !z.check.serve_with_errors)
+        .map(|o| {
+            let s = mailzone_check::checks::NameStream::start(o, guess);
+            // The compile thread takes what the names thread leaves of its
+            // core; DKIM keys and DMARC records wait for the checks.
+            if compiling.is_some() {
+                s.without_read_ahead()
+            } else {
+                s
+            }
+        });
     let opts = MasterOptions {
         origin,
         ..MasterOptions::default()

@@ -669,15 +669,20 @@ mod tests {
             },
         );
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let mut stream = NameStream::on_thread(&origin, 0);
-        for rec in &r.zone.records {
-            stream.observe(
-                rec,
-                &name_to_wire_bytes(&rec.owner),
-                &rdata_to_wire(&rec.rdata),
-            );
-        }
-        let ix = Index::with_names(&r.zone, stream.finish());
+        let stream = |s: NameStream| {
+            let mut s = s;
+            for rec in &r.zone.records {
+                s.observe(
+                    rec,
+                    &name_to_wire_bytes(&rec.owner),
+                    &rdata_to_wire(&rec.rdata),
+                );
+            }
+            Index::with_names(&r.zone, s.finish())
+        };
+        let ix = stream(NameStream::on_thread(&origin, 0).without_read_ahead());
+        assert!(r.zone.records.iter().all(|r| ix.dmarc_read(r).is_none()));
+        let ix = stream(NameStream::on_thread(&origin, 0));
         let (mut clean, mut read) = (Vec::new(), 0);
         for rec in &r.zone.records {
             let Some(t) = crate::index::text_of(rec) else {
