@@ -227,8 +227,9 @@ fn load(
         })
         .map(|o| {
             let s = mailzone_check::checks::NameStream::start(o, guess);
-            // The compile thread takes what the names thread leaves of its
-            // core; DKIM keys and DMARC records wait for the checks.
+            // Beside a compile thread (the two share the second core) DKIM
+            // keys and DMARC records wait for the checks. (On one CPU it
+            // makes no difference who works them out.)
             if compiling.is_some() {
                 s.without_read_ahead()
             } else {
