@@ -85,10 +85,35 @@ pub fn require_tool(tool: &str, package: &str) {
     );
 }
 
-pub fn scratch_dir(tag: &str) -> PathBuf {
+/// A directory of the test's own under the system temp dir, removed when
+/// the test ends, unless it ends by panicking: then it is kept to look at.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn scratch_dir(tag: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("mailzone-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 pub fn free_port() -> u16 {
@@ -112,9 +137,19 @@ pub struct Daemon {
     pub dir: PathBuf,
     pub port: u16,
     pub config: PathBuf,
+    /// The server's directory, when the server owns it (removed after the
+    /// server is killed).
+    scratch: Option<Scratch>,
 }
 
 impl Daemon {
+    /// Makes the server own its scratch directory, for a helper that
+    /// returns the server alone.
+    pub fn owning(mut self, dir: Scratch) -> Daemon {
+        self.scratch = Some(dir);
+        self
+    }
+
     /// Starts `mailzone serve` on a config with the given `[server]` extras
     /// and `[[zone]]` tables; waits until its control socket answers.
     pub fn start(dir: &Path, server_extra: &str, zones: &str) -> Daemon {
@@ -142,6 +177,7 @@ impl Daemon {
             dir: dir.to_path_buf(),
             port,
             config,
+            scratch: None,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while !d.mailzone(&["status"]).status.success() {

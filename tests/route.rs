@@ -44,7 +44,7 @@ fn zone_table(name: &str, file: &str) -> String {
 fn start(tag: &str, name: &str, text: &str) -> Daemon {
     let dir = scratch_dir(tag);
     write(&dir.join("z.zone"), text);
-    Daemon::start(&dir, "", &zone_table(name, "z.zone"))
+    Daemon::start(&dir, "", &zone_table(name, "z.zone")).owning(dir)
 }
 
 fn mailzone(args: &[&str]) -> Output {

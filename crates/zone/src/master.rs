@@ -995,6 +995,7 @@ mod tests {
                 .any(|r| r.owner.to_string() == "end.example.com.")
         );
         main.clear();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
