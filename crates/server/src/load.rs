@@ -209,12 +209,15 @@ fn load(
     // forms it makes anyway.
     // (Master files run 50 to 70 bytes a record.)
     let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
-    // A zone served before its checks end (`on_error = "warn"`) leaves its
-    // names to the checks, after it answers, unless a second core has
-    // nothing else to do during the read: on one CPU the reader would add
-    // them itself, and on two the names thread took CPU from the compile
-    // thread beside it (the 1M bench zone answered in 1.51 s with them
-    // streamed, 1.15 s without, alternating runs).
+    // A zone published before its checks end (`on_error = "warn"`, on a
+    // start or a reload that publishes early) leaves its names to the
+    // checks, after it answers, unless a second core has nothing else to do
+    // during the read: on one CPU the reader would add them itself, and on
+    // two the names thread took CPU from the compile thread beside it (the
+    // 1M bench zone answered in 1.51 s with them streamed, 1.15 s without,
+    // alternating runs). Where the checks are waited for, they need the
+    // names as soon as the read ends.
+    let checks_waited = !(z.check.serve_with_errors && early.is_some());
     let mut compiling = origin
         .as_ref()
         .filter(|_| z.dnssec.is_none())
@@ -222,7 +225,7 @@ fn load(
     let mut stream = origin
         .as_ref()
         .filter(|_| {
-            !z.check.serve_with_errors
+            checks_waited
                 || (mailzone_check::checks::NameStream::pays(guess) && compiling.is_none())
         })
         .map(|o| {
