@@ -204,9 +204,10 @@ fn load(
     let started = Instant::now();
     let origin = crate::parse_origin(&z.name).ok();
     // The checks' name index and the snapshot (of an unsigned zone; a
-    // signed one is compiled once signed) are built while the file is read:
-    // on threads of their own, or on one CPU by the reader, from the wire
-    // forms it makes anyway.
+    // signed one is compiled once signed) are built while the file is read,
+    // from the wire forms the reader makes anyway: on threads of their own,
+    // or the names on one CPU by the reader (the snapshot then after the
+    // read: see `CompileStream`).
     // (Master files run 50 to 70 bytes a record.)
     let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
     // A zone published before its checks end (`on_error = "warn"`, on a
@@ -220,7 +221,7 @@ fn load(
     let checks_waited = !(z.check.serve_with_errors && early.is_some());
     let mut compiling = origin
         .as_ref()
-        .filter(|_| z.dnssec.is_none())
+        .filter(|_| z.dnssec.is_none() && CompileStream::pays(guess))
         .map(|o| CompileStream::start(o, guess));
     let mut stream = origin
         .as_ref()
