@@ -21,16 +21,11 @@ struct Batch {
 }
 
 pub struct CompileStream {
-    way: Way,
+    /// `None` once a record the batch format cannot carry was seen: the
+    /// zone is compiled after the read instead.
+    handoff: Option<Handoff<Batch, Snapshot>>,
     seen: usize,
     origin: Name,
-}
-
-enum Way {
-    Thread(Handoff<Batch, Snapshot>),
-    /// A record the batch format cannot carry was seen: the zone is
-    /// compiled after the read instead.
-    Abandoned,
 }
 
 impl CompileStream {
@@ -65,7 +60,7 @@ impl CompileStream {
             c.finish()
         });
         CompileStream {
-            way: Way::Thread(handoff),
+            handoff: Some(handoff),
             seen: 0,
             origin: origin.clone(),
         }
@@ -75,34 +70,31 @@ impl CompileStream {
     /// wire forms (case kept).
     pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
         self.seen += 1;
-        let t = u16::from(r.rtype());
-        match &mut self.way {
-            Way::Thread(handoff) => {
-                let (Ok(n), Ok(len)) = (
-                    u8::try_from(owner_wire.len()),
-                    u16::try_from(rdata_wire.len()),
-                ) else {
-                    // Not a record a reader lets through.
-                    self.way = Way::Abandoned;
-                    return;
-                };
-                let Some(batch) = handoff.batch() else {
-                    return;
-                };
-                let b = &mut batch.bytes;
-                b.push(n);
-                b.extend_from_slice(owner_wire);
-                b.extend_from_slice(&t.to_le_bytes());
-                b.extend_from_slice(&r.ttl.to_le_bytes());
-                b.push(Shape::of(&r.rdata).code());
-                b.extend_from_slice(&len.to_le_bytes());
-                b.extend_from_slice(rdata_wire);
-                batch.records += 1;
-                if batch.records == Self::BATCH {
-                    handoff.send();
-                }
-            }
-            Way::Abandoned => {}
+        let Some(handoff) = self.handoff.as_mut() else {
+            return;
+        };
+        let (Ok(n), Ok(len)) = (
+            u8::try_from(owner_wire.len()),
+            u16::try_from(rdata_wire.len()),
+        ) else {
+            // Not a record a reader lets through.
+            self.handoff = None;
+            return;
+        };
+        let Some(batch) = handoff.batch() else {
+            return;
+        };
+        let b = &mut batch.bytes;
+        b.push(n);
+        b.extend_from_slice(owner_wire);
+        b.extend_from_slice(&u16::from(r.rtype()).to_le_bytes());
+        b.extend_from_slice(&r.ttl.to_le_bytes());
+        b.push(Shape::of(&r.rdata).code());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(rdata_wire);
+        batch.records += 1;
+        if batch.records == Self::BATCH {
+            handoff.send();
         }
     }
 
@@ -114,10 +106,7 @@ impl CompileStream {
         if self.seen != records || *origin != self.origin {
             return None;
         }
-        match self.way {
-            Way::Thread(handoff) => handoff.finish(),
-            Way::Abandoned => None,
-        }
+        self.handoff?.finish()
     }
 }
 

@@ -232,8 +232,7 @@ fn load(
         .map(|o| {
             let s = mailzone_check::checks::NameStream::start(o, guess);
             // Beside a compile thread (the two share the second core) DKIM
-            // keys and DMARC records wait for the checks. (On one CPU it
-            // makes no difference who works them out.)
+            // keys and DMARC records wait for the checks.
             if compiling.is_some() {
                 s.without_read_ahead()
             } else {
