@@ -627,7 +627,6 @@ mod tests {
     #[test]
     fn verdicts_read_beside_the_reader_are_the_checks_own() {
         use crate::checks::NameStream;
-        use mailzone_zone::record::{name_to_wire_bytes, rdata_to_wire};
         let fixtures = [
             include_str!("../../../../tests/checks/DKIM004.pos.zone"),
             include_str!("../../../../tests/checks/DKIM005.pos.zone"),
@@ -640,27 +639,12 @@ mod tests {
         let mut kinds = std::collections::HashSet::new();
         for text in fixtures {
             let origin = Name::from_ascii("example.test.").unwrap();
-            let r = mailzone_zone::master::read_master_str(
-                "f.zone",
-                text,
-                &mailzone_zone::MasterOptions {
-                    origin: Some(origin.clone()),
-                    ..Default::default()
-                },
-            );
-            assert!(r.errors.is_empty(), "{:?}", r.errors);
-            for mut stream in [
+            let r = crate::checks::read_test_zone(&origin, text);
+            for stream in [
                 NameStream::inline(&origin, 0),
                 NameStream::on_thread(&origin, 0),
             ] {
-                for rec in &r.zone.records {
-                    stream.observe(
-                        rec,
-                        &name_to_wire_bytes(&rec.owner),
-                        &rdata_to_wire(&rec.rdata),
-                    );
-                }
-                let ix = Index::with_names(&r.zone, stream.finish());
+                let ix = crate::checks::index_streamed(&r.zone, stream);
                 for rec in &r.zone.records {
                     let Some(t) = crate::index::text_of(rec) else {
                         continue;

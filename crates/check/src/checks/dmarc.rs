@@ -642,7 +642,6 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>) {
 mod tests {
     use super::*;
     use crate::checks::NameStream;
-    use mailzone_zone::record::{name_to_wire_bytes, rdata_to_wire};
 
     /// DMARC records read while the zone is read (on the names thread) are
     /// marked clean exactly when the family's own record checks find
@@ -660,29 +659,11 @@ mod tests {
             _dmarc.g TXT \"v=DMARC1; p=reject\"\n\
             _dmarc.h TXT \"v=DMARC1x; p=reject\"\n";
         let origin = Name::from_ascii("example.test.").unwrap();
-        let r = mailzone_zone::master::read_master_str(
-            "f.zone",
-            zone,
-            &mailzone_zone::MasterOptions {
-                origin: Some(origin.clone()),
-                ..Default::default()
-            },
-        );
-        assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let stream = |s: NameStream| {
-            let mut s = s;
-            for rec in &r.zone.records {
-                s.observe(
-                    rec,
-                    &name_to_wire_bytes(&rec.owner),
-                    &rdata_to_wire(&rec.rdata),
-                );
-            }
-            Index::with_names(&r.zone, s.finish())
-        };
-        let ix = stream(NameStream::on_thread(&origin, 0).without_read_ahead());
+        let r = crate::checks::read_test_zone(&origin, zone);
+        let streamed = |s| crate::checks::index_streamed(&r.zone, s);
+        let ix = streamed(NameStream::on_thread(&origin, 0).without_read_ahead());
         assert!(r.zone.records.iter().all(|r| ix.dmarc_read(r).is_none()));
-        let ix = stream(NameStream::on_thread(&origin, 0));
+        let ix = streamed(NameStream::on_thread(&origin, 0));
         let (mut clean, mut read) = (Vec::new(), 0);
         for rec in &r.zone.records {
             let Some(t) = crate::index::text_of(rec) else {

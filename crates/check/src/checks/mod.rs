@@ -618,6 +618,36 @@ pub fn child(label: &str, n: &Name) -> Option<Name> {
     Name::from_ascii(label).ok()?.append_domain(n).ok()
 }
 
+/// A zone file's text read under `origin`, which must read without error.
+#[cfg(test)]
+pub(crate) fn read_test_zone(origin: &Name, text: &str) -> mailzone_zone::ReadResult {
+    let r = mailzone_zone::master::read_master_str(
+        "t.zone",
+        text,
+        &mailzone_zone::MasterOptions {
+            origin: Some(origin.clone()),
+            ..Default::default()
+        },
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    r
+}
+
+/// The index of a zone whose names `stream` was handed, record by record,
+/// as the reader hands them over: for the unit tests of what is read ahead.
+#[cfg(test)]
+pub(crate) fn index_streamed(zone: &Zone, mut stream: NameStream) -> Index<'_> {
+    use mailzone_zone::record::{name_to_wire_bytes, rdata_to_wire};
+    for rec in &zone.records {
+        stream.observe(
+            rec,
+            &name_to_wire_bytes(&rec.owner),
+            &rdata_to_wire(&rec.rdata),
+        );
+    }
+    Index::with_names(zone, stream.finish())
+}
+
 /// Calls `f` with every text of up to `len` pieces drawn from `alphabet`
 /// (as the digits of a counter, so each text is built once): the unit tests
 /// hold quick byte scans to the slow paths they stand in for with it.
