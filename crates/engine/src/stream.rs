@@ -1,10 +1,11 @@
-//! Compiling a zone on a thread of its own while the zone is read: the
-//! reader hands over each record in the wire forms it made anyway (see
-//! `mailzone_zone::read_zone_file_observed`), so that on two cores the
-//! snapshot is ready about when the read ends instead of a compile later.
-//! (On one CPU the zone is compiled after the read: compiling each record
-//! as it was read took fewer instructions but longer, measured, as the
-//! reader, the names and the compiler's tables took turns in the caches.)
+//! Compiling a zone while it is read, from the wire forms the reader makes
+//! anyway (see `mailzone_zone::read_zone_file_observed`): on two cores a
+//! thread of its own takes batches of records, so the snapshot is ready
+//! about when the read ends; on one CPU the reader compiles each batch
+//! when it is full, which spares encoding every record's hickory form
+//! again after the read. (A batch of 4,096 records at a time: compiling
+//! each record as it was read took longer, as the reader, the names and
+//! the compiler's tables took turns in the caches.)
 
 use crate::snapshot::{Compiler, Shape, Snapshot};
 use hickory_proto::rr::Name;
@@ -21,11 +22,17 @@ struct Batch {
 }
 
 pub struct CompileStream {
-    /// `None` once a record the batch format cannot carry was seen: the
-    /// zone is compiled after the read instead.
-    handoff: Option<Handoff<Batch, Snapshot>>,
+    /// `None` once a record the batch format cannot carry was seen (or the
+    /// compiler is gone): the zone is compiled after the read instead.
+    sink: Option<Sink>,
     seen: usize,
     origin: Name,
+}
+
+enum Sink {
+    Thread(Handoff<Batch, Snapshot>),
+    /// One CPU: the reader compiles each batch when it is full.
+    Here(Box<Compiler>, Batch),
 }
 
 impl CompileStream {
@@ -33,44 +40,47 @@ impl CompileStream {
     /// compiler starts long before the read ends.
     const BATCH: usize = 4096;
 
-    /// Whether a thread of its own pays for a zone of about `records` records.
+    /// Whether streaming pays for a zone of about `records` records.
     pub fn pays(records: usize) -> bool {
-        mailzone_zone::handoff::pays(records)
+        records >= mailzone_zone::handoff::MIN_RECORDS
     }
 
     /// `records` is a guess at the zone's size, for the first allocations.
+    /// On a thread of its own when there is a second core.
     pub fn start(origin: &Name, records: usize) -> CompileStream {
-        let o = origin.clone();
-        let handoff = Handoff::start("compile", move |rx: Receiver<Batch>| {
-            let mut c = Compiler::new(&o, records);
-            for batch in rx {
-                let mut b = batch.bytes.as_slice();
-                for _ in 0..batch.records {
-                    let n = usize::from(b[0]);
-                    let (owner, rest) = b[1..].split_at(n);
-                    let t = u16::from_le_bytes([rest[0], rest[1]]);
-                    let ttl = u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]);
-                    let shape = Shape::from_code(rest[6]);
-                    let len = usize::from(u16::from_le_bytes([rest[7], rest[8]]));
-                    let (rd, rest) = rest[9..].split_at(len);
-                    c.add(owner, t, ttl, shape, rd);
-                    b = rest;
+        Self::start_on(origin, records, mailzone_zone::handoff::pays(records))
+    }
+
+    fn start_on(origin: &Name, records: usize, thread: bool) -> CompileStream {
+        let sink = if thread {
+            let o = origin.clone();
+            Sink::Thread(Handoff::start("compile", move |rx: Receiver<Batch>| {
+                let mut c = Compiler::new(&o, records);
+                for batch in rx {
+                    batch.compile_into(&mut c);
                 }
-            }
-            c.finish()
-        });
+                c.finish()
+            }))
+        } else {
+            Sink::Here(Box::new(Compiler::new(origin, records)), Batch::default())
+        };
         CompileStream {
-            handoff: Some(handoff),
+            sink: Some(sink),
             seen: 0,
             origin: origin.clone(),
         }
+    }
+
+    /// Whether a thread of its own compiles (it takes the second core).
+    pub fn threaded(&self) -> bool {
+        matches!(self.sink, Some(Sink::Thread(_)))
     }
 
     /// The next record read, with its owner's and its RDATA's uncompressed
     /// wire forms (case kept).
     pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
         self.seen += 1;
-        let Some(handoff) = self.handoff.as_mut() else {
+        let Some(sink) = self.sink.as_mut() else {
             return;
         };
         let (Ok(n), Ok(len)) = (
@@ -78,11 +88,15 @@ impl CompileStream {
             u16::try_from(rdata_wire.len()),
         ) else {
             // Not a record a reader lets through.
-            self.handoff = None;
+            self.sink = None;
             return;
         };
-        let Some(batch) = handoff.batch() else {
-            return;
+        let batch = match sink {
+            Sink::Here(_, b) => b,
+            Sink::Thread(handoff) => match handoff.batch() {
+                Some(b) => b,
+                None => return,
+            },
         };
         let b = &mut batch.bytes;
         b.push(n);
@@ -94,7 +108,14 @@ impl CompileStream {
         b.extend_from_slice(rdata_wire);
         batch.records += 1;
         if batch.records == Self::BATCH {
-            handoff.send();
+            match sink {
+                Sink::Thread(handoff) => handoff.send(),
+                Sink::Here(c, b) => {
+                    b.compile_into(c);
+                    b.bytes.clear();
+                    b.records = 0;
+                }
+            }
         }
     }
 
@@ -106,7 +127,30 @@ impl CompileStream {
         if self.seen != records || *origin != self.origin {
             return None;
         }
-        self.handoff?.finish()
+        match self.sink? {
+            Sink::Thread(handoff) => handoff.finish(),
+            Sink::Here(mut c, batch) => {
+                batch.compile_into(&mut c);
+                Some(c.finish())
+            }
+        }
+    }
+}
+
+impl Batch {
+    fn compile_into(&self, c: &mut Compiler) {
+        let mut b = self.bytes.as_slice();
+        for _ in 0..self.records {
+            let n = usize::from(b[0]);
+            let (owner, rest) = b[1..].split_at(n);
+            let t = u16::from_le_bytes([rest[0], rest[1]]);
+            let ttl = u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]);
+            let shape = Shape::from_code(rest[6]);
+            let len = usize::from(u16::from_le_bytes([rest[7], rest[8]]));
+            let (rd, rest) = rest[9..].split_at(len);
+            c.add(owner, t, ttl, shape, rd);
+            b = rest;
+        }
     }
 }
 
@@ -143,13 +187,15 @@ mod tests {
         out
     }
 
-    /// The zone compiled while read (batches included) and after it.
-    fn both_ways(path: &Path, origin: &Name) -> (String, String) {
+    /// The zone compiled while read (by a thread, or by the reader: batches
+    /// included) and after it.
+    fn both_ways(path: &Path, origin: &Name, thread: bool) -> (String, String) {
         let opts = MasterOptions {
             origin: Some(origin.clone()),
             ..MasterOptions::default()
         };
-        let mut stream = Some(CompileStream::start(origin, 0));
+        let mut stream = Some(CompileStream::start_on(origin, 0, thread));
+        assert_eq!(stream.as_ref().unwrap().threaded(), thread);
         let r = read_zone_file_observed(path, &opts, &mut |rec, w, rd| {
             stream.as_mut().unwrap().observe(rec, w, rd)
         });
@@ -202,10 +248,12 @@ mod tests {
     #[test]
     fn streamed_compile_is_the_compile_of_the_zone_read() {
         let p = scratch("gen.zone", &generated());
-        let (streamed, after) = both_ways(&p, &Name::from_str("gen.test.").unwrap());
+        for thread in [true, false] {
+            let (streamed, after) = both_ways(&p, &Name::from_str("gen.test.").unwrap(), thread);
+            assert!(streamed.contains("type 15"), "the generated zone has MX");
+            assert_eq!(streamed, after, "compiled on a thread: {thread}");
+        }
         let _ = std::fs::remove_file(&p);
-        assert!(streamed.contains("type 15"), "the generated zone has MX");
-        assert_eq!(streamed, after);
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut files = vec![(
             root.join("zones/example.com.zone"),
@@ -228,8 +276,10 @@ mod tests {
         }
         assert!(files.len() > 30);
         for (path, origin) in files {
-            let (streamed, after) = both_ways(&path, &origin);
-            assert_eq!(streamed, after, "{}", path.display());
+            for thread in [true, false] {
+                let (streamed, after) = both_ways(&path, &origin, thread);
+                assert_eq!(streamed, after, "{} (thread: {thread})", path.display());
+            }
         }
     }
 
@@ -267,12 +317,14 @@ mod tests {
     #[test]
     fn a_stream_that_missed_records_gives_nothing() {
         let origin = Name::from_str("gen.test.").unwrap();
-        let s = CompileStream::start(&origin, 0);
-        assert!(s.finish(&origin, 1).is_none());
-        let s = CompileStream::start(&origin, 0);
-        assert!(
-            s.finish(&Name::from_str("other.test.").unwrap(), 0)
-                .is_none()
-        );
+        for thread in [true, false] {
+            let s = CompileStream::start_on(&origin, 0, thread);
+            assert!(s.finish(&origin, 1).is_none());
+            let s = CompileStream::start_on(&origin, 0, thread);
+            assert!(
+                s.finish(&Name::from_str("other.test.").unwrap(), 0)
+                    .is_none()
+            );
+        }
     }
 }

@@ -206,8 +206,7 @@ fn load(
     // The checks' name index and the snapshot (of an unsigned zone; a
     // signed one is compiled once signed) are built while the file is read,
     // from the wire forms the reader makes anyway: on threads of their own,
-    // or the names on one CPU by the reader (the snapshot then after the
-    // read: see `CompileStream`).
+    // or on one CPU by the reader (see `CompileStream`).
     // (Master files run 50 to 70 bytes a record.)
     let guess = std::fs::metadata(&z.file).map_or(0, |m| (m.len() / 64) as usize);
     // A zone published before its checks end (`on_error = "warn"`, on a
@@ -223,17 +222,17 @@ fn load(
         .as_ref()
         .filter(|_| z.dnssec.is_none() && CompileStream::pays(guess))
         .map(|o| CompileStream::start(o, guess));
+    let compile_thread = compiling.as_ref().is_some_and(CompileStream::threaded);
     let mut stream = origin
         .as_ref()
         .filter(|_| {
-            checks_waited
-                || (mailzone_check::checks::NameStream::pays(guess) && compiling.is_none())
+            checks_waited || (mailzone_check::checks::NameStream::pays(guess) && !compile_thread)
         })
         .map(|o| {
             let s = mailzone_check::checks::NameStream::start(o, guess);
             // Beside a compile thread (the two share the second core) DKIM
             // keys and DMARC records wait for the checks.
-            if compiling.is_some() {
+            if compile_thread {
                 s.without_read_ahead()
             } else {
                 s

@@ -11,8 +11,11 @@ use std::thread::JoinHandle;
 /// doing the work after the read), and a small zone is done in less time
 /// than a thread takes to start.
 pub fn pays(records: usize) -> bool {
-    records >= 20_000 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    records >= MIN_RECORDS && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
+
+/// Zones smaller than this are done with before a thread would have started.
+pub const MIN_RECORDS: usize = 20_000;
 
 /// Batches of type `B` handed to a thread that builds an `R` from them.
 pub struct Handoff<B, R> {
