@@ -321,7 +321,7 @@ impl std::ops::Deref for NameBuf {
 fn soa_item<'s>(z: &'s Snapshot, dnssec: bool) -> Option<Item<'s>> {
     let node = z.node(&z.origin)?;
     let set = node.rrset(T_SOA)?;
-    let mut it = Item::signed(Cow::Borrowed(&node.name), node, set, dnssec);
+    let mut it = Item::signed(Cow::Borrowed(node.owner(&z.origin)), node, set, dnssec);
     it.ttl = z.neg_ttl;
     Some(it)
 }
@@ -361,7 +361,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
         }
         seen.push(name.clone());
         // Most names exist and have no cut or DNAME above them: one lookup.
-        let direct = z.node(&key).filter(|n| !n.below_cut_or_dname);
+        let direct = z.node_entry(&key).filter(|(_, n)| !n.below_cut_or_dname);
         let offs: SmallVec<[usize; 16]> = if direct.is_some() {
             SmallVec::new()
         } else {
@@ -372,18 +372,22 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
         // Walk down from the apex: a cut or a DNAME above the name decides first.
         let mut encloser = z.origin.len();
         for &off in offs.iter().rev().filter(|&&o| o > 0) {
-            let Some(node) = z.node(&key[off..]) else {
+            let Some((k, node)) = z.node_entry(&key[off..]) else {
                 break;
             };
             encloser = key.len() - off;
             if off + z.origin.len() != key.len() && node.cut {
-                referral(node, &key[off..], &mut plan, dnssec);
+                referral(k, node, &key[off..], &mut plan, dnssec);
                 return plan;
             }
             if let Some(dname) = node.rrset(T_DNAME) {
                 let target = &dname.rdata[0].wire;
-                plan.answer
-                    .push(Item::signed(Cow::Borrowed(&node.name), node, dname, dnssec));
+                plan.answer.push(Item::signed(
+                    Cow::Borrowed(node.owner(k)),
+                    node,
+                    dname,
+                    dnssec,
+                ));
                 let Some(new) = substitute(&name, key.len() - off, target) else {
                     plan.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
                     return plan;
@@ -404,12 +408,12 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             }
         }
         let owner = name.clone();
-        let (node, wild) = match direct.or_else(|| z.node(&key)) {
+        let ((node_key, node), wild) = match direct.or_else(|| z.node_entry(&key)) {
             Some(n) => (n, false),
             None => {
                 // RFC 4592: the source of synthesis is `*.` plus the closest encloser.
                 let ce = &key[key.len() - encloser..];
-                match NameBuf::wildcard(ce).and_then(|w| z.node(&w)) {
+                match NameBuf::wildcard(ce).and_then(|w| z.node_entry(&w)) {
                     Some(w) => (w, true),
                     None => {
                         plan.rcode = NXDOMAIN;
@@ -426,7 +430,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             }
         };
         if node.cut && qtype != T_DS && *key != *z.origin {
-            referral(node, &key, &mut plan, dnssec);
+            referral(node_key, node, &key, &mut plan, dnssec);
             return plan;
         }
         // Proofs matter to DNSSEC answers only; others skip building them.
@@ -482,12 +486,15 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
     plan
 }
 
-fn referral<'s>(cut: &'s Node, key: &[u8], plan: &mut Plan<'s>, dnssec: bool) {
+/// `own` is the cut's own key in the snapshot; `key` the name the proofs
+/// are about.
+fn referral<'s>(own: &'s [u8], cut: &'s Node, key: &[u8], plan: &mut Plan<'s>, dnssec: bool) {
     if let Some(ns) = cut.rrset(T_NS) {
         plan.aa = false;
         add_targets(plan, ns);
         // Delegation NS are not signed (RFC 4035 §2.2).
-        plan.authority.push(Item::of(Cow::Borrowed(&cut.name), ns));
+        plan.authority
+            .push(Item::of(Cow::Borrowed(cut.owner(own)), ns));
         if dnssec {
             plan.proofs.push(Proof::Referral { cut: key.into() });
         }
@@ -514,11 +521,11 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
     let proofs = std::mem::take(&mut plan.proofs);
     for p in &proofs {
         if let Proof::Referral { cut } = p
-            && let Some(node) = z.node(cut)
+            && let Some((k, node)) = z.node_entry(cut)
             && let Some(ds) = node.rrset(T_DS)
         {
             plan.authority
-                .push(Item::signed(Cow::Borrowed(&node.name), node, ds, true));
+                .push(Item::signed(Cow::Borrowed(node.owner(k)), node, ds, true));
             continue;
         }
         match &z.nsec3 {
@@ -588,7 +595,7 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
         done.push(k);
         for t in [T_NSEC, T_NSEC3] {
             if let Some(set) = node.rrset(t) {
-                let mut it = Item::signed(Cow::Borrowed(&node.name), node, set, true);
+                let mut it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, true);
                 // Negative TTLs (RFC 9077): no longer than the SOA's.
                 it.ttl = it.ttl.min(z.neg_ttl.max(1));
                 plan.authority.push(it);
@@ -846,11 +853,7 @@ fn fast_path(
     };
     // The answer was encoded with the owner as written: only a query that
     // writes it the same way may reuse it.
-    let same_case = if node.lower {
-        key == qn
-    } else {
-        *node.name == *qn
-    };
+    let same_case = node.owner(key) == qn;
     if node.cut || node.below_cut_or_dname || !same_case {
         return false;
     }
@@ -862,7 +865,7 @@ fn fast_path(
     };
     let enc = set
         .encoded
-        .get_or_init(|| encode_once(cat, &node.name, t, z.signed()));
+        .get_or_init(|| encode_once(cat, node.owner(key), t, z.signed()));
     // `signed` is a hash lookup: asked only of DO queries.
     let dnssec = query.edns.is_some_and(|e| e.dnssec_ok) && z.signed();
     let Some((counts, body)) = encoded_part(enc, dnssec).and_then(|p| p.split_at_checked(6)) else {
@@ -1086,14 +1089,14 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
         'targets: for t in &plan.targets {
             // Targets are almost always written in lower case already.
             let node = if t.iter().any(u8::is_ascii_uppercase) {
-                NameBuf::lower(t).and_then(|k| z.node(&k))
+                NameBuf::lower(t).and_then(|k| z.node_entry(&k))
             } else {
-                z.node(t)
+                z.node_entry(t)
             };
-            if let Some(node) = node {
+            if let Some((k, node)) = node {
                 for ty in [T_A, T_AAAA] {
                     if let Some(set) = node.rrset(ty) {
-                        let it = Item::signed(Cow::Borrowed(&node.name), node, set, dnssec);
+                        let it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, dnssec);
                         match w.rrset(&it) {
                             Some(n) => counts[2] += n,
                             None => break 'targets,

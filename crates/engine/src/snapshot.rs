@@ -76,8 +76,13 @@ pub struct RRset {
 
 #[derive(Debug, Clone, Default)]
 pub struct Node {
-    /// The owner as first written (case kept), wire form.
-    pub name: Box<[u8]>,
+    /// The owner as first written (case kept, wire form) when that is not
+    /// the node's key, its lower-case form; `None` for nearly every name,
+    /// which then costs no allocation of its own (see [`Node::owner`]).
+    /// The answer path tells whether a query wrote the name the same way
+    /// from the key it already holds, without reading this (a cache miss
+    /// per query on a large zone).
+    name: Option<Box<[u8]>>,
     pub rrsets: Vec<RRset>,
     /// A delegation point: NS below the apex.
     pub cut: bool,
@@ -85,11 +90,6 @@ pub struct Node {
     /// walk down from the apex. False for almost every name, which then
     /// takes one hash lookup.
     pub below_cut_or_dname: bool,
-    /// `name` is already lower case (equal to the node's key), as most are:
-    /// the answer path can then tell whether a query wrote the name the same
-    /// way from the key it already holds, without reading `name` (a cache
-    /// miss per query on a large zone).
-    pub lower: bool,
 }
 
 impl Rdata {
@@ -101,6 +101,11 @@ impl Rdata {
 }
 
 impl Node {
+    /// The owner as the zone wrote it; `key` is this node's key.
+    pub fn owner<'a>(&'a self, key: &'a [u8]) -> &'a [u8] {
+        self.name.as_deref().unwrap_or(key)
+    }
+
     pub fn rrset(&self, t: u16) -> Option<&RRset> {
         self.rrsets.iter().find(|r| r.rtype == t)
     }
@@ -398,9 +403,8 @@ impl Compiler {
         };
         if node.rrsets.is_empty() {
             // The first record names the node as the zone writes it (an
-            // empty non-terminal made earlier has the lower-cased name).
-            node.name = owner.into();
-            node.lower = *owner == **key;
+            // empty non-terminal made earlier is named by its key).
+            node.name = (*owner != **key).then(|| owner.into());
         }
         match node.rrsets.iter_mut().find(|s| s.rtype == t) {
             Some(set) => {
@@ -448,14 +452,7 @@ impl Compiler {
                 match nodes.entry_ref(anc) {
                     EntryRef::Occupied(_) => break,
                     EntryRef::Vacant(v) => {
-                        v.insert_with_key(
-                            anc.into(),
-                            Node {
-                                name: anc.into(),
-                                lower: true,
-                                ..Node::default()
-                            },
-                        );
+                        v.insert_with_key(anc.into(), Node::default());
                     }
                 }
             }
@@ -570,6 +567,12 @@ impl Snapshot {
 
     pub fn node(&self, key: &[u8]) -> Option<&Node> {
         self.nodes.get(key)
+    }
+
+    /// The node of a lower-case key with the snapshot's own copy of the
+    /// key, which lives as long as the snapshot (for [`Node::owner`]).
+    pub fn node_entry(&self, key: &[u8]) -> Option<(&[u8], &Node)> {
+        self.nodes.get_key_value(key).map(|(k, n)| (&**k, n))
     }
 
     pub fn soa(&self) -> Option<&RRset> {

@@ -175,7 +175,9 @@ mod tests {
             let _ = writeln!(
                 out,
                 "{k:?} name {:?} cut {} below {}",
-                n.name, n.cut, n.below_cut_or_dname
+                n.owner(k),
+                n.cut,
+                n.below_cut_or_dname
             );
             for set in &n.rrsets {
                 let _ = writeln!(out, "  type {} ttl {}", set.rtype, set.ttl);

@@ -88,9 +88,10 @@ pub fn extend_journal(prev: &Snapshot, next: &Snapshot) -> Vec<Arc<Diff>> {
     j
 }
 
-fn records_of(node: &Node, set: &RRset) -> impl Iterator<Item = Rec> {
+/// `key` is the node's key.
+fn records_of<'a>(key: &'a [u8], node: &'a Node, set: &'a RRset) -> impl Iterator<Item = Rec> + 'a {
     set.rdata.iter().map(move |d| Rec {
-        owner: node.name.clone(),
+        owner: node.owner(key).into(),
         rtype: set.rtype,
         ttl: if set.rtype == T_RRSIG { d.ttl } else { set.ttl },
         rdata: d.wire.clone(),
@@ -100,7 +101,7 @@ fn records_of(node: &Node, set: &RRset) -> impl Iterator<Item = Rec> {
 fn soa_rec(z: &Snapshot) -> Option<Rec> {
     let node = z.node(&z.origin)?;
     let set = node.rrset(T_SOA)?;
-    records_of(node, set).next()
+    records_of(&z.origin, node, set).next()
 }
 
 /// The records that differ between two versions (the SOA apart); `None`
@@ -127,14 +128,14 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Diff> {
                     Some(o) if same(set, o) => {}
                     Some(o) => {
                         let theirs: Vec<Rec> =
-                            records_of(to.nodes.get(k).unwrap_or(node), o).collect();
-                        for r in records_of(node, set) {
+                            records_of(k, to.nodes.get(k).unwrap_or(node), o).collect();
+                        for r in records_of(k, node, set) {
                             if !theirs.iter().any(|t| t.ttl == r.ttl && t.rdata == r.rdata) {
                                 out.push(r);
                             }
                         }
                     }
-                    None => out.extend(records_of(node, set)),
+                    None => out.extend(records_of(k, node, set)),
                 }
             }
         }
@@ -462,7 +463,7 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr, now: u64) -> Transfer {
             if set.rtype == T_SOA && **k == *z.origin {
                 continue;
             }
-            for r in records_of(node, set) {
+            for r in records_of(k, node, set) {
                 b.push(&r);
             }
         }

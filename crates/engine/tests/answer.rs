@@ -433,3 +433,51 @@ fn reused_answers_equal_the_general_path() {
     answer(&cat, &q, &ClientCtx::default(), &mut out);
     assert_ne!(out[2] & 0x02, 0, "TC expected");
 }
+
+/// Names the answer takes from the zone, not from the question, are
+/// written as the zone writes them: the SOA of a denial, a referral's NS
+/// and glue, a DNAME, additional addresses and transferred records. (The
+/// snapshot keeps an owner's spelling only where it is not its lower-case
+/// key, so a mixed-case zone is what shows it.)
+#[test]
+fn owners_keep_the_case_the_zone_writes() {
+    let text = |extra: &str| {
+        format!(
+            "$ORIGIN Case.Test.\n$TTL 300\n@ SOA Ns1 Host 1 7200 900 1209600 300\n@ NS Ns1\nNs1 A 192.0.2.1\n@ MX 10 Mail\nMail A 192.0.2.25\nSub NS Ns.Sub\nNs.Sub A 192.0.2.53\nOld DNAME new.case.test.\n{extra}"
+        )
+    };
+    let compile = |t: &str| {
+        let r = read_master_str("z", t, &MasterOptions::default());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        Snapshot::compile(&r.zone)
+    };
+    let cat = Catalog::new(vec![compile(&text(""))]);
+    let ask = |name: &str, t: RecordType| {
+        let mut out = Vec::new();
+        assert!(answer(
+            &cat,
+            &query(name, t, Some(1232)),
+            &ClientCtx::default(),
+            &mut out
+        ));
+        Message::from_vec(&out).expect("the answer parses")
+    };
+    let m = ask("case.test.", RecordType::MX);
+    assert_eq!(names(&m.additionals), ["Mail.Case.Test. A"]);
+    let m = ask("nope.case.test.", RecordType::A);
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(names(&m.authorities), ["Case.Test. SOA"]);
+    let m = ask("www.sub.case.test.", RecordType::A);
+    assert_eq!(names(&m.authorities), ["Sub.Case.Test. NS"]);
+    assert_eq!(names(&m.additionals), ["Ns.Sub.Case.Test. A"]);
+    let m = ask("a.old.case.test.", RecordType::A);
+    assert_eq!(names(&m.answers)[0], "Old.Case.Test. DNAME");
+    // A record added in the next version is transferred as written.
+    let diff = mailzone_engine::transfer::diff(
+        &compile(&text("")),
+        &compile(&text("New.Host A 192.0.2.26\n")),
+    )
+    .expect("both versions have an SOA");
+    let owners: Vec<&[u8]> = diff.added.iter().map(|r| &*r.owner).collect();
+    assert_eq!(owners, [b"\x03New\x04Host\x04Case\x04Test\x00".as_slice()]);
+}
