@@ -70,6 +70,9 @@ p.add_argument("--rate", type=int, default=20000, help="offered load for the p99
 p.add_argument("--load", nargs="?", const=1_000_000, type=int, metavar="RECORDS")
 p.add_argument("--workers", type=int, default=1, help="mailzone workers (the others use one)")
 p.add_argument("--servers", default="mailzone,nsd,knot")
+p.add_argument("--baseline", metavar="BINARY",
+               help="also run this mailzone binary (as server mailzone-base, "
+                    "configured as mailzone), interleaved: an A/B of two commits")
 p.add_argument("--instructions", action="store_true")
 p.add_argument("--signed", action="store_true",
                help="serve the zone signed (ldns-signzone: ECDSA P-256, NSEC3) and set DO on every query")
@@ -248,14 +251,15 @@ def make_servers(zone_file, names, workers):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         port = free_port()
-        if name in ("mailzone", "mailzone-refuse"):
-            on_error = "refuse" if name == "mailzone-refuse" else "warn"
+        if name.startswith("mailzone"):
+            on_error = "refuse" if name.endswith("-refuse") else "warn"
             with open(os.path.join(d, "mailzone.toml"), "w") as f:
                 f.write(f'version = 1\n[[zone]]\nname = "{ORIGIN}"\nfile = "{zone_file}"\n'
                         f'[zone.check]\non_error = "{on_error}"\n'
                         f'[server]\nlisten = ["127.0.0.1:{port}"]\nworkers = {workers}\n'
                         f'max_tcp_connections = 1024\n[log]\nlevel = "warn"\n')
-            made.append(Server(name, port, [mailzone, "serve", "--config", "mailzone.toml"], d))
+            binary = args.baseline if name.startswith("mailzone-base") else mailzone
+            made.append(Server(name, port, [binary, "serve", "--config", "mailzone.toml"], d))
         elif name == "nsd":
             if not shutil.which("nsd"):
                 print("skipping NSD: not installed (Debian package nsd)")
@@ -362,7 +366,7 @@ def serve_mode():
     write_queries(queries, args.domains)
     if args.signed:
         zone = sign_zone(zone)
-    names = args.servers.split(",")
+    names = args.servers.split(",") + (["mailzone-base"] if args.baseline else [])
     servers = make_servers(zone, names, args.workers)
     rows = {}
     try:
@@ -444,6 +448,8 @@ def load_mode():
     names = args.servers.split(",")
     if "mailzone" in names:
         names.insert(names.index("mailzone") + 1, "mailzone-refuse")
+    if args.baseline:
+        names += ["mailzone-base", "mailzone-base-refuse"]
     print(f"zone: {args.load} records (bench/gen-zone.py), time until its SOA is answered, RSS then; "
           f"servers {where}; {args.rounds} rounds, servers interleaved, median (min-max)")
     # Rounds interleave the servers (A B C A B C ...), as the throughput
