@@ -452,7 +452,7 @@ mod tests {
         let mut sources = mailzone_zone::SourceMap::default();
         sources.add(
             std::path::PathBuf::from("dir/zone \"q\".zone"),
-            std::sync::Arc::<str>::from(text),
+            text,
         );
         Report {
             subject: subject.into(),

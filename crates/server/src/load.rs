@@ -73,7 +73,7 @@ fn key_state(keys: &Option<(PathBuf, String)>) -> u64 {
 impl Inputs {
     pub(crate) fn of(sources: &SourceMap, z: &ZoneConfig) -> Inputs {
         let files: Vec<PathBuf> = sources.files().map(|(_, f)| f.path.clone()).collect();
-        let texts = sources.files().map(|(_, f)| &*f.text);
+        let texts = sources.files().map(|(_, f)| f.text.as_str());
         let keys = z.dnssec.as_ref().map(|d| {
             let stem = z.name.trim_end_matches('.').to_ascii_lowercase();
             (d.keys.clone(), format!("{stem}+"))

@@ -67,7 +67,7 @@ pub fn read_master_file_observed(
                 r.include_stack.push(c);
             }
             let (text, raw) = source_text(bytes);
-            let file = r.sources.add(path, text.clone());
+            let file = r.sources.add_shared(path, text.clone());
             let root = r.root_dir.clone();
             r.read_bytes(file, raw.as_deref().unwrap_or(text.as_bytes()), root);
         }
@@ -82,14 +82,15 @@ pub fn read_master_file_observed(
 /// The text the source map keeps of a file, and, when the file is not
 /// UTF-8, the raw bytes to read beside that lossy text. A UTF-8 file (the
 /// usual case) is read from the kept text itself: one validation pass and
-/// one copy, where a lossy conversion made a slower pass and two copies of
+/// no copy, where a lossy conversion made a slower pass and two copies of
 /// a 60 MB zone.
-fn source_text(bytes: Vec<u8>) -> (std::sync::Arc<str>, Option<Vec<u8>>) {
+fn source_text(bytes: Vec<u8>) -> (std::sync::Arc<String>, Option<Vec<u8>>) {
     match String::from_utf8(bytes) {
-        Ok(s) => (s.into(), None),
+        Ok(s) => (std::sync::Arc::new(s), None),
         Err(e) => {
             let bytes = e.into_bytes();
-            (String::from_utf8_lossy(&bytes).into(), Some(bytes))
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            (std::sync::Arc::new(text), Some(bytes))
         }
     }
 }
@@ -660,7 +661,7 @@ impl<'o> Reader<'o> {
             self.origin = new_origin;
         }
         let (text, raw) = source_text(bytes);
-        let file = self.sources.add(path, text.clone());
+        let file = self.sources.add_shared(path, text.clone());
         self.include_stack.push(canon.clone());
         let sub_dir = canon.parent().map(Path::to_path_buf);
         let saved_toks = std::mem::take(&mut self.toks);
