@@ -492,9 +492,16 @@ impl<'z> Index<'z> {
             node.cut = if is_cut { id as u32 } else { inherited };
             node.in_zone = in_zone;
         }
-        // Pass 4: what needs the names themselves.
-        for (i, r) in zone.records.iter().enumerate() {
-            match (&r.rdata, ix.n.rtypes[i]) {
+        // Pass 4: what needs the records themselves. Only those of the
+        // types wanted are read: on a large zone each read is a cache miss.
+        let mx_wanted = !ix.n.mx_marked;
+        for (i, &t) in ix.n.rtypes.iter().enumerate() {
+            if !(t == RecordType::TXT || t == RecordType::TLSA || mx_wanted && t == RecordType::MX)
+            {
+                continue;
+            }
+            let r = &zone.records[i];
+            match (&r.rdata, t) {
                 (RData::MX(mx), _) if !ix.n.mx_marked => {
                     if let Some(id) = ix.n.find(Key::of(&mx.exchange).bytes()) {
                         ix.n.nodes[id as usize].mx_target = true;

@@ -450,10 +450,7 @@ mod tests {
 
     fn report(subject: &str, text: &str, diagnostics: Vec<Diagnostic>) -> Report {
         let mut sources = mailzone_zone::SourceMap::default();
-        sources.add(
-            std::path::PathBuf::from("dir/zone \"q\".zone"),
-            text,
-        );
+        sources.add(std::path::PathBuf::from("dir/zone \"q\".zone"), text);
         Report {
             subject: subject.into(),
             diagnostics,

@@ -844,12 +844,15 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
     // Domains that receive mail should say who sends for them.
     let mx_owners: Vec<(&Name, &[usize])> = ix
         .owners()
-        .filter(|(_, idx)| !ix.mx_of(idx).is_empty())
+        .filter(|(_, idx)| ix.owner_may_have(idx, RecordType::MX))
         .collect();
     let mut mx_hosts: Vec<Name> = Vec::new();
     let mut seen_hosts: HashSet<Name> = HashSet::new();
     for (owner, idx) in mx_owners {
         let mx = ix.mx_of(idx);
+        if mx.is_empty() {
+            continue;
+        }
         let null = mx.iter().all(|m| m.2.is_root());
         if !null
             && !has_spf[ix.owner_id(idx) as usize]
