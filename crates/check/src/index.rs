@@ -179,6 +179,8 @@ pub struct Names {
     /// in order: the policy word's memo code (see [`Index::memo`]) and
     /// whether the record's own checks found nothing.
     dmarc: Vec<(u32, u8, bool)>,
+    /// The parent [`Names::intern`] last found by a probe.
+    last_parent: u32,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -234,6 +236,7 @@ impl Names {
             mx_marked: false,
             dkim: Vec::new(),
             dmarc: Vec::new(),
+            last_parent: NONE,
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -332,6 +335,12 @@ impl Names {
 
     /// Adds a node known to be absent; `parent` must already exist.
     fn insert(&mut self, key: &[u8], parent: u32) -> u32 {
+        let h = self.hash(key);
+        self.insert_hashed(key, parent, h)
+    }
+
+    /// [`Names::insert`] with the key's hash already made.
+    fn insert_hashed(&mut self, key: &[u8], parent: u32, h: u64) -> u32 {
         let id = self.nodes.len() as u32;
         let labels = if parent == NONE {
             let mut k = 0;
@@ -359,7 +368,6 @@ impl Names {
             underscore_child: false,
         });
         self.arena.extend_from_slice(key);
-        let h = self.hash(key);
         let Names {
             table,
             arena,
@@ -378,27 +386,42 @@ impl Names {
     /// The node of an owner, made (with its missing ancestors down from the
     /// origin's length) when new.
     fn intern(&mut self, key: &Key) -> u32 {
-        if let Some(id) = self.find(key.bytes()) {
+        let bytes = key.bytes();
+        let h = self.hash(bytes);
+        if let Some(&id) = self.table.find(h, |&id| self.key(id) == bytes) {
             return id;
         }
-        // Missing suffixes, nearest first, up to an existing one.
-        let mut missing: Vec<usize> = Vec::new();
+        // Missing suffixes (with their hashes), nearest first, up to an
+        // existing one.
+        let mut missing: SmallVec<[(usize, u64); 8]> = SmallVec::new();
+        missing.push((0, h));
         let mut parent = NONE;
-        for off in key.suffixes() {
-            let suffix = &key.bytes()[off..];
-            if off > 0 {
-                if let Some(id) = self.find(suffix) {
-                    parent = id;
-                    break;
-                }
-                if suffix.len() < self.origin_len {
-                    break;
-                }
+        for off in key.suffixes().skip(1) {
+            let suffix = &bytes[off..];
+            // The origin and the parent found last, compared before a
+            // probe: most new names are children of one or the other, and
+            // a probe of a table of every name is a cache miss.
+            if *suffix == *self.origin_key {
+                parent = 0;
+                break;
             }
-            missing.push(off);
+            if self.last_parent != NONE && self.key(self.last_parent) == suffix {
+                parent = self.last_parent;
+                break;
+            }
+            let hs = self.hash(suffix);
+            if let Some(&id) = self.table.find(hs, |&id| self.key(id) == suffix) {
+                parent = id;
+                self.last_parent = id;
+                break;
+            }
+            if suffix.len() < self.origin_len {
+                break;
+            }
+            missing.push((off, hs));
         }
-        for &off in missing.iter().rev() {
-            parent = self.insert(&key.bytes()[off..], parent);
+        for &(off, hs) in missing.iter().rev() {
+            parent = self.insert_hashed(&bytes[off..], parent, hs);
         }
         parent
     }
@@ -1128,6 +1151,68 @@ fn locate_in_source(zone: &Zone, text: &Text<'_>, off: usize, len: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every name's node has its parent's key as its key minus the first
+    /// label, and its label count, whatever order the names come in: the
+    /// shortcuts `intern` takes for the origin and the last parent found
+    /// must give the node a probe would. Names outside the origin stop at
+    /// the origin's length, as before.
+    #[test]
+    fn every_node_has_its_parent_in_any_order() {
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let names = [
+            "a.example.test.",
+            "b.a.example.test.",
+            "c.b.a.example.test.",
+            "_dmarc.a.example.test.",
+            "d.example.test.",
+            "_dmarc.d.example.test.",
+            "sel._domainkey.d.example.test.",
+            "x.y.z.example.test.",
+            "z.example.test.",
+            "example.test.",
+            "mail.other.test.",
+            "a.mail.other.test.",
+            // Its parent is as long as the origin, and not the origin.
+            "www.samples.test.",
+            "Q.EXAMPLE.TEST.",
+        ];
+        let mut seed = 11u32;
+        for round in 0..30 {
+            let mut order: Vec<usize> = (0..names.len()).collect();
+            if round == 1 {
+                order.reverse();
+            }
+            for i in (1..order.len()).rev().filter(|_| round > 1) {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                order.swap(i, (seed >> 16) as usize % (i + 1));
+            }
+            let mut n = Names::new(&origin, names.len());
+            for &i in &order {
+                n.add(&Name::from_ascii(names[i]).unwrap(), RecordType::A);
+            }
+            assert_eq!(n.key(0), Key::of(&origin).bytes());
+            for id in 0..n.nodes.len() as u32 {
+                let key = n.key(id).to_vec();
+                let node = &n.nodes[id as usize];
+                assert_eq!(
+                    usize::from(node.labels),
+                    Key::of_wire(&key).suffixes().count() - 1
+                );
+                let found = n.find(&key);
+                assert_eq!(found, Some(id), "{key:?} is found as itself");
+                if id == 0 {
+                    continue;
+                }
+                let up = &key[1 + key[0] as usize..];
+                if up.len() < n.origin_len {
+                    assert_eq!(node.parent, NONE, "{key:?} in order {order:?}");
+                } else {
+                    assert_eq!(n.key(node.parent), up, "{key:?} in order {order:?}");
+                }
+            }
+        }
+    }
 
     /// A selector belongs to the domain after its `_domainkey` label,
     /// wildcard selectors included (they were once given to the parent).
