@@ -193,47 +193,55 @@ struct Item<'s> {
 /// An item's RDATAs: an RRset's, borrowed (no list is built per query), or
 /// the one a DNAME synthesises.
 enum Rdatas<'s> {
-    Set(&'s [Rdata]),
+    /// With the snapshot's `data`, which holds their wire forms.
+    Set(&'s [Rdata], &'s [u8]),
     One(Vec<u8>),
 }
 
 impl Rdatas<'_> {
     fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let (set, one) = match self {
-            Rdatas::Set(s) => (*s, None),
-            Rdatas::One(v) => (&[][..], Some(v.as_slice())),
+        let (set, data, one): (&[Rdata], &[u8], _) = match self {
+            Rdatas::Set(s, d) => (s, d, None),
+            Rdatas::One(v) => (&[], &[], Some(v.as_slice())),
         };
-        set.iter().map(|d| &*d.wire).chain(one)
+        set.iter().map(move |d| d.wire(data)).chain(one)
     }
 
     fn len(&self) -> usize {
         match self {
-            Rdatas::Set(s) => s.len(),
+            Rdatas::Set(s, _) => s.len(),
             Rdatas::One(_) => 1,
         }
     }
 }
 
 impl<'s> Item<'s> {
-    fn of(owner: Cow<'s, [u8]>, set: &'s RRset) -> Item<'s> {
+    /// `data` is the snapshot's (see [`Snapshot::data`]).
+    fn of(owner: Cow<'s, [u8]>, set: &'s RRset, data: &'s [u8]) -> Item<'s> {
         Item {
             owner,
             rtype: set.rtype,
             ttl: set.ttl,
-            rdata: Rdatas::Set(&set.rdata),
+            rdata: Rdatas::Set(&set.rdata, data),
             sigs: SmallVec::new(),
         }
     }
 
     /// The RRset with the node's signatures over it when `dnssec`.
-    fn signed(owner: Cow<'s, [u8]>, node: &'s Node, set: &'s RRset, dnssec: bool) -> Item<'s> {
-        let mut it = Item::of(owner, set);
+    fn signed(
+        owner: Cow<'s, [u8]>,
+        node: &'s Node,
+        set: &'s RRset,
+        dnssec: bool,
+        data: &'s [u8],
+    ) -> Item<'s> {
+        let mut it = Item::of(owner, set, data);
         if dnssec && let Some(sigs) = node.rrset(T_RRSIG) {
             it.sigs = sigs
                 .rdata
                 .iter()
-                .filter(|d| d.wire.get(..2) == Some(&set.rtype.to_be_bytes()[..]))
-                .map(|d| &*d.wire)
+                .map(|d| d.wire(data))
+                .filter(|w| w.get(..2) == Some(&set.rtype.to_be_bytes()[..]))
                 .collect();
         }
         it
@@ -321,14 +329,20 @@ impl std::ops::Deref for NameBuf {
 fn soa_item<'s>(z: &'s Snapshot, dnssec: bool) -> Option<Item<'s>> {
     let node = z.node(&z.origin)?;
     let set = node.rrset(T_SOA)?;
-    let mut it = Item::signed(Cow::Borrowed(node.owner(&z.origin)), node, set, dnssec);
+    let mut it = Item::signed(
+        Cow::Borrowed(node.owner(&z.origin)),
+        node,
+        set,
+        dnssec,
+        &z.data,
+    );
     it.ttl = z.neg_ttl;
     Some(it)
 }
 
-fn add_targets<'s>(plan: &mut Plan<'s>, set: &'s RRset) {
+fn add_targets<'s>(plan: &mut Plan<'s>, set: &'s RRset, data: &'s [u8]) {
     for d in &set.rdata {
-        if let Some(t) = d.target()
+        if let Some(t) = d.target(data)
             && !plan.targets.iter().any(|o| o.eq_ignore_ascii_case(t))
         {
             plan.targets.push(t);
@@ -377,16 +391,17 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             };
             encloser = key.len() - off;
             if off + z.origin.len() != key.len() && node.cut {
-                referral(k, node, &key[off..], &mut plan, dnssec);
+                referral(k, node, &key[off..], &mut plan, dnssec, &z.data);
                 return plan;
             }
             if let Some(dname) = node.rrset(T_DNAME) {
-                let target = &dname.rdata[0].wire;
+                let target = dname.rdata[0].wire(&z.data);
                 plan.answer.push(Item::signed(
                     Cow::Borrowed(node.owner(k)),
                     node,
                     dname,
                     dnssec,
+                    &z.data,
                 ));
                 let Some(new) = substitute(&name, key.len() - off, target) else {
                     plan.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
@@ -430,7 +445,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             }
         };
         if node.cut && qtype != T_DS && *key != *z.origin {
-            referral(node_key, node, &key, &mut plan, dnssec);
+            referral(node_key, node, &key, &mut plan, dnssec, &z.data);
             return plan;
         }
         // Proofs matter to DNSSEC answers only; others skip building them.
@@ -456,17 +471,19 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             }
         };
         if let Some(c) = node.rrset(T_CNAME).filter(|_| qtype != T_CNAME) {
-            plan.answer.push(Item::signed(owner, node, c, dnssec));
+            plan.answer
+                .push(Item::signed(owner, node, c, dnssec, &z.data));
             answered(&mut plan, &key);
-            name = Cow::Borrowed(&c.rdata[0].wire);
+            name = Cow::Borrowed(c.rdata[0].wire(&z.data));
             continue 'chase;
         }
         if qtype == T_ANY {
             // RFC 8482: one RRset is enough.
             match node.rrsets.first() {
                 Some(set) => {
-                    add_targets(&mut plan, set);
-                    plan.answer.push(Item::signed(owner, node, set, dnssec));
+                    add_targets(&mut plan, set, &z.data);
+                    plan.answer
+                        .push(Item::signed(owner, node, set, dnssec, &z.data));
                     answered(&mut plan, &key);
                 }
                 None => nodata(&mut plan, &key),
@@ -475,8 +492,9 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
         }
         match node.rrset(qtype) {
             Some(set) => {
-                add_targets(&mut plan, set);
-                plan.answer.push(Item::signed(owner, node, set, dnssec));
+                add_targets(&mut plan, set, &z.data);
+                plan.answer
+                    .push(Item::signed(owner, node, set, dnssec, &z.data));
                 answered(&mut plan, &key);
             }
             None => nodata(&mut plan, &key),
@@ -487,14 +505,21 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
 }
 
 /// `own` is the cut's own key in the snapshot; `key` the name the proofs
-/// are about.
-fn referral<'s>(own: &'s [u8], cut: &'s Node, key: &[u8], plan: &mut Plan<'s>, dnssec: bool) {
+/// are about; `data` the snapshot's.
+fn referral<'s>(
+    own: &'s [u8],
+    cut: &'s Node,
+    key: &[u8],
+    plan: &mut Plan<'s>,
+    dnssec: bool,
+    data: &'s [u8],
+) {
     if let Some(ns) = cut.rrset(T_NS) {
         plan.aa = false;
-        add_targets(plan, ns);
+        add_targets(plan, ns, data);
         // Delegation NS are not signed (RFC 4035 §2.2).
         plan.authority
-            .push(Item::of(Cow::Borrowed(cut.owner(own)), ns));
+            .push(Item::of(Cow::Borrowed(cut.owner(own)), ns, data));
         if dnssec {
             plan.proofs.push(Proof::Referral { cut: key.into() });
         }
@@ -524,8 +549,13 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
             && let Some((k, node)) = z.node_entry(cut)
             && let Some(ds) = node.rrset(T_DS)
         {
-            plan.authority
-                .push(Item::signed(Cow::Borrowed(node.owner(k)), node, ds, true));
+            plan.authority.push(Item::signed(
+                Cow::Borrowed(node.owner(k)),
+                node,
+                ds,
+                true,
+                &z.data,
+            ));
             continue;
         }
         match &z.nsec3 {
@@ -595,7 +625,7 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
         done.push(k);
         for t in [T_NSEC, T_NSEC3] {
             if let Some(set) = node.rrset(t) {
-                let mut it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, true);
+                let mut it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, true, &z.data);
                 // Negative TTLs (RFC 9077): no longer than the SOA's.
                 it.ttl = it.ttl.min(z.neg_ttl.max(1));
                 plan.authority.push(it);
@@ -1096,7 +1126,8 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
             if let Some((k, node)) = node {
                 for ty in [T_A, T_AAAA] {
                     if let Some(set) = node.rrset(ty) {
-                        let it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, dnssec);
+                        let it =
+                            Item::signed(Cow::Borrowed(node.owner(k)), node, set, dnssec, &z.data);
                         match w.rrset(&it) {
                             Some(n) => counts[2] += n,
                             None => break 'targets,

@@ -44,11 +44,17 @@ pub fn suffixes(wire: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-/// One RDATA in wire form, and where in it the name whose addresses belong
-/// in the additional section starts (MX, NS, SRV targets).
-#[derive(Debug, Clone)]
+/// One RDATA: where its wire form is in the snapshot's [`Snapshot::data`],
+/// and where in it the name whose addresses belong in the additional
+/// section starts (MX, NS, SRV targets). Every RDATA of a zone is kept back
+/// to back in one buffer rather than in an allocation of its own: compiling
+/// the 1M-record bench zone made a million fewer allocations (each a lock
+/// and a fresh heap chunk), and an RRset holding one RDATA is 8 bytes
+/// smaller.
+#[derive(Debug, Clone, Copy)]
 pub struct Rdata {
-    pub wire: Box<[u8]>,
+    at: usize,
+    len: u16,
     /// An offset rather than a lowercased copy: one allocation fewer per
     /// MX, NS and SRV record, and answers lowercase the name on the stack.
     pub target_at: Option<u8>,
@@ -98,10 +104,17 @@ pub struct Node {
 }
 
 impl Rdata {
-    /// The additional-section name (MX, NS, SRV target) as the zone writes it.
-    pub fn target(&self) -> Option<&[u8]> {
+    /// The wire form (uncompressed, case kept), from the snapshot's `data`.
+    pub fn wire<'d>(&self, data: &'d [u8]) -> &'d [u8] {
+        &data[self.at..self.at + usize::from(self.len)]
+    }
+
+    /// The additional-section name (MX, NS, SRV target) as the zone writes
+    /// it, from the snapshot's `data`.
+    pub fn target<'d>(&self, data: &'d [u8]) -> Option<&'d [u8]> {
+        let wire = self.wire(data);
         self.target_at
-            .map(|o| self.wire.get(usize::from(o)..).unwrap_or(&[]))
+            .map(|o| wire.get(usize::from(o)..).unwrap_or(&[]))
     }
 }
 
@@ -122,6 +135,8 @@ pub struct Snapshot {
     pub origin: Key,
     /// Every name in the zone, including empty non-terminals.
     pub nodes: Nodes,
+    /// Every RDATA's wire form, back to back (see [`Rdata`]).
+    pub data: Vec<u8>,
     pub serial: u32,
     pub records: usize,
     /// TTL for negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5).
@@ -346,6 +361,7 @@ pub struct Compiler {
     soa_ttl_min: u32,
     records: usize,
     key: Vec<u8>,
+    data: Vec<u8>,
     /// A cut or DNAME came after names below it, which were then not
     /// marked as they were added: `finish` marks the whole zone again.
     late_divert: bool,
@@ -370,6 +386,7 @@ impl Compiler {
             soa_ttl_min: u32::MAX,
             records: 0,
             key: Vec::new(),
+            data: Vec::new(),
             late_divert: false,
             nsec: false,
             nsec3: false,
@@ -386,6 +403,10 @@ impl Compiler {
         // Label lengths are at most 63, below `A`: only letters change.
         key.make_ascii_lowercase();
         let origin = &self.origin;
+        // (RDATA is at most 65,535 bytes on the wire; the reader refuses more.)
+        let Ok(len) = u16::try_from(rd.len()) else {
+            return;
+        };
         if !key.ends_with(origin) {
             return;
         }
@@ -425,14 +446,16 @@ impl Compiler {
             Some(set) => {
                 // RFC 2181 §5.2: one TTL per RRset; the checks report differences.
                 set.ttl = set.ttl.min(ttl);
-                if !set.rdata.iter().any(|d| *d.wire == *rd) {
+                if !set.rdata.iter().any(|d| d.wire(&self.data) == rd) {
                     // (As for the RRsets below.)
                     set.rdata.reserve_exact(1);
                     set.rdata.push(Rdata {
-                        wire: rd.into(),
+                        at: self.data.len(),
+                        len,
                         target_at,
                         ttl,
                     });
+                    self.data.extend_from_slice(rd);
                 }
             }
             None => {
@@ -446,12 +469,14 @@ impl Compiler {
                     rtype: t,
                     ttl,
                     rdata: smallvec::smallvec![Rdata {
-                        wire: rd.into(),
+                        at: self.data.len(),
+                        len,
                         target_at,
                         ttl,
                     }],
                     encoded: std::sync::OnceLock::new(),
-                })
+                });
+                self.data.extend_from_slice(rd);
             }
         }
         let below_apex = key.len() > origin.len();
@@ -517,8 +542,10 @@ impl Compiler {
             late_divert,
             nsec,
             nsec3,
+            mut data,
             ..
         } = self;
+        data.shrink_to_fit();
         if late_divert {
             mark_below_diverts(&mut nodes, &origin);
         }
@@ -533,13 +560,14 @@ impl Compiler {
         };
         let nsec = NsecChain::new(nsec_owners, &origin);
         let nsec3 = if nsec3 {
-            nsec3_chain(&nodes, &origin)
+            nsec3_chain(&nodes, &data, &origin)
         } else {
             None
         };
         Snapshot {
             origin,
             nodes,
+            data,
             serial,
             records,
             nsec,
@@ -598,18 +626,23 @@ impl Snapshot {
     /// only in their serial become one.
     pub fn set_serial(&mut self, serial: u32) {
         self.serial = serial;
-        for node in self.nodes.values_mut() {
+        let Snapshot { nodes, data, .. } = self;
+        for node in nodes.values_mut() {
             let Some(set) = node.rrsets.iter_mut().find(|s| s.rtype == T_SOA) else {
                 continue;
             };
             for d in &mut set.rdata {
-                if let Some(p) = soa_serial_at(&d.wire) {
-                    d.wire[p..p + 4].copy_from_slice(&serial.to_be_bytes());
+                if let Some(p) = soa_serial_at(d.wire(data)) {
+                    data[d.at + p..d.at + p + 4].copy_from_slice(&serial.to_be_bytes());
                 }
             }
             let mut i = 1;
             while i < set.rdata.len() {
-                if set.rdata[..i].iter().any(|d| d.wire == set.rdata[i].wire) {
+                let data = &*data;
+                if set.rdata[..i]
+                    .iter()
+                    .any(|d| d.wire(data) == set.rdata[i].wire(data))
+                {
                     set.rdata.remove(i);
                 } else {
                     i += 1;
@@ -696,7 +729,7 @@ pub fn compressible(t: u16) -> bool {
 
 /// The NSEC3 chain of a zone: parameters from the apex NSEC3PARAM (or the
 /// first NSEC3 record), owners decoded from base32hex.
-fn nsec3_chain(nodes: &Nodes, origin: &[u8]) -> Option<Nsec3Chain> {
+fn nsec3_chain(nodes: &Nodes, data: &[u8], origin: &[u8]) -> Option<Nsec3Chain> {
     let mut hashes: Vec<([u8; 20], Key)> = Vec::new();
     let mut params: Option<(u16, Vec<u8>)> = None;
     let from_rdata = |rd: &[u8]| -> Option<(u16, Vec<u8>)> {
@@ -709,14 +742,14 @@ fn nsec3_chain(nodes: &Nodes, origin: &[u8]) -> Option<Nsec3Chain> {
         .and_then(|n| n.rrset(T_NSEC3PARAM))
         .and_then(|s| s.rdata.first())
     {
-        params = from_rdata(&p.wire);
+        params = from_rdata(p.wire(data));
     }
     for (k, n) in nodes {
         let Some(set) = n.rrset(T_NSEC3) else {
             continue;
         };
         if params.is_none() {
-            params = set.rdata.first().and_then(|d| from_rdata(&d.wire));
+            params = set.rdata.first().and_then(|d| from_rdata(d.wire(data)));
         }
         let l = k[0] as usize;
         let label = k[1..1 + l].to_ascii_uppercase();

@@ -182,7 +182,7 @@ mod tests {
             for set in &n.rrsets {
                 let _ = writeln!(out, "  type {} ttl {}", set.rtype, set.ttl);
                 for d in &set.rdata {
-                    let _ = writeln!(out, "    {:?} {:?} {}", d.wire, d.target_at, d.ttl);
+                    let _ = writeln!(out, "    {:?} {:?} {}", d.wire(&s.data), d.target_at, d.ttl);
                 }
             }
         }

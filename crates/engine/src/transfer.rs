@@ -88,20 +88,25 @@ pub fn extend_journal(prev: &Snapshot, next: &Snapshot) -> Vec<Arc<Diff>> {
     j
 }
 
-/// `key` is the node's key.
-fn records_of<'a>(key: &'a [u8], node: &'a Node, set: &'a RRset) -> impl Iterator<Item = Rec> + 'a {
+/// `key` is the node's key, `data` its snapshot's.
+fn records_of<'a>(
+    key: &'a [u8],
+    node: &'a Node,
+    set: &'a RRset,
+    data: &'a [u8],
+) -> impl Iterator<Item = Rec> + 'a {
     set.rdata.iter().map(move |d| Rec {
         owner: node.owner(key).into(),
         rtype: set.rtype,
         ttl: if set.rtype == T_RRSIG { d.ttl } else { set.ttl },
-        rdata: d.wire.clone(),
+        rdata: d.wire(data).into(),
     })
 }
 
 fn soa_rec(z: &Snapshot) -> Option<Rec> {
     let node = z.node(&z.origin)?;
     let set = node.rrset(T_SOA)?;
-    records_of(&z.origin, node, set).next()
+    records_of(&z.origin, node, set, &z.data).next()
 }
 
 /// The records that differ between two versions (the SOA apart); `None`
@@ -110,12 +115,15 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Diff> {
     let (soa_from, soa_to) = (soa_rec(old)?, soa_rec(new)?);
     let mut deleted = Vec::new();
     let mut added = Vec::new();
-    let same = |a: &RRset, b: &RRset| {
+    // `a` of the snapshot whose data is `ad`, `b` of the one whose is `bd`.
+    let same = |a: &RRset, ad: &[u8], b: &RRset, bd: &[u8]| {
         a.ttl == b.ttl
             && a.rdata.len() == b.rdata.len()
-            && a.rdata
-                .iter()
-                .all(|x| b.rdata.iter().any(|y| x.wire == y.wire && x.ttl == y.ttl))
+            && a.rdata.iter().all(|x| {
+                b.rdata
+                    .iter()
+                    .any(|y| x.wire(ad) == y.wire(bd) && x.ttl == y.ttl)
+            })
     };
     let side = |from: &Snapshot, to: &Snapshot, out: &mut Vec<Rec>| {
         for (k, node) in &from.nodes {
@@ -125,17 +133,17 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Diff> {
                     continue;
                 }
                 match other.and_then(|o| o.rrset(set.rtype)) {
-                    Some(o) if same(set, o) => {}
+                    Some(o) if same(set, &from.data, o, &to.data) => {}
                     Some(o) => {
                         let theirs: Vec<Rec> =
-                            records_of(k, to.nodes.get(k).unwrap_or(node), o).collect();
-                        for r in records_of(k, node, set) {
+                            records_of(k, to.nodes.get(k).unwrap_or(node), o, &to.data).collect();
+                        for r in records_of(k, node, set, &from.data) {
                             if !theirs.iter().any(|t| t.ttl == r.ttl && t.rdata == r.rdata) {
                                 out.push(r);
                             }
                         }
                     }
-                    None => out.extend(records_of(k, node, set)),
+                    None => out.extend(records_of(k, node, set, &from.data)),
                 }
             }
         }
@@ -463,7 +471,7 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr, now: u64) -> Transfer {
             if set.rtype == T_SOA && **k == *z.origin {
                 continue;
             }
-            for r in records_of(k, node, set) {
+            for r in records_of(k, node, set, &z.data) {
                 b.push(&r);
             }
         }

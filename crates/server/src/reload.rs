@@ -846,7 +846,7 @@ fn secs(n: u32) -> std::time::Duration {
 
 /// The SOA's refresh, retry and expire (RFC 1035 §3.3.13).
 fn soa_timers(z: &mailzone_engine::Snapshot) -> Option<(u32, u32, u32)> {
-    let rd = &z.soa()?.rdata.first()?.wire;
+    let rd = z.soa()?.rdata.first()?.wire(&z.data);
     let p = mailzone_engine::snapshot::soa_serial_at(rd)? + 4;
     let u = |o: usize| {
         Some(u32::from_be_bytes(
