@@ -207,6 +207,12 @@ pub struct Index<'z> {
     /// One byte per text, worked out once by whichever family asks first
     /// (see [`Index::memo`]).
     memo: Vec<std::sync::atomic::AtomicU8>,
+    /// Every MX record (with its preference and exchange) grouped by node,
+    /// read once: four families ask for a domain's MX, and on a large zone
+    /// each read of a record is a cache miss.
+    mx: Vec<(&'z ZoneRecord, u16, &'z Name)>,
+    /// Node `id`'s MX are `mx[mx_at[id]..mx_at[id + 1]]`.
+    mx_at: Vec<u32>,
 }
 
 /// A TXT record's text: its strings and the strings joined with no separator.
@@ -476,6 +482,8 @@ impl<'z> Index<'z> {
             texts: Vec::new(),
             text_at: Vec::new(),
             memo: Vec::new(),
+            mx: Vec::new(),
+            mx_at: Vec::new(),
         };
         // Pass 2: records grouped by node, in file order within a node.
         let mut next = 0u32;
@@ -490,6 +498,24 @@ impl<'z> Index<'z> {
             fill[id as usize] += 1;
         }
         drop(fill);
+        // Each node's MX, in file order.
+        let mx_bit = type_bit(RecordType::MX);
+        ix.mx_at = Vec::with_capacity(ix.n.nodes.len() + 1);
+        for node in &ix.n.nodes {
+            ix.mx_at.push(ix.mx.len() as u32);
+            if node.types & mx_bit == 0 {
+                continue;
+            }
+            let start = node.rec_start as usize;
+            for &i in &ix.recs[start..start + node.rec_len as usize] {
+                if ix.n.rtypes[i] == RecordType::MX
+                    && let RData::MX(m) = &zone.records[i].rdata
+                {
+                    ix.mx.push((&zone.records[i], m.preference, &m.exchange));
+                }
+            }
+        }
+        ix.mx_at.push(ix.mx.len() as u32);
         // Pass 3: cuts and wildcards, inherited parent first.
         let ns = type_bit(RecordType::NS);
         ix.dmarc_child = vec![NONE; ix.n.nodes.len()];
@@ -717,12 +743,12 @@ impl<'z> Index<'z> {
             .collect()
     }
 
-    /// The MX records of an owner, by its record indices.
+    /// The MX records of an owner, by its record indices (all of them, as
+    /// [`Index::owners`] gives them).
     pub fn mx_of(&self, idx: &[usize]) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
-        if self.owner_node(idx).types & type_bit(RecordType::MX) == 0 {
-            return Few::new();
-        }
-        mx_entries(self.of_type(idx, RecordType::MX))
+        let id = self.n.rec_node[idx[0]] as usize;
+        let (a, b) = (self.mx_at[id] as usize, self.mx_at[id + 1] as usize);
+        self.mx[a..b].iter().copied().collect()
     }
 
     pub fn is_mx_target(&self, n: &Name) -> bool {
