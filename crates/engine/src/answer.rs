@@ -227,16 +227,18 @@ impl<'s> Item<'s> {
         }
     }
 
-    /// The RRset with the node's signatures over it when `dnssec`.
+    /// The RRset with the node's signatures over it when `dnssec`; `z` is
+    /// the snapshot they are in.
     fn signed(
         owner: Cow<'s, [u8]>,
         node: &'s Node,
         set: &'s RRset,
         dnssec: bool,
-        data: &'s [u8],
+        z: &'s Snapshot,
     ) -> Item<'s> {
+        let data = &z.data;
         let mut it = Item::of(owner, set, data);
-        if dnssec && let Some(sigs) = node.rrset(T_RRSIG) {
+        if dnssec && let Some(sigs) = node.rrset(&z.sets, T_RRSIG) {
             it.sigs = sigs
                 .rdata
                 .iter()
@@ -328,14 +330,8 @@ impl std::ops::Deref for NameBuf {
 
 fn soa_item<'s>(z: &'s Snapshot, dnssec: bool) -> Option<Item<'s>> {
     let node = z.node(&z.origin)?;
-    let set = node.rrset(T_SOA)?;
-    let mut it = Item::signed(
-        Cow::Borrowed(node.owner(&z.origin)),
-        node,
-        set,
-        dnssec,
-        &z.data,
-    );
+    let set = node.rrset(&z.sets, T_SOA)?;
+    let mut it = Item::signed(Cow::Borrowed(node.owner(&z.origin)), node, set, dnssec, z);
     it.ttl = z.neg_ttl;
     Some(it)
 }
@@ -391,17 +387,17 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             };
             encloser = key.len() - off;
             if off + z.origin.len() != key.len() && node.cut {
-                referral(k, node, &key[off..], &mut plan, dnssec, &z.data);
+                referral(k, node, &key[off..], &mut plan, dnssec, z);
                 return plan;
             }
-            if let Some(dname) = node.rrset(T_DNAME) {
+            if let Some(dname) = node.rrset(&z.sets, T_DNAME) {
                 let target = dname.rdata[0].wire(&z.data);
                 plan.answer.push(Item::signed(
                     Cow::Borrowed(node.owner(k)),
                     node,
                     dname,
                     dnssec,
-                    &z.data,
+                    z,
                 ));
                 let Some(new) = substitute(&name, key.len() - off, target) else {
                     plan.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
@@ -445,7 +441,7 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
             }
         };
         if node.cut && qtype != T_DS && *key != *z.origin {
-            referral(node_key, node, &key, &mut plan, dnssec, &z.data);
+            referral(node_key, node, &key, &mut plan, dnssec, z);
             return plan;
         }
         // Proofs matter to DNSSEC answers only; others skip building them.
@@ -470,31 +466,28 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
                 });
             }
         };
-        if let Some(c) = node.rrset(T_CNAME).filter(|_| qtype != T_CNAME) {
-            plan.answer
-                .push(Item::signed(owner, node, c, dnssec, &z.data));
+        if let Some(c) = node.rrset(&z.sets, T_CNAME).filter(|_| qtype != T_CNAME) {
+            plan.answer.push(Item::signed(owner, node, c, dnssec, z));
             answered(&mut plan, &key);
             name = Cow::Borrowed(c.rdata[0].wire(&z.data));
             continue 'chase;
         }
         if qtype == T_ANY {
             // RFC 8482: one RRset is enough.
-            match node.rrsets.first() {
+            match node.sets(&z.sets).first() {
                 Some(set) => {
                     add_targets(&mut plan, set, &z.data);
-                    plan.answer
-                        .push(Item::signed(owner, node, set, dnssec, &z.data));
+                    plan.answer.push(Item::signed(owner, node, set, dnssec, z));
                     answered(&mut plan, &key);
                 }
                 None => nodata(&mut plan, &key),
             }
             return plan;
         }
-        match node.rrset(qtype) {
+        match node.rrset(&z.sets, qtype) {
             Some(set) => {
                 add_targets(&mut plan, set, &z.data);
-                plan.answer
-                    .push(Item::signed(owner, node, set, dnssec, &z.data));
+                plan.answer.push(Item::signed(owner, node, set, dnssec, z));
                 answered(&mut plan, &key);
             }
             None => nodata(&mut plan, &key),
@@ -504,17 +497,18 @@ fn lookup<'s>(z: &'s Snapshot, qname: &'s [u8], qtype: u16, dnssec: bool) -> Pla
     plan
 }
 
-/// `own` is the cut's own key in the snapshot; `key` the name the proofs
-/// are about; `data` the snapshot's.
+/// `own` is the cut's own key in the snapshot `z`; `key` the name the
+/// proofs are about.
 fn referral<'s>(
     own: &'s [u8],
     cut: &'s Node,
     key: &[u8],
     plan: &mut Plan<'s>,
     dnssec: bool,
-    data: &'s [u8],
+    z: &'s Snapshot,
 ) {
-    if let Some(ns) = cut.rrset(T_NS) {
+    let data = &z.data;
+    if let Some(ns) = cut.rrset(&z.sets, T_NS) {
         plan.aa = false;
         add_targets(plan, ns, data);
         // Delegation NS are not signed (RFC 4035 §2.2).
@@ -547,14 +541,14 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
     for p in &proofs {
         if let Proof::Referral { cut } = p
             && let Some((k, node)) = z.node_entry(cut)
-            && let Some(ds) = node.rrset(T_DS)
+            && let Some(ds) = node.rrset(&z.sets, T_DS)
         {
             plan.authority.push(Item::signed(
                 Cow::Borrowed(node.owner(k)),
                 node,
                 ds,
                 true,
-                &z.data,
+                z,
             ));
             continue;
         }
@@ -624,8 +618,8 @@ fn add_proofs<'s>(z: &'s Snapshot, plan: &mut Plan<'s>) {
         };
         done.push(k);
         for t in [T_NSEC, T_NSEC3] {
-            if let Some(set) = node.rrset(t) {
-                let mut it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, true, &z.data);
+            if let Some(set) = node.rrset(&z.sets, t) {
+                let mut it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, true, z);
                 // Negative TTLs (RFC 9077): no longer than the SOA's.
                 it.ttl = it.ttl.min(z.neg_ttl.max(1));
                 plan.authority.push(it);
@@ -887,10 +881,10 @@ fn fast_path(
     if node.cut || node.below_cut_or_dname || !same_case {
         return false;
     }
-    if t != T_CNAME && node.rrset(T_CNAME).is_some() {
+    if t != T_CNAME && node.rrset(&z.sets, T_CNAME).is_some() {
         return false;
     }
-    let Some(set) = node.rrset(t) else {
+    let Some(set) = node.rrset(&z.sets, t) else {
         return false;
     };
     let enc = set
@@ -1125,9 +1119,8 @@ fn answer_with(cat: &Catalog, q: &[u8], ctx: &ClientCtx, out: &mut Vec<u8>, fast
             };
             if let Some((k, node)) = node {
                 for ty in [T_A, T_AAAA] {
-                    if let Some(set) = node.rrset(ty) {
-                        let it =
-                            Item::signed(Cow::Borrowed(node.owner(k)), node, set, dnssec, &z.data);
+                    if let Some(set) = node.rrset(&z.sets, ty) {
+                        let it = Item::signed(Cow::Borrowed(node.owner(k)), node, set, dnssec, z);
                         match w.rrset(&it) {
                             Some(n) => counts[2] += n,
                             None => break 'targets,

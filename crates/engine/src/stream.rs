@@ -179,7 +179,7 @@ mod tests {
                 n.cut,
                 n.below_cut_or_dname
             );
-            for set in &n.rrsets {
+            for set in n.sets(&s.sets) {
                 let _ = writeln!(out, "  type {} ttl {}", set.rtype, set.ttl);
                 for d in &set.rdata {
                     let _ = writeln!(out, "    {:?} {:?} {}", d.wire(&s.data), d.target_at, d.ttl);

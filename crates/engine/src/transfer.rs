@@ -105,7 +105,7 @@ fn records_of<'a>(
 
 fn soa_rec(z: &Snapshot) -> Option<Rec> {
     let node = z.node(&z.origin)?;
-    let set = node.rrset(T_SOA)?;
+    let set = node.rrset(&z.sets, T_SOA)?;
     records_of(&z.origin, node, set, &z.data).next()
 }
 
@@ -128,11 +128,11 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Option<Diff> {
     let side = |from: &Snapshot, to: &Snapshot, out: &mut Vec<Rec>| {
         for (k, node) in &from.nodes {
             let other = to.nodes.get(k);
-            for set in &node.rrsets {
+            for set in node.sets(&from.sets) {
                 if set.rtype == T_SOA && **k == *from.origin {
                     continue;
                 }
-                match other.and_then(|o| o.rrset(set.rtype)) {
+                match other.and_then(|o| o.rrset(&to.sets, set.rtype)) {
                     Some(o) if same(set, &from.data, o, &to.data) => {}
                     Some(o) => {
                         let theirs: Vec<Rec> =
@@ -467,7 +467,7 @@ pub fn transfer(cat: &Catalog, q: &[u8], client: IpAddr, now: u64) -> Transfer {
     }
     b.push(&soa);
     for (k, node) in &z.nodes {
-        for set in &node.rrsets {
+        for set in node.sets(&z.sets) {
             if set.rtype == T_SOA && **k == *z.origin {
                 continue;
             }

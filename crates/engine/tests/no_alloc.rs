@@ -230,7 +230,7 @@ fn a_warm_server_allocates_nothing_for_signed_positive_answers() {
         let enc = z
             .node(&key)
             .unwrap()
-            .rrset(u16::from(t))
+            .rrset(&z.sets, u16::from(t))
             .unwrap()
             .encoded
             .get()
