@@ -881,10 +881,17 @@ fn fast_path(
     if node.cut || node.below_cut_or_dname || !same_case {
         return false;
     }
-    if t != T_CNAME && node.rrset(&z.sets, T_CNAME).is_some() {
-        return false;
+    // One pass over the node's RRsets: a CNAME beside the type asked for
+    // sends the query to the general path.
+    let mut found = None;
+    for set in node.sets(&z.sets) {
+        if set.rtype == t {
+            found = Some(set);
+        } else if set.rtype == T_CNAME {
+            return false;
+        }
     }
-    let Some(set) = node.rrset(&z.sets, t) else {
+    let Some(set) = found else {
         return false;
     };
     let enc = set
