@@ -487,7 +487,7 @@ impl Compiler {
                 set.ttl = set.ttl.min(ttl);
                 if !set.rdata.iter().any(|d| d.wire(&self.data) == rd) {
                     // One at a time: most RRsets hold one or two records, and
-                    // a Vec's first growth makes room for four.
+                    // room grown by doubling would mostly stay empty.
                     set.rdata.reserve_exact(1);
                     set.rdata.push(Rdata {
                         at: self.data.len(),
