@@ -851,6 +851,20 @@ fn nsec3_chain(nodes: &Nodes, sets: &[RRset], data: &[u8], origin: &[u8]) -> Opt
 mod tests {
     use super::{Compiler, Key, NsecChain, Shape, T_DNAME, T_NS, canonical_key};
 
+    /// Twenty orders of `0..len`, shuffled deterministically from `seed`.
+    fn shuffles(len: usize, mut seed: u32) -> Vec<Vec<usize>> {
+        (0..20)
+            .map(|_| {
+                let mut o: Vec<usize> = (0..len).collect();
+                for i in (1..len).rev() {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    o.swap(i, (seed >> 16) as usize % (i + 1));
+                }
+                o
+            })
+            .collect()
+    }
+
     fn wire(labels: &[&[u8]]) -> Box<[u8]> {
         let mut w = Vec::new();
         for l in labels {
@@ -955,15 +969,7 @@ mod tests {
         parents_first.sort_by_key(labels);
         let mut orders = vec![parents_first, (0..records.len()).collect()];
         orders.push((0..records.len()).rev().collect());
-        let mut seed = 7u32;
-        for _ in 0..20 {
-            let mut o: Vec<usize> = (0..records.len()).collect();
-            for i in (1..o.len()).rev() {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                o.swap(i, (seed >> 16) as usize % (i + 1));
-            }
-            orders.push(o);
-        }
+        orders.extend(shuffles(records.len(), 7));
         let name = hickory_proto::rr::Name::from_ascii("example.test.").unwrap();
         let mut marked = 0;
         for (nth, order) in orders.into_iter().enumerate() {
@@ -1021,15 +1027,7 @@ mod tests {
             }
         }
         let mut orders: Vec<Vec<usize>> = vec![(0..records.len()).collect()];
-        let mut seed = 3u32;
-        for _ in 0..20 {
-            let mut o: Vec<usize> = (0..records.len()).collect();
-            for i in (1..o.len()).rev() {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                o.swap(i, (seed >> 16) as usize % (i + 1));
-            }
-            orders.push(o);
-        }
+        orders.extend(shuffles(records.len(), 3));
         let name = hickory_proto::rr::Name::from_ascii("example.test.").unwrap();
         let mut moved = 0;
         for (nth, order) in orders.into_iter().enumerate() {
