@@ -181,6 +181,10 @@ pub struct Names {
     dmarc: Vec<(u32, u8, bool)>,
     /// The parent [`Names::intern`] last found by a probe.
     last_parent: u32,
+    /// What each TXT record's text is (see [`Text::kind_of`]), by record
+    /// number, with [`Names::KIND_KNOWN`] set, when it was worked out while
+    /// the zone was read.
+    kinds: Vec<u16>,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -199,20 +203,47 @@ pub struct Index<'z> {
     /// DKIM selector owners (`<sel>._domainkey.<domain>`) by domain key.
     selectors: foldhash::HashMap<Box<[u8]>, Vec<&'z Name>>,
     has_tlsa: bool,
-    /// Every TXT record's text, worked out once: the families ask for an
-    /// owner's texts about ten times over (250,000 asks on the 100k bench zone).
-    texts: Vec<Text<'z>>,
-    /// Where record `i`'s text is in `texts` (`NONE` for other types).
-    text_at: Vec<u32>,
-    /// One byte per text, worked out once by whichever family asks first
-    /// (see [`Index::memo`]).
-    memo: Vec<std::sync::atomic::AtomicU8>,
+    /// Every TXT record's text, worked out by the first family that asks
+    /// (see [`Texts`]).
+    texts: std::sync::OnceLock<Texts<'z>>,
     /// Every MX record (with its preference and exchange) grouped by node,
     /// read once: four families ask for a domain's MX, and on a large zone
     /// each read of a record is a cache miss.
     mx: Vec<(&'z ZoneRecord, u16, &'z Name)>,
     /// Node `id`'s MX are `mx[mx_at[id]..mx_at[id + 1]]`.
     mx_at: Vec<u32>,
+    /// Where each MX points, beside `mx`: four families ask only that, and
+    /// reading the exchange's name for it was a cache miss per MX on large
+    /// zones.
+    mx_place: Vec<MxPlace>,
+}
+
+/// Every TXT record's text, worked out once: the families ask for an
+/// owner's texts about ten times over (250,000 asks on the 100k bench zone).
+/// Built by the first family that needs them, so that families that never
+/// read a TXT record (DNS sanity, MX, TLSA) run on the other core meanwhile:
+/// on the 1M bench zone reading every TXT record took 65 ms, with that core
+/// idle.
+struct Texts<'z> {
+    /// Grouped by node, in node order, so that families walking the owners
+    /// read them front to back.
+    all: Vec<Text<'z>>,
+    /// Node `id`'s texts are `all[at[id]..at[id + 1]]`.
+    at: Vec<u32>,
+    /// One byte per text, worked out once by whichever family asks first
+    /// (see [`Index::memo`]).
+    memo: Vec<std::sync::atomic::AtomicU8>,
+}
+
+/// Where an MX record points.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MxPlace {
+    /// Nowhere: a null MX (RFC 7505), its exchange the root.
+    Null,
+    /// At or below the zone's origin (delegated or not).
+    InZone,
+    /// Outside the zone.
+    Outside,
 }
 
 /// A TXT record's text: its strings and the strings joined with no separator.
@@ -222,6 +253,84 @@ pub struct Text<'z> {
     /// The strings joined (RFC 7208 §3.3); a record of one string, which
     /// most are, is borrowed rather than copied for each family that reads it.
     pub joined: std::borrow::Cow<'z, [u8]>,
+    /// What the text is ([`Text::SPF`] and the rest), worked out once: the
+    /// families that ask of every text whether it is SPF or DMARC each read
+    /// its bytes, and on a large zone each read was a cache miss.
+    kind: u16,
+}
+
+impl Text<'_> {
+    /// An SPF record (see `crate::checks::spf::is_spf`).
+    pub const SPF: u16 = 1;
+    /// A DMARC record (see `crate::checks::dmarc::is_dmarc`).
+    pub const DMARC: u16 = 2;
+    /// Starts with `v=STSv1`.
+    pub const STS: u16 = 4;
+    /// Starts with `v=TLSRPTv1`.
+    pub const TLSRPT: u16 = 8;
+    /// Starts with `v=BIMI1`.
+    pub const BIMI: u16 = 16;
+    /// Starts with a quote or white space.
+    pub const PADDED: u16 = 32;
+    /// Starts with a mail version tag (`v=spf1`, `v=DMARC1`…, in any case),
+    /// after any quotes or white space.
+    pub const VERSIONED: u16 = 64;
+    /// Holds a byte that is not printable ASCII.
+    pub const NON_ASCII: u16 = 128;
+    /// Tries to start with `v=spf1` and fails (see
+    /// `crate::checks::spf::version_of`).
+    pub const SPF_MANGLED: u16 = 256;
+    /// Starts with `spf2.0/` (Sender ID), in any case.
+    pub const SENDER_ID: u16 = 512;
+
+    /// What a joined text is: the `Text::SPF | …` bits that hold.
+    pub(crate) fn kind_of(joined: &[u8]) -> u16 {
+        let mut k = 0;
+        if crate::checks::spf::is_spf(joined) {
+            k |= Self::SPF;
+        }
+        if crate::checks::dmarc::is_dmarc(joined) {
+            k |= Self::DMARC;
+        }
+        if crate::checks::spf::version_of(joined) == Some(false) {
+            k |= Self::SPF_MANGLED;
+        }
+        if joined.len() >= 7 && joined[..7].eq_ignore_ascii_case(b"spf2.0/") {
+            k |= Self::SENDER_ID;
+        }
+        for (prefix, bit) in [
+            (&b"v=STSv1"[..], Self::STS),
+            (b"v=TLSRPTv1", Self::TLSRPT),
+            (b"v=BIMI1", Self::BIMI),
+        ] {
+            if joined.starts_with(prefix) {
+                k |= bit;
+            }
+        }
+        let skip = joined
+            .iter()
+            .take_while(|&&b| b == b'"' || b.is_ascii_whitespace())
+            .count();
+        if skip > 0 {
+            k |= Self::PADDED;
+        }
+        if crate::checks::gen_::version_at(&joined[skip..]) {
+            k |= Self::VERSIONED;
+        }
+        // Over the whole text, without an early exit, so that it vectorises.
+        if !joined
+            .iter()
+            .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b))
+        {
+            k |= Self::NON_ASCII;
+        }
+        k
+    }
+
+    /// Whether the text is of any of the kinds in `kinds` (`Text::SPF | …`).
+    pub fn is(&self, kinds: u16) -> bool {
+        self.kind & kinds != 0
+    }
 }
 
 impl Names {
@@ -243,6 +352,7 @@ impl Names {
             dkim: Vec::new(),
             dmarc: Vec::new(),
             last_parent: NONE,
+            kinds: Vec::new(),
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -279,6 +389,28 @@ impl Names {
     /// its own checks find nothing when `clean`.
     pub(crate) fn add_dmarc(&mut self, seq: u32, word: u8, clean: bool) {
         self.dmarc.push((seq, word, clean));
+    }
+
+    /// Set beside a text kind worked out while the zone was read.
+    const KIND_KNOWN: u16 = 0x8000;
+
+    /// What the text of record number `seq` (numbered as for
+    /// [`Names::add_dkim_verdict`]), a TXT record, is.
+    pub(crate) fn add_text_kind(&mut self, seq: u32, kind: u16) {
+        let i = seq as usize;
+        if self.kinds.len() <= i {
+            self.kinds.resize(self.rtypes.len().max(i + 1), 0);
+        }
+        self.kinds[i] = kind | Self::KIND_KNOWN;
+    }
+
+    /// The kind of record `i`'s text, when it was worked out while the zone
+    /// was read.
+    fn text_kind(&self, i: usize) -> Option<u16> {
+        self.kinds
+            .get(i)
+            .filter(|&&k| k & Self::KIND_KNOWN != 0)
+            .map(|&k| k & !Self::KIND_KNOWN)
     }
 
     /// [`Index::text_in_zone`], for the zone these names are of.
@@ -479,11 +611,10 @@ impl<'z> Index<'z> {
             dmarc_child: Vec::new(),
             selectors: Default::default(),
             has_tlsa: false,
-            texts: Vec::new(),
-            text_at: Vec::new(),
-            memo: Vec::new(),
+            texts: std::sync::OnceLock::new(),
             mx: Vec::new(),
             mx_at: Vec::new(),
+            mx_place: Vec::new(),
         };
         // Pass 2: records grouped by node, in file order within a node.
         let mut next = 0u32;
@@ -512,6 +643,13 @@ impl<'z> Index<'z> {
                     && let RData::MX(m) = &zone.records[i].rdata
                 {
                     ix.mx.push((&zone.records[i], m.preference, &m.exchange));
+                    ix.mx_place.push(if m.exchange.is_root() {
+                        MxPlace::Null
+                    } else if ix.origin.zone_of(&m.exchange) {
+                        MxPlace::InZone
+                    } else {
+                        MxPlace::Outside
+                    });
                 }
             }
         }
@@ -541,43 +679,15 @@ impl<'z> Index<'z> {
             node.cut = if is_cut { id as u32 } else { inherited };
             node.in_zone = in_zone;
         }
-        // Pass 4: what needs the records themselves. Only those of the
-        // types wanted are read: on a large zone each read is a cache miss.
-        let mx_wanted = !ix.n.mx_marked;
-        for (i, &t) in ix.n.rtypes.iter().enumerate() {
-            if !(t == RecordType::TXT || t == RecordType::TLSA || mx_wanted && t == RecordType::MX)
-            {
-                continue;
-            }
-            let r = &zone.records[i];
-            match (&r.rdata, t) {
-                (RData::MX(mx), _) if !ix.n.mx_marked => {
-                    if let Some(id) = ix.n.find(Key::of(&mx.exchange).bytes()) {
-                        ix.n.nodes[id as usize].mx_target = true;
-                    }
+        // MX targets, when the names were not streamed, and whether there
+        // is any TLSA record.
+        let tlsa = type_bit(RecordType::TLSA);
+        ix.has_tlsa = ix.n.nodes.iter().any(|nd| nd.types & tlsa != 0);
+        if !ix.n.mx_marked {
+            for &(_, _, host) in &ix.mx {
+                if let Some(id) = ix.n.find(Key::of(host).bytes()) {
+                    ix.n.nodes[id as usize].mx_target = true;
                 }
-                (RData::TXT(_), _) => {
-                    if ix.text_at.is_empty() {
-                        ix.text_at = vec![NONE; n];
-                    }
-                    if let Some(t) = text_of(r) {
-                        ix.text_at[i] = ix.texts.len() as u32;
-                        ix.texts.push(t);
-                    }
-                }
-                (_, RecordType::TLSA) => ix.has_tlsa = true,
-                _ => {}
-            }
-        }
-        ix.memo = (0..ix.texts.len())
-            .map(|_| std::sync::atomic::AtomicU8::new(0))
-            .collect();
-        // DMARC policies read while the zone was.
-        for &(seq, word, _) in &ix.n.dmarc {
-            if let Some(&at) = ix.text_at.get(seq as usize)
-                && at != NONE
-            {
-                ix.memo[at as usize] = std::sync::atomic::AtomicU8::new(word);
             }
         }
         // Selectors, found in the owners' keys (lower-case already): the
@@ -728,19 +838,80 @@ impl<'z> Index<'z> {
 
     /// The TXT records of an owner with their text, by its record indices.
     pub fn texts_of(&self, idx: &[usize]) -> Few<&Text<'z>> {
-        if self.owner_node(idx).types & type_bit(RecordType::TXT) == 0 {
-            return Few::new();
-        }
-        self.texts_in(idx)
+        self.node_texts(self.n.rec_node[idx[0]]).iter().collect()
     }
 
-    /// The texts of the TXT records among record indices.
-    fn texts_in(&self, idx: &[usize]) -> Few<&Text<'z>> {
-        idx.iter()
-            .filter_map(|&i| self.text_at.get(i))
-            .filter(|&&t| t != NONE)
-            .map(|&t| &self.texts[t as usize])
-            .collect()
+    /// The texts, worked out on first use (waiting when another thread is
+    /// working them out).
+    fn all_texts(&self) -> &Texts<'z> {
+        self.texts.get_or_init(|| self.read_texts())
+    }
+
+    /// Reads every TXT record, node by node. Only records of nodes that
+    /// hold TXT are read: on a large zone each read is a cache miss.
+    fn read_texts(&self) -> Texts<'z> {
+        let txt = type_bit(RecordType::TXT);
+        let mut all = Vec::new();
+        let mut at = Vec::with_capacity(self.n.nodes.len() + 1);
+        for node in &self.n.nodes {
+            at.push(all.len() as u32);
+            if node.types & txt == 0 {
+                continue;
+            }
+            let start = node.rec_start as usize;
+            for &i in &self.recs[start..start + node.rec_len as usize] {
+                if self.n.rtypes[i] == RecordType::TXT
+                    && let Some(t) = text_with(&self.zone.records[i], self.n.text_kind(i))
+                {
+                    all.push(t);
+                }
+            }
+        }
+        at.push(all.len() as u32);
+        let mut texts = Texts {
+            memo: (0..all.len())
+                .map(|_| std::sync::atomic::AtomicU8::new(0))
+                .collect(),
+            all,
+            at,
+        };
+        // DMARC policies read while the zone was.
+        for &(seq, word, _) in &self.n.dmarc {
+            if let Some(k) = self.text_of_record(&texts, seq as usize) {
+                texts.memo[k] = std::sync::atomic::AtomicU8::new(word);
+            }
+        }
+        texts
+    }
+
+    /// The texts of a node's TXT records, in file order.
+    fn node_texts(&self, id: u32) -> &[Text<'z>] {
+        let (t, id) = (self.all_texts(), id as usize);
+        match (t.at.get(id), t.at.get(id + 1)) {
+            (Some(&a), Some(&b)) => &t.all[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Where record `i`'s text is in `texts`, when it is a TXT record.
+    fn text_of_record(&self, texts: &Texts<'z>, i: usize) -> Option<usize> {
+        let id = *self.n.rec_node.get(i)?;
+        let base = texts.at[id as usize] as usize;
+        // The node's texts are its TXT records in file order, as
+        // [`Index::read_texts`] keeps them.
+        let nd = &self.n.nodes[id as usize];
+        let mut k = 0;
+        for &j in &self.recs[nd.rec_start as usize..(nd.rec_start + nd.rec_len) as usize] {
+            if self.n.rtypes[j] == RecordType::TXT
+                && matches!(self.zone.records[j].rdata, RData::TXT(_))
+            {
+                if j == i {
+                    return Some(base + k);
+                }
+                k += 1;
+            }
+        }
+        None
     }
 
     /// The MX records of an owner, by its record indices (all of them, as
@@ -749,6 +920,22 @@ impl<'z> Index<'z> {
         let id = self.n.rec_node[idx[0]] as usize;
         let (a, b) = (self.mx_at[id] as usize, self.mx_at[id + 1] as usize);
         self.mx[a..b].iter().copied().collect()
+    }
+
+    /// Where an owner's MX point, in the order of [`Index::mx_of`].
+    pub fn owner_mx_places(&self, idx: &[usize]) -> &[MxPlace] {
+        let id = self.n.rec_node[idx[0]] as usize;
+        let (a, b) = (self.mx_at[id] as usize, self.mx_at[id + 1] as usize);
+        &self.mx_place[a..b]
+    }
+
+    /// Whether an owner has a null MX, and whether it has any other MX.
+    pub fn owner_mx_nulls(&self, idx: &[usize]) -> (bool, bool) {
+        let places = self.owner_mx_places(idx);
+        (
+            places.contains(&MxPlace::Null),
+            places.iter().any(|&p| p != MxPlace::Null),
+        )
     }
 
     pub fn is_mx_target(&self, n: &Name) -> bool {
@@ -936,7 +1123,8 @@ impl<'z> Index<'z> {
         use std::sync::atomic::Ordering::Relaxed;
         // Which text it is, from its address in `texts` (texts handed out
         // by the index all live there; any other is worked out each time).
-        let Some(slot) = index_in(&self.texts, t).and_then(|at| self.memo.get(at)) else {
+        let texts = self.all_texts();
+        let Some(slot) = index_in(&texts.all, t).and_then(|at| texts.memo.get(at)) else {
             return f();
         };
         match slot.load(Relaxed) {
@@ -950,10 +1138,7 @@ impl<'z> Index<'z> {
     }
 
     fn texts_at_node(&self, id: u32) -> Few<&Text<'z>> {
-        if self.n.nodes[id as usize].types & type_bit(RecordType::TXT) == 0 {
-            return Few::new();
-        }
-        self.texts_in(self.records_in(id))
+        self.node_texts(id).iter().collect()
     }
 
     /// Records of a type that a query for `name` would get, with wildcard
@@ -1059,6 +1244,11 @@ pub fn wire_len(wire: &[u8]) -> usize {
 }
 
 pub fn text_of(r: &ZoneRecord) -> Option<Text<'_>> {
+    text_with(r, None)
+}
+
+/// [`text_of`], with what the text is when that is known already.
+fn text_with(r: &ZoneRecord, kind: Option<u16>) -> Option<Text<'_>> {
     match &r.rdata {
         RData::TXT(t) => {
             let strings: SmallVec<[&[u8]; 2]> = t.txt_data.iter().map(|s| &s[..]).collect();
@@ -1069,6 +1259,7 @@ pub fn text_of(r: &ZoneRecord) -> Option<Text<'_>> {
             Some(Text {
                 record: r,
                 strings,
+                kind: kind.unwrap_or_else(|| Text::kind_of(&joined)),
                 joined,
             })
         }
@@ -1316,6 +1507,157 @@ mod tests {
             );
         }
         assert_eq!(calls.get(), 4);
+    }
+
+    /// Texts of many kinds, some split over strings, as records of a zone.
+    const KINDS_ZONE: &str = "$ORIGIN example.com.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\n\
+        @ 3600 IN TXT \"v=spf1 mx -all\"\n\
+        a 3600 IN TXT \"v=spf1 \" \"ip4:192.0.2.1 -all\"\n\
+        b 3600 IN TXT \"V=SPF1 -all\"\n\
+        c 3600 IN TXT \"v = spf1 -all\"\n\
+        d 3600 IN TXT \"spf2.0/pra -all\"\n\
+        _dmarc 3600 IN TXT \"v=DMARC1; p=reject\"\n\
+        _dmarc.a 3600 IN TXT \"v=DMARC1\" \"; p=none\"\n\
+        _mta-sts 3600 IN TXT \"v=STSv1; id=1\"\n\
+        _smtp._tls 3600 IN TXT \"v=TLSRPTv1; rua=mailto:r@example.com\"\n\
+        default._bimi 3600 IN TXT \"v=BIMI1; l=https://example.com/l.svg\"\n\
+        e 3600 IN TXT \"\\\"v=spf1 -all\"\n\
+        f 3600 IN TXT \" v=DKIM1; p=\"\n\
+        g 3600 IN TXT \"v=spf1 a:caf\\195\\169.example.com -all\"\n\
+        h 3600 IN TXT \"free text\" \"and more\"\n\
+        h 3600 IN TXT \"\"\n";
+
+    /// What each text is comes out the same whether the names thread
+    /// worked it out from the wire while the zone was read or the index
+    /// works it out from the record, and each kind is what its test says.
+    #[test]
+    fn text_kinds_worked_out_beside_the_reader_are_the_index_own() {
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            KINDS_ZONE,
+            &mailzone_zone::MasterOptions::default(),
+        );
+        assert!(r.is_ok(), "{:?}", r.errors);
+        let origin = r.zone.origin.clone();
+        let plain = Index::new(&r.zone);
+        let streamed = crate::checks::index_streamed(
+            &r.zone,
+            crate::checks::NameStream::on_thread(&origin, 0),
+        );
+        let mut seen = 0u16;
+        let mut txt = 0;
+        for (i, rec) in r.zone.records.iter().enumerate() {
+            let Some(t) = text_of(rec) else { continue };
+            txt += 1;
+            let j = &t.joined[..];
+            let want = Text::kind_of(j);
+            assert_eq!(streamed.n.text_kind(i), Some(want), "{:?}", show(j));
+            assert_eq!(plain.n.text_kind(i), None);
+            for (bit, holds) in [
+                (Text::SPF, crate::checks::spf::is_spf(j)),
+                (Text::DMARC, crate::checks::dmarc::is_dmarc(j)),
+                (Text::STS, j.starts_with(b"v=STSv1")),
+                (Text::TLSRPT, j.starts_with(b"v=TLSRPTv1")),
+                (Text::BIMI, j.starts_with(b"v=BIMI1")),
+                (
+                    Text::PADDED,
+                    j.first().is_some_and(|&b| b == b'"' || b == b' '),
+                ),
+                (Text::NON_ASCII, !j.is_ascii()),
+                (
+                    Text::SPF_MANGLED,
+                    crate::checks::spf::version_of(j) == Some(false),
+                ),
+                (Text::SENDER_ID, j.starts_with(b"spf2.0/")),
+            ] {
+                assert_eq!(want & bit != 0, holds, "bit {bit} of {:?}", show(j));
+            }
+            seen |= want;
+            // Both indexes hand out the text with its kind.
+            for ix in [&plain, &streamed] {
+                let idx = ix.owners().find(|(o, _)| *o == &rec.owner).unwrap().1;
+                assert!(
+                    ix.texts_of(idx)
+                        .iter()
+                        .any(|x| std::ptr::eq(x.record, rec) && x.kind == want)
+                );
+            }
+        }
+        assert_eq!(txt, 15);
+        // Every kind was among them.
+        assert_eq!(seen, 0x3ff, "{seen:#x}");
+    }
+
+    fn show(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    /// An owner's texts are its TXT records in file order, whatever order
+    /// the zone's records come in, and a DMARC record read ahead gives its
+    /// policy word to its own text.
+    #[test]
+    fn every_owner_has_its_texts_in_any_order() {
+        let lines = [
+            "a 300 IN TXT \"one\"",
+            "a 300 IN A 192.0.2.1",
+            "a 300 IN TXT \"two\" \"parts\"",
+            "_dmarc.a 300 IN TXT \"v=DMARC1; p=reject\"",
+            "_dmarc.a 300 IN TXT \"unrelated\"",
+            "b 300 IN MX 10 a",
+            "_dmarc.b 300 IN TXT \"v=DMARC1; p=quarantine\"",
+            "b 300 IN TXT \"three\"",
+            "c.b 300 IN TXT \"four\"",
+            "_dmarc 300 IN TXT \"v=DMARC1; p=none\"",
+        ];
+        let mut seed = 7u32;
+        for round in 0..20 {
+            let mut order: Vec<usize> = (0..lines.len()).collect();
+            for i in (1..order.len()).rev().filter(|_| round > 0) {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                order.swap(i, (seed >> 16) as usize % (i + 1));
+            }
+            let mut text =
+                String::from("$ORIGIN example.com.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\n");
+            for &i in &order {
+                text.push_str(lines[i]);
+                text.push('\n');
+            }
+            let r = mailzone_zone::master::read_master_str(
+                "t.zone",
+                &text,
+                &mailzone_zone::MasterOptions::default(),
+            );
+            assert!(r.is_ok(), "{:?}", r.errors);
+            let origin = r.zone.origin.clone();
+            let ix = crate::checks::index_streamed(
+                &r.zone,
+                crate::checks::NameStream::on_thread(&origin, 0),
+            );
+            let mut texts = 0;
+            for (owner, idx) in ix.owners() {
+                let got: Vec<*const ZoneRecord> = ix
+                    .texts_of(idx)
+                    .iter()
+                    .map(|t| t.record as *const _)
+                    .collect();
+                let want: Vec<*const ZoneRecord> = r
+                    .zone
+                    .records
+                    .iter()
+                    .filter(|x| x.owner == *owner && x.rtype() == RecordType::TXT)
+                    .map(|x| x as *const _)
+                    .collect();
+                assert_eq!(got, want, "{owner} in order {order:?}");
+                texts += got.len();
+                for t in ix.texts_of(idx) {
+                    let word = ix.memo(t, || 0);
+                    let read = ix.dmarc_read(t.record).map_or(0, |(w, _)| w);
+                    assert_eq!(word, read, "{owner} in order {order:?}");
+                    assert_eq!(word != 0, t.is(Text::DMARC), "{owner}");
+                }
+            }
+            assert_eq!(texts, 8);
+        }
     }
 
     /// `same_name` answers as hickory's case-insensitive equality does.

@@ -3,7 +3,6 @@
 //! is covered by a policy of its own or its zone apex.
 
 use super::dkim::{tag_list, tag_values, text_str};
-use super::spf::is_spf;
 use super::{Out, closest, fqdn, more_than_one};
 use crate::index::{Few, Index, Names, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
@@ -56,7 +55,7 @@ impl Around for Reading<'_> {
 /// so the two cannot disagree. `None` for a record that is not DMARC.
 pub(crate) fn read_ahead(origin: &Name, names: &Names, r: &ZoneRecord) -> Option<(u8, bool)> {
     let t = crate::index::text_of(r)?;
-    if !is_dmarc(&t.joined) {
+    if !t.is(Text::DMARC) {
         return None;
     }
     let mut out = Out::default();
@@ -183,7 +182,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .any(|w| w[0] == b"_report" && w[1] == b"_dmarc");
         if is_report {
             for t in &texts {
-                if !is_dmarc(&t.joined) {
+                if !t.is(Text::DMARC) {
                     out.emit("DMARC011", t.record.span, owner, "TXT", format!("the report-authorisation record at `{}` is not a valid `v=DMARC1` record", fqdn(owner)))
                         .help("publish `TXT \"v=DMARC1\"` there");
                 }
@@ -191,7 +190,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         if !at_dmarc {
-            for t in texts.iter().filter(|t| is_dmarc(&t.joined)) {
+            for t in texts.iter().filter(|t| t.is(Text::DMARC)) {
                 let domain = owner;
                 out.emit("DMARC001", t.record.span, owner, "TXT", format!("DMARC records are looked up at `_dmarc.{}`; this one at `{}` is never read", fqdn(domain), fqdn(owner)))
                     .help(format!("move it to `_dmarc.{}`", fqdn(domain)));
@@ -216,10 +215,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let records: Few<&Text<'_>> = texts
             .iter()
             .copied()
-            .filter(|t| is_dmarc(&t.joined))
+            .filter(|t| t.is(Text::DMARC))
             .collect();
         for t in &texts {
-            if is_dmarc(&t.joined) || is_spf(&t.joined) {
+            if t.is(Text::DMARC) || t.is(Text::SPF) {
                 continue;
             }
             let tl = tag_list(&t.joined);
@@ -259,8 +258,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         let mx = ix.mx_of(idx);
-        let non_null = mx.iter().any(|m| !m.2.is_root());
-        let has_spf = ix.texts_of(idx).iter().any(|t| is_spf(&t.joined));
+        let non_null = ix.owner_mx_nulls(idx).1;
+        let has_spf = ix.texts_of(idx).iter().any(|t| t.is(Text::SPF));
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
             && !apex_policy
             && !ix

@@ -3,7 +3,7 @@
 //! wildcards that publish mail records for every name.
 
 use super::{Out, fqdn};
-use crate::index::{Few, Index};
+use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RecordType};
 
 const VERSIONS: &[&[u8]] = &[
@@ -15,7 +15,7 @@ const VERSIONS: &[&[u8]] = &[
     b"v=bimi1",
 ];
 
-fn version_at(t: &[u8]) -> bool {
+pub(crate) fn version_at(t: &[u8]) -> bool {
     VERSIONS
         .iter()
         .any(|v| t.len() >= v.len() && t[..v.len()].eq_ignore_ascii_case(v))
@@ -50,14 +50,16 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // over strings.
         let texts = ix.texts_of(idx);
         let at_key = !texts.is_empty() && ix.owner_has_label(idx, b"_domainkey");
+        // What each text is was worked out with the index's texts: reading
+        // every text's bytes here again was a cache miss each.
         for t in texts {
             let r = t.record;
             let j = &t.joined;
-            let skip = j
-                .iter()
-                .take_while(|&&b| b == b'"' || b.is_ascii_whitespace())
-                .count();
-            if skip > 0 && version_at(&j[skip..]) {
+            if t.is(Text::PADDED) && t.is(Text::VERSIONED) {
+                let skip = j
+                    .iter()
+                    .take_while(|&&b| b == b'"' || b.is_ascii_whitespace())
+                    .count();
                 let what = if j[0] == b'"' { "`\"`" } else { "whitespace" };
                 out.emit(
                     "GEN001",
@@ -68,20 +70,16 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 )
                 .help("remove the extra quotes or space so the text starts with the version tag");
             }
-            let policy = version_at(&j[skip..]) || at_key;
-            // Over the whole text first, without an early exit, so that it
-            // vectorises: a byte at a time over every key was a fifth of
-            // these checks.
-            let printable = j.iter().fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b));
+            let policy = t.is(Text::VERSIONED) || at_key;
             if policy
-                && !printable
+                && t.is(Text::NON_ASCII)
                 && let Some(p) = j.iter().position(|&b| !(0x20..0x7f).contains(&b))
             {
                 let d = out.emit("GEN002", ix.term_span(t, p, 1), owner, "TXT", format!("byte 0x{:02X} at offset {p} is not ASCII{}: terms containing it do not parse", j[p], looks_like(&j[p..])));
                 d.help("retype the text with plain ASCII characters");
                 d.term(&t.strings, p, &j[p..(p + 1).min(j.len())]);
             }
-            if wildcard && policy && version_at(&j[skip..]) && !j.starts_with(b"v=DKIM1") {
+            if wildcard && policy && t.is(Text::VERSIONED) && !j.starts_with(b"v=DKIM1") {
                 out.emit(
                     "GEN004",
                     r.span,

@@ -2,9 +2,8 @@
 //! targets (address literals, aliases, missing or private addresses, host
 //! name syntax), null MX, and the MX set of each owner.
 
-use super::spf::is_spf;
 use super::{Out, fqdn};
-use crate::index::{Few, Index};
+use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use std::net::IpAddr;
 
@@ -286,7 +285,7 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
             .of_type(idx, RecordType::TXT)
             .into_iter()
             .filter_map(crate::index::text_of)
-            .any(|t| is_spf(&t.joined));
+            .any(|t| t.is(Text::SPF));
     let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
     if !apex && !spf && !dmarc {
         return;

@@ -3,8 +3,8 @@
 //! `include`/`redirect` targets (§4.6.4). Out-of-zone targets are counted as
 //! one lookup each and reported as info: nothing is looked up at check time.
 
-use super::{Out, closest, first_label, fqdn};
-use crate::index::{Few, Index, Text};
+use super::{Out, closest, fqdn};
+use crate::index::{Few, Index, MxPlace, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use smallvec::SmallVec;
 use std::collections::HashSet;
@@ -487,7 +487,7 @@ pub fn parse_term(raw: &[u8]) -> Kind<'_> {
 
 /// Version section of a text: `Some(true)` for a valid `v=spf1`, `Some(false)`
 /// for something that tries to be one and fails (SPF027), `None` for other text.
-fn version_of(t: &[u8]) -> Option<bool> {
+pub(crate) fn version_of(t: &[u8]) -> Option<bool> {
     if t.len() >= 6 && t[..6].eq_ignore_ascii_case(b"v=spf1") {
         return Some(t.len() == 6 || t[6] == b' ');
     }
@@ -640,7 +640,7 @@ fn spf_at<'a, 'z>(ix: &'a Index<'z>, name: &Name) -> Few<&'a Text<'z>> {
         let t: Few<&Text<'z>> = ix
             .texts(&n)
             .into_iter()
-            .filter(|t| is_spf(&t.joined))
+            .filter(|t| t.is(Text::SPF))
             .collect();
         if !t.is_empty() {
             return t;
@@ -749,21 +749,17 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let texts = ix.texts_of(idx);
         let type99 = ix.of_type(idx, RecordType::from(99u16));
-        let spf: Few<&Text<'_>> = texts
-            .iter()
-            .copied()
-            .filter(|t| is_spf(&t.joined))
-            .collect();
+        let spf: Few<&Text<'_>> = texts.iter().copied().filter(|t| t.is(Text::SPF)).collect();
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
         for t in &texts {
-            if version_of(&t.joined) == Some(false) {
+            if t.is(Text::SPF_MANGLED) {
                 let shown = show(&t.joined[..t.joined.len().min(12)]);
                 out.emit("SPF027", ix.term_span(t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
                     .help("the text must start with exactly `v=spf1` followed by a space, e.g. `v=spf1 mx -all`");
             }
-            if t.joined.len() >= 7 && t.joined[..7].eq_ignore_ascii_case(b"spf2.0/") {
+            if t.is(Text::SENDER_ID) {
                 out.emit("SPF031", ix.term_span(t, 0, 7), owner, "TXT", "Sender ID (`spf2.0/…`) is obsolete (RFC 4406, Historic) and ignored by receivers")
                     .help("remove the `spf2.0/…` record; the `v=spf1` record is what receivers use");
             }
@@ -799,7 +795,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .iter()
                 .copied()
                 .filter(|t| {
-                    !is_spf(&t.joined)
+                    !t.is(Text::SPF)
                         && version_of(&t.joined).is_none()
                         && looks_like_spf_continuation(&t.joined)
                 })
@@ -809,15 +805,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                     .help("put both parts in one TXT record as two quoted strings")
                     .related([first.record.span]);
             }
-            let fl = first_label(owner);
-            let in_policy = owner
-                .iter()
-                .any(|l| POLICY_LABELS.iter().any(|p| l.eq_ignore_ascii_case(p)))
-                || (fl == b"_smtp"
-                    && owner
-                        .iter()
-                        .nth(1)
-                        .is_some_and(|l| l.eq_ignore_ascii_case(b"_tls")));
+            // From the index's key (lower case), not the owner's name: on
+            // a large zone reading every SPF owner's name was a cache miss.
+            let fl = ix.owner_first_label(idx);
+            let in_policy = ix.owner_labels(idx).any(|l| POLICY_LABELS.contains(&l))
+                || (fl == b"_smtp" && ix.owner_labels(idx).nth(1) == Some(b"_tls".as_slice()));
             if in_policy {
                 let parent = if fl == b"_smtp" {
                     owner.base_name().base_name()
@@ -853,16 +845,16 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if mx.is_empty() {
             continue;
         }
-        let null = mx.iter().all(|m| m.2.is_root());
-        if !null
-            && !has_spf[ix.owner_id(idx) as usize]
-            && owner.iter().next() != Some(b"*".as_slice())
-        {
+        let null = !ix.owner_mx_nulls(idx).1;
+        if !null && !has_spf[ix.owner_id(idx) as usize] && ix.owner_first_label(idx) != b"*" {
             out.emit("SPF026", mx[0].0.span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
                 .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
         }
-        for (_, _, host) in mx {
-            if !host.is_root() && ix.authoritative_for(host) && seen_hosts.insert((*host).clone()) {
+        for ((_, _, host), &place) in mx.iter().zip(ix.owner_mx_places(idx)) {
+            if place == MxPlace::InZone
+                && ix.authoritative_for(host)
+                && seen_hosts.insert((*host).clone())
+            {
                 mx_hosts.push((*host).clone());
             }
         }

@@ -2,10 +2,10 @@
 //! TLSA of one domain make sense together.
 
 use super::dkim::tag_list;
-use super::dmarc::{is_dmarc, word_of};
-use super::spf::{Kind, Mech, is_spf, parse_term, terms};
+use super::dmarc::word_of;
+use super::spf::{Kind, Mech, parse_term, terms};
 use super::{Out, child, fqdn};
-use crate::index::{Few, Index};
+use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RecordType};
 
 /// Whether an SPF record authorises anyone: any term other than `-all`/`~all`.
@@ -54,19 +54,19 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         let mx = ix.mx_of(idx);
-        let null = !mx.is_empty() && mx.iter().all(|m| m.2.is_root());
-        let non_null = mx.iter().any(|m| !m.2.is_root());
+        let (some_null, non_null) = ix.owner_mx_nulls(idx);
+        let null = some_null && !non_null;
         let spf: Few<_> = ix
             .texts_of(idx)
             .into_iter()
-            .filter(|t| is_spf(&t.joined))
+            .filter(|t| t.is(Text::SPF))
             .collect();
         let dmarc = ix
             .owner_may_answer_underscore(idx)
             .then(|| {
                 ix.owner_dmarc_texts(idx)
                     .into_iter()
-                    .find(|t| is_dmarc(&t.joined))
+                    .find(|t| t.is(Text::DMARC))
             })
             .flatten();
         let policy = dmarc.and_then(|t| word_of(ix, t));
@@ -135,13 +135,13 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             let sts = child("_mta-sts", d).and_then(|n| {
                 ix.texts(&n)
                     .into_iter()
-                    .find(|t| t.joined.starts_with(b"v=STSv1"))
+                    .find(|t| t.is(Text::STS))
                     .map(|t| t.record.span)
             });
             let rpt = child("_smtp._tls", d).and_then(|n| {
                 ix.texts(&n)
                     .into_iter()
-                    .find(|t| t.joined.starts_with(b"v=TLSRPTv1"))
+                    .find(|t| t.is(Text::TLSRPT))
                     .map(|t| t.record.span)
             });
             for (what, span) in [("MTA-STS", sts), ("TLS-RPT", rpt)] {
