@@ -185,6 +185,10 @@ pub struct Names {
     /// number, with [`Names::KIND_KNOWN`] set, when it was worked out while
     /// the zone was read.
     kinds: Vec<u16>,
+    /// Each record's TTL and [`rdata_print`], by record number, when they
+    /// were taken while the zone was read (else empty).
+    ttls: Vec<u32>,
+    prints: Vec<u64>,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -206,16 +210,14 @@ pub struct Index<'z> {
     /// Every TXT record's text, worked out by the first family that asks
     /// (see [`Texts`]).
     texts: std::sync::OnceLock<Texts<'z>>,
-    /// Every MX record (with its preference and exchange) grouped by node,
-    /// read once: four families ask for a domain's MX, and on a large zone
-    /// each read of a record is a cache miss.
-    mx: Vec<(&'z ZoneRecord, u16, &'z Name)>,
-    /// Node `id`'s MX are `mx[mx_at[id]..mx_at[id + 1]]`.
-    mx_at: Vec<u32>,
-    /// Where each MX points, beside `mx`: four families ask only that, and
-    /// reading the exchange's name for it was a cache miss per MX on large
-    /// zones.
-    mx_place: Vec<MxPlace>,
+    /// For each record read ahead while the zone was read (a DKIM key or a
+    /// DMARC record), where it is in the names' list of them (`NONE` for
+    /// other records; empty when none was): a binary search of those lists
+    /// for every key and DMARC record was a chain of cache misses each on
+    /// large zones.
+    ahead: Vec<u32>,
+    /// Every MX record, grouped by node (see [`MxTable`]).
+    mx: std::sync::OnceLock<MxTable<'z>>,
 }
 
 /// Every TXT record's text, worked out once: the families ask for an
@@ -233,6 +235,20 @@ struct Texts<'z> {
     /// One byte per text, worked out once by whichever family asks first
     /// (see [`Index::memo`]).
     memo: Vec<std::sync::atomic::AtomicU8>,
+}
+
+/// Every MX record (with its preference and exchange) grouped by node, read
+/// once: four families ask for a domain's MX, and on a large zone each read
+/// of a record is a cache miss. Built by the first family that asks (on the
+/// 1M bench zone it took 22 ms, which the index's build spent with the
+/// other core idle).
+struct MxTable<'z> {
+    all: Vec<(&'z ZoneRecord, u16, &'z Name)>,
+    /// Node `id`'s MX are `all[at[id]..at[id + 1]]`.
+    at: Vec<u32>,
+    /// Where each MX points, beside `all`: four families ask only that, and
+    /// reading the exchange's name for it was a cache miss per MX.
+    place: Vec<MxPlace>,
 }
 
 /// Where an MX record points.
@@ -353,6 +369,8 @@ impl Names {
             dmarc: Vec::new(),
             last_parent: NONE,
             kinds: Vec::new(),
+            ttls: Vec::new(),
+            prints: Vec::new(),
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -389,6 +407,13 @@ impl Names {
     /// its own checks find nothing when `clean`.
     pub(crate) fn add_dmarc(&mut self, seq: u32, word: u8, clean: bool) {
         self.dmarc.push((seq, word, clean));
+    }
+
+    /// The TTLs and RDATA prints of the records added last (as many as
+    /// were added, in order).
+    pub(crate) fn add_ttls_and_prints(&mut self, ttls: &[u32], prints: &[u64]) {
+        self.ttls.extend_from_slice(ttls);
+        self.prints.extend_from_slice(prints);
     }
 
     /// Set beside a text kind worked out while the zone was read.
@@ -612,9 +637,8 @@ impl<'z> Index<'z> {
             selectors: Default::default(),
             has_tlsa: false,
             texts: std::sync::OnceLock::new(),
-            mx: Vec::new(),
-            mx_at: Vec::new(),
-            mx_place: Vec::new(),
+            mx: std::sync::OnceLock::new(),
+            ahead: Vec::new(),
         };
         // Pass 2: records grouped by node, in file order within a node.
         let mut next = 0u32;
@@ -629,31 +653,6 @@ impl<'z> Index<'z> {
             fill[id as usize] += 1;
         }
         drop(fill);
-        // Each node's MX, in file order.
-        let mx_bit = type_bit(RecordType::MX);
-        ix.mx_at = Vec::with_capacity(ix.n.nodes.len() + 1);
-        for node in &ix.n.nodes {
-            ix.mx_at.push(ix.mx.len() as u32);
-            if node.types & mx_bit == 0 {
-                continue;
-            }
-            let start = node.rec_start as usize;
-            for &i in &ix.recs[start..start + node.rec_len as usize] {
-                if ix.n.rtypes[i] == RecordType::MX
-                    && let RData::MX(m) = &zone.records[i].rdata
-                {
-                    ix.mx.push((&zone.records[i], m.preference, &m.exchange));
-                    ix.mx_place.push(if m.exchange.is_root() {
-                        MxPlace::Null
-                    } else if ix.origin.zone_of(&m.exchange) {
-                        MxPlace::InZone
-                    } else {
-                        MxPlace::Outside
-                    });
-                }
-            }
-        }
-        ix.mx_at.push(ix.mx.len() as u32);
         // Pass 3: cuts and wildcards, inherited parent first.
         let ns = type_bit(RecordType::NS);
         ix.dmarc_child = vec![NONE; ix.n.nodes.len()];
@@ -679,12 +678,22 @@ impl<'z> Index<'z> {
             node.cut = if is_cut { id as u32 } else { inherited };
             node.in_zone = in_zone;
         }
+        if !ix.n.dkim.is_empty() || !ix.n.dmarc.is_empty() {
+            ix.ahead = vec![NONE; n];
+            let seqs = ix.n.dkim.iter().map(|d| d.0).enumerate();
+            for (k, seq) in seqs.chain(ix.n.dmarc.iter().map(|d| d.0).enumerate()) {
+                if let Some(slot) = ix.ahead.get_mut(seq as usize) {
+                    *slot = k as u32;
+                }
+            }
+        }
         // MX targets, when the names were not streamed, and whether there
         // is any TLSA record.
         let tlsa = type_bit(RecordType::TLSA);
         ix.has_tlsa = ix.n.nodes.iter().any(|nd| nd.types & tlsa != 0);
         if !ix.n.mx_marked {
-            for &(_, _, host) in &ix.mx {
+            let hosts: Vec<&Name> = ix.mx_table().all.iter().map(|m| m.2).collect();
+            for host in hosts {
                 if let Some(id) = ix.n.find(Key::of(host).bytes()) {
                     ix.n.nodes[id as usize].mx_target = true;
                 }
@@ -743,6 +752,28 @@ impl<'z> Index<'z> {
     /// The type of record `i` of the zone.
     pub fn rtype(&self, i: usize) -> RecordType {
         self.n.rtypes[i]
+    }
+
+    /// The TTL of record `i` of the zone.
+    pub fn ttl(&self, i: usize) -> u32 {
+        match self.n.ttls.get(i) {
+            Some(&t) if self.n.ttls.len() == self.n.rtypes.len() => t,
+            _ => self.zone.records[i].ttl,
+        }
+    }
+
+    /// How many records have a print taken while the zone was read.
+    #[cfg(test)]
+    pub(crate) fn prints_taken(&self) -> usize {
+        self.n.prints.len()
+    }
+
+    /// Whether records `i` and `j` of the zone may have equal RDATA:
+    /// `false` only when their [`rdata_print`]s, taken while the zone was
+    /// read, differ.
+    pub fn may_share_rdata(&self, i: usize, j: usize) -> bool {
+        let p = &self.n.prints;
+        p.len() != self.n.rtypes.len() || p[i] == p[j]
     }
 
     fn owner_node(&self, idx: &[usize]) -> &Node {
@@ -851,20 +882,55 @@ impl<'z> Index<'z> {
     /// hold TXT are read: on a large zone each read is a cache miss.
     fn read_texts(&self) -> Texts<'z> {
         let txt = type_bit(RecordType::TXT);
-        let mut all = Vec::new();
-        let mut at = Vec::with_capacity(self.n.nodes.len() + 1);
+        // First which records, node by node, from the index alone; then
+        // each one's strings in a loop that does nothing else, so that the
+        // reads of the records (each a cache miss on a large zone) overlap
+        // instead of waiting on one another; then the texts.
+        let mut which: Vec<usize> = Vec::new();
+        let mut node_at = Vec::with_capacity(self.n.nodes.len() + 1);
         for node in &self.n.nodes {
-            at.push(all.len() as u32);
+            node_at.push(which.len());
             if node.types & txt == 0 {
                 continue;
             }
             let start = node.rec_start as usize;
-            for &i in &self.recs[start..start + node.rec_len as usize] {
-                if self.n.rtypes[i] == RecordType::TXT
-                    && let Some(t) = text_with(&self.zone.records[i], self.n.text_kind(i))
-                {
-                    all.push(t);
-                }
+            which.extend(
+                self.recs[start..start + node.rec_len as usize]
+                    .iter()
+                    .filter(|&&i| self.n.rtypes[i] == RecordType::TXT),
+            );
+        }
+        node_at.push(which.len());
+        let zone = self.zone;
+        let data: Vec<Option<&'z [Box<[u8]>]>> = which
+            .iter()
+            .map(|&i| match &zone.records[i].rdata {
+                RData::TXT(t) => Some(&t.txt_data[..]),
+                _ => None,
+            })
+            .collect();
+        let mut all = Vec::with_capacity(which.len());
+        let mut at = Vec::with_capacity(node_at.len());
+        for w in node_at.windows(2) {
+            at.push(all.len() as u32);
+            for k in w[0]..w[1] {
+                let (i, Some(d)) = (which[k], data[k]) else {
+                    continue;
+                };
+                let strings: SmallVec<[&[u8]; 2]> = d.iter().map(|s| &s[..]).collect();
+                let joined = match strings[..] {
+                    [one] => std::borrow::Cow::Borrowed(one),
+                    _ => std::borrow::Cow::Owned(strings.concat()),
+                };
+                all.push(Text {
+                    record: &zone.records[i],
+                    kind: self
+                        .n
+                        .text_kind(i)
+                        .unwrap_or_else(|| Text::kind_of(&joined)),
+                    strings,
+                    joined,
+                });
             }
         }
         at.push(all.len() as u32);
@@ -918,15 +984,73 @@ impl<'z> Index<'z> {
     /// [`Index::owners`] gives them).
     pub fn mx_of(&self, idx: &[usize]) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
         let id = self.n.rec_node[idx[0]] as usize;
-        let (a, b) = (self.mx_at[id] as usize, self.mx_at[id + 1] as usize);
-        self.mx[a..b].iter().copied().collect()
+        let m = self.mx_table();
+        let (a, b) = (m.at[id] as usize, m.at[id + 1] as usize);
+        m.all[a..b].iter().copied().collect()
+    }
+
+    /// The MX table, built on first use (waiting when another thread is
+    /// building it).
+    fn mx_table(&self) -> &MxTable<'z> {
+        self.mx.get_or_init(|| self.read_mx())
+    }
+
+    /// Reads every MX record, node by node: first which records, from the
+    /// index alone, then the records in a loop that does nothing else, so
+    /// that their reads (each a cache miss on a large zone) overlap.
+    fn read_mx(&self) -> MxTable<'z> {
+        let mx_bit = type_bit(RecordType::MX);
+        let mut which: Vec<usize> = Vec::new();
+        let mut node_at = Vec::with_capacity(self.n.nodes.len() + 1);
+        for node in &self.n.nodes {
+            node_at.push(which.len());
+            if node.types & mx_bit == 0 {
+                continue;
+            }
+            let start = node.rec_start as usize;
+            which.extend(
+                self.recs[start..start + node.rec_len as usize]
+                    .iter()
+                    .filter(|&&i| self.n.rtypes[i] == RecordType::MX),
+            );
+        }
+        node_at.push(which.len());
+        let zone = self.zone;
+        let read: Vec<Option<(&'z ZoneRecord, u16, &'z Name)>> = which
+            .iter()
+            .map(|&i| match &zone.records[i].rdata {
+                RData::MX(m) => Some((&zone.records[i], m.preference, &m.exchange)),
+                _ => None,
+            })
+            .collect();
+        let mut t = MxTable {
+            all: Vec::with_capacity(which.len()),
+            at: Vec::with_capacity(node_at.len()),
+            place: Vec::with_capacity(which.len()),
+        };
+        for w in node_at.windows(2) {
+            t.at.push(t.all.len() as u32);
+            for m in read[w[0]..w[1]].iter().flatten() {
+                t.all.push(*m);
+                t.place.push(if m.2.is_root() {
+                    MxPlace::Null
+                } else if self.origin.zone_of(m.2) {
+                    MxPlace::InZone
+                } else {
+                    MxPlace::Outside
+                });
+            }
+        }
+        t.at.push(t.all.len() as u32);
+        t
     }
 
     /// Where an owner's MX point, in the order of [`Index::mx_of`].
     pub fn owner_mx_places(&self, idx: &[usize]) -> &[MxPlace] {
         let id = self.n.rec_node[idx[0]] as usize;
-        let (a, b) = (self.mx_at[id] as usize, self.mx_at[id + 1] as usize);
-        &self.mx_place[a..b]
+        let m = self.mx_table();
+        let (a, b) = (m.at[id] as usize, m.at[id + 1] as usize);
+        &m.place[a..b]
     }
 
     /// Whether an owner has a null MX, and whether it has any other MX.
@@ -1096,9 +1220,17 @@ impl<'z> Index<'z> {
     /// the zone was read.
     pub(crate) fn dkim_verdict(&self, r: &ZoneRecord) -> Option<crate::checks::dkim::Verdict> {
         let at = index_in(&self.zone.records, r)?;
-        let d = &self.n.dkim;
-        let i = d.binary_search_by_key(&(at as u32), |e| e.0).ok()?;
-        Some(d[i].1)
+        let d = self.n.dkim.get(self.read_ahead_at(at)?)?;
+        (d.0 as usize == at).then_some(d.1)
+    }
+
+    /// Where what was read ahead of record `at` is in [`Names::dkim`] or
+    /// [`Names::dmarc`] (whichever holds it).
+    fn read_ahead_at(&self, at: usize) -> Option<usize> {
+        self.ahead
+            .get(at)
+            .filter(|&&k| k != NONE)
+            .map(|&k| k as usize)
     }
 
     /// Whether the DMARC record `r`'s own checks were run while the zone
@@ -1109,10 +1241,9 @@ impl<'z> Index<'z> {
 
     /// What was read ahead of the DMARC record `r` (see [`Names::add_dmarc`]).
     pub(crate) fn dmarc_read(&self, r: &ZoneRecord) -> Option<(u8, bool)> {
-        let d = &self.n.dmarc;
         let at = index_in(&self.zone.records, r)?;
-        let i = d.binary_search_by_key(&(at as u32), |e| e.0).ok()?;
-        Some((d[i].1, d[i].2))
+        let d = self.n.dmarc.get(self.read_ahead_at(at)?)?;
+        (d.0 as usize == at).then_some((d.1, d.2))
     }
 
     /// A fact about one of the index's texts that more than one family
@@ -1229,6 +1360,13 @@ fn text_in_zone(origin: &[u8], text: &str) -> Option<bool> {
     };
     k.len = push_labels(text, &mut k.buf[..255])? + 1;
     Some(k.suffixes().any(|o| k.bytes()[o..] == *origin))
+}
+
+/// A hash of a record's RDATA in wire form: records whose prints differ
+/// differ.
+pub fn rdata_print(wire: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x7264_6174_6121).hash_one(wire)
 }
 
 /// The length of the uncompressed wire name at the start of `wire`.

@@ -58,7 +58,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         for idx in by_type.chunk_by(|&a, &b| ix.rtype(a) == ix.rtype(b)) {
             recs.clear();
             recs.extend(idx.iter().map(|&i| &zone.records[i]));
-            rrset(ix, out, &at, ix.rtype(idx[0]), &recs);
+            rrset(ix, out, &at, ix.rtype(idx[0]), &recs, idx);
         }
     }
 }
@@ -74,18 +74,29 @@ struct Owner<'a> {
     cut: Option<(u32, usize)>,
 }
 
-/// The checks of one RRset.
-fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&ZoneRecord]) {
+/// The checks of one RRset: its records, and their numbers in the zone.
+fn rrset(
+    ix: &Index<'_>,
+    out: &mut Out,
+    at: &Owner<'_>,
+    t: RecordType,
+    recs: &[&ZoneRecord],
+    idx: &[usize],
+) {
     let owner = at.name;
     let t = &t;
     {
-        // Duplicates and TTL differences within the RRset.
+        // Duplicates and TTL differences within the RRset. Records are
+        // compared by what the index took of them while the zone was read
+        // first: on a large zone reading them again is a cache miss each.
         for (j, r) in recs.iter().enumerate().skip(1) {
-            // Equal wire forms decode to equal RDATA, so the cheap comparison
-            // goes first; the wire one keeps names' case significant.
-            let dup = recs[..j]
-                .iter()
-                .position(|x| x.rdata == r.rdata && x.rdata_wire() == r.rdata_wire());
+            // Equal RDATA compares cheaper than wire forms made for the
+            // purpose; the wire one keeps names' case significant.
+            let dup = recs[..j].iter().zip(idx).position(|(x, &k)| {
+                ix.may_share_rdata(k, idx[j])
+                    && x.rdata == r.rdata
+                    && x.rdata_wire() == r.rdata_wire()
+            });
             if let Some(k) = dup {
                 out.emit(
                     "DNS009",
@@ -101,11 +112,14 @@ fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&
         // RRSIG TTLs follow the RRsets they cover, so they differ legitimately.
         // From the second record: a lone record is not read at all (on a
         // large zone each read is a cache miss).
-        if let Some(r) = recs
-            .iter()
-            .skip(1)
-            .find(|r| r.ttl != recs[0].ttl)
-            .filter(|_| *t != RecordType::RRSIG)
+        let first_ttl = ix.ttl(idx[0]);
+        if let Some(r) = (idx.len() > 1 && *t != RecordType::RRSIG)
+            .then(|| {
+                idx.iter()
+                    .position(|&i| ix.ttl(i) != first_ttl)
+                    .map(|k| recs[k])
+            })
+            .flatten()
         {
             out.emit("DNS010", r.span, owner, &t.to_string(), format!("TTLs differ within the {t} RRset ({} and {}); servers answer with one TTL (RFC 2181 §5.2)", recs[0].ttl, r.ttl))
                 .help("give every record of the RRset the same TTL")
@@ -198,5 +212,57 @@ fn rrset(ix: &Index<'_>, out: &mut Out, at: &Owner<'_>, t: RecordType, recs: &[&
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::NameStream;
+
+    /// Duplicates and TTL differences come out the same whether the index
+    /// compares records by the TTLs and RDATA prints taken while the zone
+    /// was read or by the records themselves: repeats, near repeats (a
+    /// name's case, another address), RRsets split across the file.
+    #[test]
+    fn records_compared_by_prints_find_what_the_records_do() {
+        let zone = "$TTL 3600\n@ SOA ns1 hostmaster 1 7200 900 1209600 3600\n@ NS ns1\n\
+            ns1 A 192.0.2.1\n\
+            www A 192.0.2.1\nwww A 192.0.2.1\nwww A 192.0.2.2\n\
+            mail MX 10 mx.example.test.\nmail MX 10 MX.example.test.\n\
+            mail MX 20 mx.example.test.\nmail 300 MX 30 other.example.net.\n\
+            t TXT \"a\" \"b\"\nother A 192.0.2.9\nt TXT \"ab\"\nt TXT \"a\" \"b\"\n\
+            x 600 AAAA 2001:db8::1\nother AAAA 2001:db8::9\nx 600 AAAA 2001:db8::1\n\
+            x 300 AAAA 2001:db8::2\n";
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let r = crate::checks::read_test_zone(&origin, zone);
+        let found = |ix: &Index<'_>| {
+            let mut out = Out::default();
+            run(ix, &mut out);
+            let mut d: Vec<(&'static str, u32, Vec<u32>)> = out
+                .diags
+                .iter()
+                .map(|d| {
+                    (
+                        d.id,
+                        d.span.line,
+                        d.related.iter().map(|s| s.line).collect(),
+                    )
+                })
+                .collect();
+            d.sort();
+            d
+        };
+        let plain = found(&Index::new(&r.zone));
+        let streamed = crate::checks::index_streamed(&r.zone, NameStream::on_thread(&origin, 0));
+        // The streamed index has what it compares by.
+        assert_eq!(streamed.prints_taken(), r.zone.records.len());
+        assert_eq!(found(&streamed), plain);
+        let ids: Vec<&str> = plain.iter().map(|d| d.0).collect();
+        assert_eq!(
+            ids,
+            ["DNS009", "DNS009", "DNS009", "DNS010", "DNS010"],
+            "{plain:?}"
+        );
     }
 }
