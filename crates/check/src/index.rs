@@ -343,6 +343,22 @@ impl Text<'_> {
         k
     }
 
+    /// A text read from a record's wire form rather than from a record of
+    /// the zone (`record` stands in for it), with its kind worked out.
+    pub(crate) fn detached<'a>(
+        record: &'a ZoneRecord,
+        strings: &[&'a [u8]],
+        joined: std::borrow::Cow<'a, [u8]>,
+        kind: u16,
+    ) -> Text<'a> {
+        Text {
+            record,
+            strings: strings.iter().copied().collect(),
+            joined,
+            kind,
+        }
+    }
+
     /// Whether the text is of any of the kinds in `kinds` (`Text::SPF | …`).
     pub fn is(&self, kinds: u16) -> bool {
         self.kind & kinds != 0

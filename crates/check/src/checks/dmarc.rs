@@ -6,7 +6,7 @@ use super::dkim::{tag_list, tag_values, text_str};
 use super::{Out, closest, fqdn, more_than_one};
 use crate::index::{Few, Index, Names, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
-use mailzone_zone::{Span, ZoneRecord};
+use mailzone_zone::Span;
 use smallvec::SmallVec;
 
 /// What a DMARC record's own checks read besides the record: the index
@@ -53,13 +53,12 @@ impl Around for Reading<'_> {
 /// record on its own (not where it is, nor what else the zone holds) find
 /// nothing, so that the family can skip it. The same code as the family's,
 /// so the two cannot disagree. `None` for a record that is not DMARC.
-pub(crate) fn read_ahead(origin: &Name, names: &Names, r: &ZoneRecord) -> Option<(u8, bool)> {
-    let t = crate::index::text_of(r)?;
+pub(crate) fn read_ahead(origin: &Name, names: &Names, t: &Text<'_>) -> Option<(u8, bool)> {
     if !t.is(Text::DMARC) {
         return None;
     }
     let mut out = Out::default();
-    check_record(&Reading { origin, names }, &mut out, &r.owner, &t);
+    check_record(&Reading { origin, names }, &mut out, &t.record.owner, t);
     Some((word_code(&t.joined), out.diags.is_empty()))
 }
 

@@ -203,17 +203,11 @@ struct Batch {
     /// MX records point at, and keying them from hickory names after the
     /// read was half of building the index.
     mx: Vec<u8>,
-    /// DKIM key texts (strings joined), back to back, with each one's
-    /// record number and length: their base64 and DER are read here,
-    /// beside the reader, instead of by the DKIM checks after it.
-    keys: Vec<u8>,
-    key_at: Vec<(u32, u32)>,
-    /// DMARC records, with their record numbers: their own checks run
-    /// here, and the family skips the ones found clean.
-    dmarc: Vec<(u32, ZoneRecord)>,
     /// TXT RDATA in wire form, back to back, with each one's record number
-    /// and length: what each text is (SPF, DMARC…) is worked out here,
-    /// beside the reader, instead of by the index after it.
+    /// and length: what each text is (SPF, DMARC…), what its DKIM key is
+    /// and what a DMARC record's own checks find are worked out here,
+    /// beside the reader, instead of by the index and the families after
+    /// it.
     txt: Vec<u8>,
     txt_at: Vec<(u32, u32)>,
     /// Each record's TTL and a hash of its RDATA's wire form, taken while
@@ -264,7 +258,17 @@ impl NameStream {
         let o = origin.clone();
         let handoff = Handoff::start("check-names", move |rx: Receiver<Batch>| {
             let mut names = Names::new(&o, records);
-            let mut joined = Vec::new();
+            // What the read-ahead DMARC texts stand in: their checks only
+            // say whether they find anything, so no record of the zone's.
+            let detached = ZoneRecord {
+                owner: o.clone(),
+                class: hickory_proto::rr::DNSClass::IN,
+                ttl: 0,
+                rdata: hickory_proto::rr::RData::TXT(
+                    hickory_proto::rr::rdata::TXT::new(Vec::new()),
+                ),
+                span: Span::default(),
+            };
             for batch in rx {
                 let mut wire = batch.wire.as_slice();
                 for &t in &batch.types {
@@ -274,29 +278,36 @@ impl NameStream {
                 }
                 names.add_ttls_and_prints(&batch.ttls, &batch.prints);
                 names.add_mx_targets(&batch.mx);
-                let mut keys = batch.keys.as_slice();
-                for &(seq, len) in &batch.key_at {
-                    let (text, rest) = keys.split_at(len as usize);
-                    names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(text)));
-                    keys = rest;
-                }
-                for (seq, r) in &batch.dmarc {
-                    if let Some((word, clean)) = dmarc::read_ahead(&o, &names, r) {
-                        names.add_dmarc(*seq, word, clean);
-                    }
-                }
                 let mut txt = batch.txt.as_slice();
+                let mut strings: Vec<&[u8]> = Vec::new();
                 for &(seq, len) in &batch.txt_at {
                     let (wire, rest) = txt.split_at(len as usize);
-                    joined.clear();
+                    txt = rest;
+                    strings.clear();
                     let mut w = wire;
                     while let Some((&l, more)) = w.split_first() {
                         let l = (l as usize).min(more.len());
-                        joined.extend_from_slice(&more[..l]);
+                        strings.push(&more[..l]);
                         w = &more[l..];
                     }
-                    names.add_text_kind(seq, crate::index::Text::kind_of(&joined));
-                    txt = rest;
+                    let joined: std::borrow::Cow<'_, [u8]> = match strings[..] {
+                        [one] => one.into(),
+                        _ => strings.concat().into(),
+                    };
+                    let kind = crate::index::Text::kind_of(&joined);
+                    names.add_text_kind(seq, kind);
+                    // DKIM keys and DMARC records as nearly all are
+                    // written: the first string opens with the version
+                    // tag. (Any other their families read themselves.)
+                    let first = strings.first().copied().unwrap_or_default();
+                    if first.starts_with(b"v=DKIM1") {
+                        names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(&joined)));
+                    } else if first.starts_with(b"v=DMARC1") {
+                        let t = crate::index::Text::detached(&detached, &strings, joined, kind);
+                        if let Some((word, clean)) = dmarc::read_ahead(&o, &names, &t) {
+                            names.add_dmarc(seq, word, clean);
+                        }
+                    }
                 }
             }
             names.mark_mx_targets();
@@ -345,27 +356,26 @@ impl NameStream {
         let seq = self.seen;
         self.seen = self.seen.saturating_add(1);
         let mx = (t == RecordType::MX && rdata_wire.len() > 2).then(|| &rdata_wire[2..]);
-        // DKIM keys as nearly all are written: the first string opens with
-        // the version tag. (Any other the DKIM checks read themselves.)
-        let key = self.read_ahead
-            && t == RecordType::TXT
-            && rdata_wire.get(1..8) == Some(b"v=DKIM1".as_slice());
-        if key {
-            self.joined.clear();
-            let mut w = rdata_wire;
-            while let Some((&len, rest)) = w.split_first() {
-                let len = (len as usize).min(rest.len());
-                self.joined.extend_from_slice(&rest[..len]);
-                w = &rest[len..];
-            }
-        }
         match &mut self.way {
             Way::Inline(names) => {
                 names.add_wire(owner_wire, t);
                 if let Some(mx) = mx {
                     names.add_mx_targets(mx);
                 }
-                if key {
+                // DKIM keys as nearly all are written: the first string
+                // opens with the version tag. (Any other the DKIM checks
+                // read themselves.)
+                if self.read_ahead
+                    && t == RecordType::TXT
+                    && rdata_wire.get(1..8) == Some(b"v=DKIM1".as_slice())
+                {
+                    self.joined.clear();
+                    let mut w = rdata_wire;
+                    while let Some((&len, rest)) = w.split_first() {
+                        let len = (len as usize).min(rest.len());
+                        self.joined.extend_from_slice(&rest[..len]);
+                        w = &rest[len..];
+                    }
                     names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(&self.joined)));
                 }
             }
@@ -383,18 +393,6 @@ impl NameStream {
                 }
                 if let Some(mx) = mx {
                     batch.mx.extend_from_slice(mx);
-                }
-                if key {
-                    batch.keys.extend_from_slice(&self.joined);
-                    batch.key_at.push((seq, self.joined.len() as u32));
-                }
-                // (Only on a thread: on one CPU the family does the same
-                // work, after the read.)
-                if self.read_ahead
-                    && t == RecordType::TXT
-                    && rdata_wire.get(1..9) == Some(b"v=DMARC1".as_slice())
-                {
-                    batch.dmarc.push((seq, r.clone()));
                 }
                 if self.read_ahead && t == RecordType::TXT {
                     batch.txt.extend_from_slice(rdata_wire);
