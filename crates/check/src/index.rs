@@ -926,6 +926,7 @@ impl<'z> Index<'z> {
             })
             .collect();
         let mut all = Vec::with_capacity(which.len());
+        let mut memo = Vec::with_capacity(which.len());
         let mut at = Vec::with_capacity(node_at.len());
         for w in node_at.windows(2) {
             at.push(all.len() as u32);
@@ -938,6 +939,13 @@ impl<'z> Index<'z> {
                     [one] => std::borrow::Cow::Borrowed(one),
                     _ => std::borrow::Cow::Owned(strings.concat()),
                 };
+                // A DMARC record's policy word, when it was read ahead.
+                let word = self
+                    .read_ahead_at(i)
+                    .and_then(|k| self.n.dmarc.get(k))
+                    .filter(|d| d.0 as usize == i)
+                    .map_or(0, |d| d.1);
+                memo.push(std::sync::atomic::AtomicU8::new(word));
                 all.push(Text {
                     record: &zone.records[i],
                     kind: self
@@ -950,20 +958,7 @@ impl<'z> Index<'z> {
             }
         }
         at.push(all.len() as u32);
-        let mut texts = Texts {
-            memo: (0..all.len())
-                .map(|_| std::sync::atomic::AtomicU8::new(0))
-                .collect(),
-            all,
-            at,
-        };
-        // DMARC policies read while the zone was.
-        for &(seq, word, _) in &self.n.dmarc {
-            if let Some(k) = self.text_of_record(&texts, seq as usize) {
-                texts.memo[k] = std::sync::atomic::AtomicU8::new(word);
-            }
-        }
-        texts
+        Texts { memo, all, at }
     }
 
     /// The texts of a node's TXT records, in file order.
@@ -973,27 +968,6 @@ impl<'z> Index<'z> {
             (Some(&a), Some(&b)) => &t.all[a as usize..b as usize],
             _ => &[],
         }
-    }
-
-    /// Where record `i`'s text is in `texts`, when it is a TXT record.
-    fn text_of_record(&self, texts: &Texts<'z>, i: usize) -> Option<usize> {
-        let id = *self.n.rec_node.get(i)?;
-        let base = texts.at[id as usize] as usize;
-        // The node's texts are its TXT records in file order, as
-        // [`Index::read_texts`] keeps them.
-        let nd = &self.n.nodes[id as usize];
-        let mut k = 0;
-        for &j in &self.recs[nd.rec_start as usize..(nd.rec_start + nd.rec_len) as usize] {
-            if self.n.rtypes[j] == RecordType::TXT
-                && matches!(self.zone.records[j].rdata, RData::TXT(_))
-            {
-                if j == i {
-                    return Some(base + k);
-                }
-                k += 1;
-            }
-        }
-        None
     }
 
     /// The MX records of an owner, by its record indices (all of them, as

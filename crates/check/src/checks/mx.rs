@@ -280,12 +280,7 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
         return;
     }
     let apex = ix.owner_is_apex(idx);
-    let spf = ix.owner_may_have(idx, RecordType::TXT)
-        && ix
-            .of_type(idx, RecordType::TXT)
-            .into_iter()
-            .filter_map(crate::index::text_of)
-            .any(|t| t.is(Text::SPF));
+    let spf = ix.texts_of(idx).iter().any(|t| t.is(Text::SPF));
     let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
     if !apex && !spf && !dmarc {
         return;
