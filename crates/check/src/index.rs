@@ -102,6 +102,23 @@ pub fn same_name(a: &Name, b: &Name) -> bool {
     a.len() == b.len() && x.len() == y.len() && x.zip(y).all(|(p, q)| p.eq_ignore_ascii_case(q))
 }
 
+/// Whether `n` is the name `key` (a [`Key`]'s bytes) stands for, compared
+/// label by label: making the name's key to compare cost about 700
+/// instructions, and the DNS checks compare every glue record's owner with
+/// its delegation's NS targets.
+pub fn name_is_key(n: &Name, key: &[u8]) -> bool {
+    let mut off = 0;
+    for l in n.iter() {
+        match key.get(off..off + 1 + l.len()) {
+            Some([len, k @ ..]) if usize::from(*len) == l.len() && l.eq_ignore_ascii_case(k) => {
+                off += 1 + l.len();
+            }
+            _ => return false,
+        }
+    }
+    key.get(off..) == Some(&[0][..])
+}
+
 /// Writes plain dotted text (no escapes, no trailing dot) as lower-case wire
 /// labels at the start of `out`, without the root; the length written, or
 /// `None` when a label is empty or over 63 bytes or `out` is too short.
@@ -298,12 +315,20 @@ impl Text<'_> {
     pub const SPF_MANGLED: u16 = 256;
     /// Starts with `spf2.0/` (Sender ID), in any case.
     pub const SENDER_ID: u16 = 512;
+    /// A DKIM key record (see `crate::checks::dkim::is_dkim_text`).
+    pub const DKIM: u16 = 1024;
+    /// An SPF record that authorises some sender (see
+    /// `crate::checks::spf::authorises`).
+    pub const SENDS: u16 = 2048;
 
     /// What a joined text is: the `Text::SPF | …` bits that hold.
     pub(crate) fn kind_of(joined: &[u8]) -> u16 {
         let mut k = 0;
         if crate::checks::spf::is_spf(joined) {
             k |= Self::SPF;
+            if crate::checks::spf::authorises(joined) {
+                k |= Self::SENDS;
+            }
         }
         if crate::checks::dmarc::is_dmarc(joined) {
             k |= Self::DMARC;
@@ -313,6 +338,9 @@ impl Text<'_> {
         }
         if joined.len() >= 7 && joined[..7].eq_ignore_ascii_case(b"spf2.0/") {
             k |= Self::SENDER_ID;
+        }
+        if crate::checks::dkim::is_dkim_text(joined) {
+            k |= Self::DKIM;
         }
         for (prefix, bit) in [
             (&b"v=STSv1"[..], Self::STS),
@@ -884,8 +912,11 @@ impl<'z> Index<'z> {
     }
 
     /// The TXT records of an owner with their text, by its record indices.
-    pub fn texts_of(&self, idx: &[usize]) -> Few<&Text<'z>> {
-        self.node_texts(self.n.rec_node[idx[0]]).iter().collect()
+    pub fn texts_of(&self, idx: &[usize]) -> &[Text<'z>] {
+        // A slice of the index's texts: every family asks this of every
+        // owner, and collecting them into a small vector each time was a
+        // tenth of the checks' instructions.
+        self.node_texts(self.n.rec_node[idx[0]])
     }
 
     /// The texts, worked out on first use (waiting when another thread is
@@ -972,11 +1003,12 @@ impl<'z> Index<'z> {
 
     /// The MX records of an owner, by its record indices (all of them, as
     /// [`Index::owners`] gives them).
-    pub fn mx_of(&self, idx: &[usize]) -> Few<(&'z ZoneRecord, u16, &'z Name)> {
+    pub fn mx_of(&self, idx: &[usize]) -> &[(&'z ZoneRecord, u16, &'z Name)] {
+        // A slice of the table: asked of every owner by the MX checks.
         let id = self.n.rec_node[idx[0]] as usize;
         let m = self.mx_table();
         let (a, b) = (m.at[id] as usize, m.at[id + 1] as usize);
-        m.all[a..b].iter().copied().collect()
+        &m.all[a..b]
     }
 
     /// The MX table, built on first use (waiting when another thread is
@@ -1697,6 +1729,11 @@ mod tests {
                     crate::checks::spf::version_of(j) == Some(false),
                 ),
                 (Text::SENDER_ID, j.starts_with(b"spf2.0/")),
+                (Text::DKIM, crate::checks::dkim::is_dkim_text(j)),
+                (
+                    Text::SENDS,
+                    crate::checks::spf::is_spf(j) && crate::checks::spf::authorises(j),
+                ),
             ] {
                 assert_eq!(want & bit != 0, holds, "bit {bit} of {:?}", show(j));
             }
@@ -1713,7 +1750,7 @@ mod tests {
         }
         assert_eq!(txt, 15);
         // Every kind was among them.
-        assert_eq!(seen, 0x3ff, "{seen:#x}");
+        assert_eq!(seen, 0xfff, "{seen:#x}");
     }
 
     fn show(b: &[u8]) -> String {
@@ -1785,6 +1822,37 @@ mod tests {
                 }
             }
             assert_eq!(texts, 8);
+        }
+    }
+
+    /// `name_is_key` answers as comparing with the name's own key does.
+    #[test]
+    fn name_is_key_agrees_with_the_key() {
+        let names = [
+            "example.com.",
+            "EXAMPLE.com.",
+            "ns1.child.example.com.",
+            "ns2.child.example.com.",
+            "child.example.com.",
+            "example.com.child.",
+            ".",
+            "a.",
+            "ab.",
+            "Ns1.Child.Example.Com.",
+            "x\\.y.example.com.",
+            "example.co.",
+        ];
+        for a in names {
+            let a = Name::from_ascii(a).unwrap();
+            for b in names {
+                let b = Name::from_ascii(b).unwrap();
+                let key = Key::of(&b);
+                assert_eq!(
+                    name_is_key(&a, key.bytes()),
+                    Key::of(&a).bytes() == key.bytes(),
+                    "{a} {b}"
+                );
+            }
         }
     }
 

@@ -140,7 +140,7 @@ fn may_have_tag(t: &[u8], k: u8) -> bool {
     })
 }
 
-fn is_dkim_text(t: &[u8]) -> bool {
+pub(crate) fn is_dkim_text(t: &[u8]) -> bool {
     if t.starts_with(b"v=DKIM1") {
         return true;
     }
@@ -229,7 +229,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let dk = ix.owner_label_position(idx, b"_domainkey");
         // DomainKeys policy at _domainkey.<domain>.
         if dk == Some(0) {
-            for t in &texts {
+            for t in texts {
                 let tl = tag_list(&t.joined);
                 if tl.get("o").is_some() && tl.get("p").is_none() {
                     out.emit(
@@ -243,11 +243,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 }
             }
         }
-        let keys: Few<&Text<'_>> = texts
-            .iter()
-            .copied()
-            .filter(|t| is_dkim_text(&t.joined))
-            .collect();
+        let keys: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::DKIM)).collect();
         if dk.is_none_or(|p| p == 0) {
             for t in &keys {
                 let domain = if dk == Some(0) {

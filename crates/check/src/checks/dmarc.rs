@@ -180,7 +180,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .skip(1)
             .any(|w| w[0] == b"_report" && w[1] == b"_dmarc");
         if is_report {
-            for t in &texts {
+            for t in texts {
                 if !t.is(Text::DMARC) {
                     out.emit("DMARC011", t.record.span, owner, "TXT", format!("the report-authorisation record at `{}` is not a valid `v=DMARC1` record", fqdn(owner)))
                         .help("publish `TXT \"v=DMARC1\"` there");
@@ -211,12 +211,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             );
         }
-        let records: Few<&Text<'_>> = texts
-            .iter()
-            .copied()
-            .filter(|t| t.is(Text::DMARC))
-            .collect();
-        for t in &texts {
+        let records: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::DMARC)).collect();
+        for t in texts {
             if t.is(Text::DMARC) || t.is(Text::SPF) {
                 continue;
             }

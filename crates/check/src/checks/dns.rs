@@ -3,7 +3,7 @@
 //! duplicate records and TTLs that differ within an RRset.
 
 use super::{Out, fqdn};
-use crate::index::{Index, Key};
+use crate::index::{Index, Key, name_is_key};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::ZoneRecord;
 
@@ -131,7 +131,7 @@ fn rrset(
                 && ix
                     .node_records(cut_node, RecordType::NS)
                     .iter()
-                    .any(|ns| matches!(&ns.rdata, RData::NS(n) if Key::of(&n.0).bytes() == at.key));
+                    .any(|ns| matches!(&ns.rdata, RData::NS(n) if name_is_key(&n.0, at.key)));
             if !glue {
                 let cut = owner.trim_to(cut_labels);
                 out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))

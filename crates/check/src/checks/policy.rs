@@ -45,15 +45,15 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         {
             continue;
         }
-        mta_sts(ix, out, owner, &texts);
-        tls_rpt(ix, out, owner, &texts);
-        bimi(ix, out, owner, &texts);
+        mta_sts(ix, out, owner, texts);
+        tls_rpt(ix, out, owner, texts);
+        bimi(ix, out, owner, texts);
     }
 }
 
-fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
+fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     let at_sts = first_label(owner) == b"_mta-sts";
-    let sts: Few<&Text<'_>> = texts.iter().copied().filter(|t| t.is(Text::STS)).collect();
+    let sts: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::STS)).collect();
     if !at_sts {
         for t in &sts {
             let domain = if first_label(owner) == b"mta-sts" {
@@ -174,12 +174,8 @@ fn rua_uri_ok(u: &str) -> bool {
         || (l.starts_with("https://") && u.len() > 8)
 }
 
-fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
-    let rpt: Few<&Text<'_>> = texts
-        .iter()
-        .copied()
-        .filter(|t| t.is(Text::TLSRPT))
-        .collect();
+fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
+    let rpt: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::TLSRPT)).collect();
     if rpt.is_empty() {
         return;
     }
@@ -256,14 +252,13 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
     }
 }
 
-fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[&Text<'_>]) {
+fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     if !is_bimi(owner) {
         return;
     }
     let domain = owner.base_name().base_name();
     let recs: Few<&Text<'_>> = texts
         .iter()
-        .copied()
         .filter(|t| t.is(Text::BIMI) || tag_list(&t.joined).get("l").is_some())
         .collect();
     more_than_one(

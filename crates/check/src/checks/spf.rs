@@ -535,6 +535,25 @@ pub fn is_spf(t: &[u8]) -> bool {
     t.len() >= 6 && t[..6].eq_ignore_ascii_case(b"v=spf1") && (t.len() == 6 || t[6] == b' ')
 }
 
+/// Whether an SPF record's text authorises anyone: any term other than
+/// `-all`/`~all`. Term by term, stopping at the first that authorises: a
+/// term that does not parse stays invalid however the record's strings
+/// join, so the whole-record parse would say nothing more.
+pub(crate) fn authorises(joined: &[u8]) -> bool {
+    terms(joined)
+        .into_iter()
+        .any(|(_, raw)| match &parse_term(raw) {
+            Kind::Dir {
+                mech: Mech::All,
+                qual,
+                ..
+            } => *qual == b'+' || *qual == b'?',
+            Kind::Dir { .. } => true,
+            Kind::Mod { name, .. } => name == "redirect",
+            Kind::Bad { .. } => false,
+        })
+}
+
 /// Splits the terms after the version on single spaces, with their offsets.
 pub fn terms(joined: &[u8]) -> SmallVec<[(usize, &[u8]); 8]> {
     let mut v = SmallVec::new();
@@ -757,11 +776,11 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let texts = ix.texts_of(idx);
         let type99 = ix.of_type(idx, RecordType::from(99u16));
-        let spf: Few<&Text<'_>> = texts.iter().copied().filter(|t| t.is(Text::SPF)).collect();
+        let spf: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::SPF)).collect();
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
-        for t in &texts {
+        for t in texts {
             if t.is(Text::SPF_MANGLED) {
                 let shown = show(&t.joined[..t.joined.len().min(12)]);
                 out.emit("SPF027", ix.term_span(t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
@@ -801,7 +820,6 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if let Some(first) = spf.first() {
             let others: Few<&Text<'_>> = texts
                 .iter()
-                .copied()
                 .filter(|t| {
                     !t.is(Text::SPF)
                         && version_of(&t.joined).is_none()

@@ -3,28 +3,14 @@
 
 use super::dkim::tag_list;
 use super::dmarc::word_of;
-use super::spf::{Kind, Mech, parse_term, terms};
 use super::{Out, child, fqdn};
 use crate::index::{Few, Index, Text};
 use hickory_proto::rr::{Name, RecordType};
 
-/// Whether an SPF record authorises anyone: any term other than `-all`/`~all`.
-fn authorises(t: &crate::index::Text<'_>) -> bool {
-    // Term by term, stopping at the first that authorises: a term that
-    // does not parse stays invalid however the record's strings join, so
-    // the whole-record parse would say nothing more.
-    terms(&t.joined)
-        .into_iter()
-        .any(|(_, raw)| match &parse_term(raw) {
-            Kind::Dir {
-                mech: Mech::All,
-                qual,
-                ..
-            } => *qual == b'+' || *qual == b'?',
-            Kind::Dir { .. } => true,
-            Kind::Mod { name, .. } => name == "redirect",
-            Kind::Bad { .. } => false,
-        })
+/// Whether an SPF record authorises anyone (worked out with the text's kind:
+/// see `crate::checks::spf::authorises`).
+fn authorises(t: &Text<'_>) -> bool {
+    t.is(Text::SENDS)
 }
 
 /// Whether one of a domain's selectors holds a key or is a CNAME.
@@ -58,7 +44,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let null = some_null && !non_null;
         let spf: Few<_> = ix
             .texts_of(idx)
-            .into_iter()
+            .iter()
             .filter(|t| t.is(Text::SPF))
             .collect();
         let dmarc = ix
