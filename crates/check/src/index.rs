@@ -31,9 +31,11 @@ impl Key {
                 break;
             }
             k.buf[k.len] = l.len() as u8;
-            let dst = &mut k.buf[k.len + 1..k.len + 1 + l.len()];
-            dst.copy_from_slice(l);
-            dst.make_ascii_lowercase();
+            // Copied and lower-cased in one pass: labels are a few bytes,
+            // and a call to memcpy for each cost more than the bytes.
+            for (d, &b) in k.buf[k.len + 1..k.len + 1 + l.len()].iter_mut().zip(l) {
+                *d = b.to_ascii_lowercase();
+            }
             k.len += 1 + l.len();
         }
         k.buf[k.len] = 0;
