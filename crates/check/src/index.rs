@@ -198,6 +198,10 @@ pub struct Names {
     /// in order: the policy word's memo code (see [`Index::memo`]) and
     /// whether the record's own checks found nothing.
     dmarc: Vec<(u32, u8, bool)>,
+    /// SPF records read ahead while the zone was read, by record number,
+    /// in order, with the info findings their own checks count (see
+    /// `crate::checks::spf::read_ahead`).
+    spf: Vec<(u32, crate::checks::spf::Counts)>,
     /// The parent [`Names::intern`] last found by a probe.
     last_parent: u32,
     /// What each TXT record's text is (see [`Text::kind_of`]), by record
@@ -229,8 +233,8 @@ pub struct Index<'z> {
     /// Every TXT record's text, worked out by the first family that asks
     /// (see [`Texts`]).
     texts: std::sync::OnceLock<Texts<'z>>,
-    /// For each record read ahead while the zone was read (a DKIM key or a
-    /// DMARC record), where it is in the names' list of them (`NONE` for
+    /// For each record read ahead while the zone was read (a DKIM key, a
+    /// DMARC or an SPF record), where it is in the names' list of them (`NONE` for
     /// other records; empty when none was): a binary search of those lists
     /// for every key and DMARC record was a chain of cache misses each on
     /// large zones.
@@ -413,6 +417,7 @@ impl Names {
             mx_marked: false,
             dkim: Vec::new(),
             dmarc: Vec::new(),
+            spf: Vec::new(),
             last_parent: NONE,
             kinds: Vec::new(),
             ttls: Vec::new(),
@@ -453,6 +458,12 @@ impl Names {
     /// its own checks find nothing when `clean`.
     pub(crate) fn add_dmarc(&mut self, seq: u32, word: u8, clean: bool) {
         self.dmarc.push((seq, word, clean));
+    }
+
+    /// Record number `seq` (numbered as for [`Names::add_dkim_verdict`]) is
+    /// an SPF record whose own checks count `counts` and find nothing else.
+    pub(crate) fn add_spf(&mut self, seq: u32, counts: crate::checks::spf::Counts) {
+        self.spf.push((seq, counts));
     }
 
     /// The TTLs and RDATA prints of the records added last (as many as
@@ -724,10 +735,11 @@ impl<'z> Index<'z> {
             node.cut = if is_cut { id as u32 } else { inherited };
             node.in_zone = in_zone;
         }
-        if !ix.n.dkim.is_empty() || !ix.n.dmarc.is_empty() {
+        if !ix.n.dkim.is_empty() || !ix.n.dmarc.is_empty() || !ix.n.spf.is_empty() {
             ix.ahead = vec![NONE; n];
             let seqs = ix.n.dkim.iter().map(|d| d.0).enumerate();
-            for (k, seq) in seqs.chain(ix.n.dmarc.iter().map(|d| d.0).enumerate()) {
+            let seqs = seqs.chain(ix.n.dmarc.iter().map(|d| d.0).enumerate());
+            for (k, seq) in seqs.chain(ix.n.spf.iter().map(|d| d.0).enumerate()) {
                 if let Some(slot) = ix.ahead.get_mut(seq as usize) {
                     *slot = k as u32;
                 }
@@ -1261,6 +1273,14 @@ impl<'z> Index<'z> {
     /// was read and found nothing.
     pub(crate) fn dmarc_clean(&self, r: &ZoneRecord) -> bool {
         self.dmarc_read(r).is_some_and(|(_, clean)| clean)
+    }
+
+    /// What the SPF record `r`'s own checks counted while the zone was read,
+    /// when they found nothing else (see [`Names::add_spf`]).
+    pub(crate) fn spf_read(&self, r: &ZoneRecord) -> Option<&[(&'static str, u32)]> {
+        let at = index_in(&self.zone.records, r)?;
+        let d = self.n.spf.get(self.read_ahead_at(at)?)?;
+        (d.0 as usize == at).then_some(&d.1[..])
     }
 
     /// What was read ahead of the DMARC record `r` (see [`Names::add_dmarc`]).

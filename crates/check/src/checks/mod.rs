@@ -258,8 +258,8 @@ impl NameStream {
         let o = origin.clone();
         let handoff = Handoff::start("check-names", move |rx: Receiver<Batch>| {
             let mut names = Names::new(&o, records);
-            // What the read-ahead DMARC texts stand in: their checks only
-            // say whether they find anything, so no record of the zone's.
+            // What the read-ahead DMARC and SPF texts stand in: their checks
+            // only say what they find, not where, so no record of the zone's.
             let detached = ZoneRecord {
                 owner: o.clone(),
                 class: hickory_proto::rr::DNSClass::IN,
@@ -306,6 +306,11 @@ impl NameStream {
                         let t = crate::index::Text::detached(&detached, &strings, joined, kind);
                         if let Some((word, clean)) = dmarc::read_ahead(&o, &names, &t) {
                             names.add_dmarc(seq, word, clean);
+                        }
+                    } else if kind & crate::index::Text::SPF != 0 {
+                        let t = crate::index::Text::detached(&detached, &strings, joined, kind);
+                        if let Some(counts) = spf::read_ahead(&o, &t) {
+                            names.add_spf(seq, counts);
                         }
                     }
                 }
@@ -488,6 +493,46 @@ pub fn fqdn(n: &Name) -> String {
 }
 
 impl Out {
+    /// Counting every info finding, with none kept in full.
+    pub(crate) fn counting_every_info() -> Out {
+        Out {
+            tally: Some(Tally {
+                keep: Vec::new(),
+                counts: Vec::new(),
+                known: Vec::new(),
+            }),
+            ..Out::default()
+        }
+    }
+
+    /// The info findings counted so far, by id, leaving none.
+    pub(crate) fn take_counts(&mut self) -> Vec<(&'static str, usize)> {
+        self.tally
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.counts))
+            .unwrap_or_default()
+    }
+
+    /// Counts findings found already (read ahead), when every id among
+    /// them is one this collector counts; else counts nothing and says so,
+    /// and the findings must be made again.
+    pub(crate) fn add_counts(&mut self, counts: &[(&'static str, u32)]) -> bool {
+        let Some(t) = &self.tally else {
+            return false;
+        };
+        if !counts.iter().all(|&(id, _)| {
+            entry(id).severity == crate::Severity::Info && !t.keep.iter().any(|k| k == id)
+        }) {
+            return false;
+        }
+        for &(id, n) in counts {
+            for _ in 0..n {
+                self.counted(id);
+            }
+        }
+        true
+    }
+
     /// Whether a finding of `id` is only counted, counting it if so. Sites
     /// whose info findings cost much to word ask before building them.
     pub fn counted(&mut self, id: &'static str) -> bool {

@@ -6,9 +6,144 @@
 use super::{Out, closest, fqdn};
 use crate::index::{Few, Index, MxPlace, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
+use mailzone_zone::Span;
 use smallvec::SmallVec;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// What an SPF record's own checks ask of the zone: the index after the
+/// read, or, while the zone is read, [`Reading`], which knows only what is
+/// outside it.
+trait Around {
+    fn term_span(&self, t: &Text<'_>, off: usize, len: usize) -> Span;
+    fn authoritative_for(&self, name: &Name) -> bool;
+    /// How many TXT records `name` has.
+    fn text_count(&self, name: &Name) -> usize;
+    fn mx_count(&self, name: &Name) -> usize;
+    fn has_address(&self, name: &Name) -> bool;
+    /// Whether a query for `name`'s A records gets any.
+    fn has_a(&self, name: &Name) -> bool;
+    /// How many SPF records `name` has (see [`spf_at`]).
+    fn spf_count(&self, name: &Name) -> usize;
+    /// [`evaluate`] of `domain`'s SPF record.
+    fn evaluate_at(&self, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize);
+}
+
+impl Around for Index<'_> {
+    fn term_span(&self, t: &Text<'_>, off: usize, len: usize) -> Span {
+        Index::term_span(self, t, off, len)
+    }
+    fn authoritative_for(&self, name: &Name) -> bool {
+        Index::authoritative_for(self, name)
+    }
+    fn text_count(&self, name: &Name) -> usize {
+        self.texts(name).len()
+    }
+    fn mx_count(&self, name: &Name) -> usize {
+        self.mx(name).len()
+    }
+    fn has_address(&self, name: &Name) -> bool {
+        !self.addresses(name).is_empty()
+    }
+    fn has_a(&self, name: &Name) -> bool {
+        !self.lookup(name, RecordType::A).is_empty()
+    }
+    fn spf_count(&self, name: &Name) -> usize {
+        spf_at(self, name).len()
+    }
+    fn evaluate_at(&self, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
+        let records = spf_at(self, domain);
+        let Some(text) = records.first() else { return };
+        if records.len() > 1 || depth > 12 {
+            return;
+        }
+        evaluate_terms(self, domain, &parse_record(text), stack, ev, depth);
+    }
+}
+
+/// While the zone is read, on the names thread: a record's own checks run
+/// as they will after the read as long as they ask only about names
+/// outside the zone. Asked about one inside, it notes that the answers it
+/// gives are not the zone's, and what the checks found is thrown away.
+struct Reading<'a> {
+    origin: &'a Name,
+    asked_inside: Cell<bool>,
+}
+
+impl Reading<'_> {
+    fn inside(&self) {
+        self.asked_inside.set(true);
+    }
+}
+
+impl Around for Reading<'_> {
+    fn term_span(&self, t: &Text<'_>, _: usize, _: usize) -> Span {
+        t.record.span
+    }
+    fn authoritative_for(&self, name: &Name) -> bool {
+        if self.origin.zone_of(name) {
+            self.inside();
+        }
+        false
+    }
+    fn text_count(&self, _: &Name) -> usize {
+        self.inside();
+        0
+    }
+    fn mx_count(&self, _: &Name) -> usize {
+        self.inside();
+        0
+    }
+    fn has_address(&self, _: &Name) -> bool {
+        self.inside();
+        false
+    }
+    fn has_a(&self, _: &Name) -> bool {
+        self.inside();
+        false
+    }
+    fn spf_count(&self, _: &Name) -> usize {
+        self.inside();
+        0
+    }
+    fn evaluate_at(&self, _: &Name, _: &mut Vec<Name>, _: &mut Eval, _: usize) {
+        self.inside();
+    }
+}
+
+/// An SPF record's own checks run on the names thread while the zone is
+/// read: the info findings they count, by id, when they asked nothing about
+/// the zone's own names and found nothing but info. The family then counts
+/// these instead of checking the record again (when it is its owner's only
+/// SPF record and a server counts those ids). The same code as the
+/// family's, so the two cannot disagree. `None` for any other record.
+pub(crate) fn read_ahead(origin: &Name, t: &Text<'_>) -> Option<Counts> {
+    if !t.is(Text::SPF) {
+        return None;
+    }
+    let reading = Reading {
+        origin,
+        asked_inside: Cell::new(false),
+    };
+    let mut out = Out::counting_every_info();
+    // The origin stands in for the owner, which the names thread has only
+    // as wire: the checks word findings with it, and use it for lookups
+    // only of `a`, `mx` and `ptr` without a domain, which ask inside.
+    check_record(&reading, &mut out, origin, t, true);
+    if reading.asked_inside.get() || !out.diags.is_empty() {
+        return None;
+    }
+    Some(
+        out.take_counts()
+            .into_iter()
+            .map(|(id, n)| (id, n as u32))
+            .collect(),
+    )
+}
+
+/// Info findings counted by id.
+pub(crate) type Counts = SmallVec<[(&'static str, u32); 2]>;
 
 /// A record's parsed terms; most records have a handful.
 pub type Terms<'a> = SmallVec<[Term<'a>; 8]>;
@@ -672,18 +807,13 @@ fn spf_at<'a, 'z>(ix: &'a Index<'z>, name: &Name) -> Few<&'a Text<'z>> {
     Few::new()
 }
 
-fn evaluate(ix: &Index<'_>, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
-    let records = spf_at(ix, domain);
-    let Some(text) = records.first() else { return };
-    if records.len() > 1 || depth > 12 {
-        return;
-    }
-    evaluate_terms(ix, domain, &parse_record(text), stack, ev, depth);
+fn evaluate(ix: &impl Around, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
+    ix.evaluate_at(domain, stack, ev, depth);
 }
 
 /// [`evaluate`] of a record already parsed.
 fn evaluate_terms(
-    ix: &Index<'_>,
+    ix: &impl Around,
     domain: &Name,
     terms: &[Term<'_>],
     stack: &mut Vec<Name>,
@@ -717,15 +847,12 @@ fn evaluate_terms(
                         }
                         recurse(ix, &target, stack, ev, depth)
                     }
-                    Mech::A => ev.voids += ix.addresses(&target).is_empty() as usize,
+                    Mech::A => ev.voids += !ix.has_address(&target) as usize,
                     Mech::Mx => {
-                        let mx = ix.mx(&target);
-                        ev.voids += mx.is_empty() as usize;
+                        ev.voids += (ix.mx_count(&target) == 0) as usize;
                         ev.lookups += 0;
                     }
-                    Mech::Exists => {
-                        ev.voids += ix.lookup(&target, RecordType::A).is_empty() as usize
-                    }
+                    Mech::Exists => ev.voids += !ix.has_a(&target) as usize,
                     _ => {}
                 }
             }
@@ -747,7 +874,7 @@ fn evaluate_terms(
     }
 }
 
-fn recurse(ix: &Index<'_>, target: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
+fn recurse(ix: &impl Around, target: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
     if stack.contains(target) {
         if ev.loop_chain.is_none() {
             let mut chain: Vec<String> = stack.iter().map(fqdn).collect();
@@ -856,6 +983,14 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         for t in &spf {
+            // Read ahead beside the reader, when that found only info a
+            // server counts (as the owner's only SPF record: so it was).
+            if spf.len() == 1
+                && let Some(counts) = ix.spf_read(t.record)
+                && out.add_counts(counts)
+            {
+                continue;
+            }
             check_record(ix, out, owner, t, spf.len() == 1);
         }
     }
@@ -921,7 +1056,7 @@ fn looks_like_spf_continuation(t: &[u8]) -> bool {
     }
 }
 
-fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, single: bool) {
+fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, single: bool) {
     let terms = parse_record(t);
     let rtype = "TXT";
     if &t.joined[..6] != b"v=spf1" {
@@ -977,7 +1112,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         }
                     } else if let Some(target) = target_name(Some(value), owner)
                         && ix.authoritative_for(&target)
-                        && ix.texts(&target).len() != 1
+                        && ix.text_count(&target) != 1
                     {
                         out.emit(
                             "SPF015",
@@ -987,7 +1122,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             format!(
                                 "`exp={}` has {} TXT records; an explanation needs exactly one",
                                 show(value),
-                                ix.texts(&target).len()
+                                ix.text_count(&target)
                             ),
                         )
                         .help("publish one explanation string there or drop `exp=`")
@@ -1136,15 +1271,11 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             continue;
                         }
                         let void = match mech {
-                            Mech::A => ix
-                                .addresses(&target)
-                                .is_empty()
-                                .then_some("has no address records"),
-                            Mech::Mx => ix.mx(&target).is_empty().then_some("has no MX records"),
-                            Mech::Exists => ix
-                                .lookup(&target, RecordType::A)
-                                .is_empty()
-                                .then_some("has no A record"),
+                            Mech::A => {
+                                (!ix.has_address(&target)).then_some("has no address records")
+                            }
+                            Mech::Mx => (ix.mx_count(&target) == 0).then_some("has no MX records"),
+                            Mech::Exists => (!ix.has_a(&target)).then_some("has no A record"),
                             _ => None,
                         };
                         if let Some(why) = void {
@@ -1162,7 +1293,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                             .help("remove the stale term")
                             .term(&t.strings, term.start, term.raw);
                         }
-                        if *mech == Mech::Mx && ix.mx(&target).len() > 10 {
+                        if *mech == Mech::Mx && ix.mx_count(&target) > 10 {
                             out.emit(
                                 "SPF034",
                                 span(),
@@ -1171,13 +1302,13 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                                 format!(
                                     "`{}` would need {} address lookups (limit 10): permerror",
                                     show(term.raw),
-                                    ix.mx(&target).len()
+                                    ix.mx_count(&target)
                                 ),
                             )
                             .help("list the senders with `ip4:`/`ip6:` instead")
                             .term(&t.strings, term.start, term.raw);
                         }
-                        if *mech == Mech::Include && spf_at(ix, &target).is_empty() {
+                        if *mech == Mech::Include && ix.spf_count(&target) == 0 {
                             out.emit(
                                 "SPF023",
                                 span(),
@@ -1232,7 +1363,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
                         ),
                     )
                     .term(&t.strings, r.start, r.raw);
-                } else if spf_at(ix, &target).is_empty() {
+                } else if ix.spf_count(&target) == 0 {
                     out.emit(
                         "SPF023",
                         span,
@@ -1332,7 +1463,7 @@ fn check_record(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>, singl
 
 #[allow(clippy::too_many_arguments)]
 fn net_checks(
-    ix: &Index<'_>,
+    ix: &impl Around,
     out: &mut Out,
     owner: &Name,
     t: &Text<'_>,
@@ -1402,6 +1533,77 @@ fn net_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SPF records read ahead beside the reader count what the family's
+    /// own check of them counts: over a zone of SPF shapes, the family
+    /// finds and counts the same with the read-ahead as without, whether
+    /// every info id is counted or one is kept in full. Records whose
+    /// checks ask about the zone's own names, or find more than info, are
+    /// left to the family.
+    #[test]
+    fn read_ahead_counts_what_the_record_checks_count() {
+        let zone = "$TTL 300\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n\
+            a TXT \"v=spf1 ip4:192.0.2.1 include:_spf.example.net ~all\"\n\
+            b TXT \"v=spf1 include:_spf.example.test -all\"\n\
+            _spf TXT \"v=spf1 ip4:192.0.2.9 -all\"\n\
+            c TXT \"v=spf1 a mx -all\"\nc A 192.0.2.3\n\
+            d TXT \"v=spf1 ip4:192.0.2.1\"\n\
+            e TXT \"v=spf1 \" \"ip4:192.0.2.1 include:x.example.net -all\"\n\
+            f TXT \"v=spf1 redirect=_spf.example.net\"\n\
+            g TXT \"v=spf1 include:a.example.net include:b.example.net include:c.example.net include:d.example.net include:e.example.net include:f.example.net include:g.example.net include:h.example.net include:i.example.net include:j.example.net include:k.example.net -all\"\n\
+            h TXT \"v=spf1 ip4:192.0.2.1 -all\"\nh TXT \"v=spf1 include:y.example.net -all\"\n\
+            i TXT \"v=spf1 exists:%{i}.example.net -all\"\n\
+            j TXT \"V=SPF1 include:z.example.net -all\"\n\
+            k TXT \"v=spf1 ip4:192.0.2.300 -all\"\n\
+            l TXT \"v=spf1 include:other.example.net exp=explain.example.net -all\"\n\
+            m MX 10 mx.example.net.\nm TXT \"v=spf1 mx:example.test ip6:2001:db8::/32 -all\"\n";
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let r = crate::checks::read_test_zone(&origin, zone);
+        let run_with = |ix: &Index<'_>, keep: &[&str]| {
+            let mut out = Out::counting_every_info();
+            if let Some(t) = &mut out.tally {
+                t.keep = keep.iter().map(|k| k.to_string()).collect();
+            }
+            run(ix, &mut out);
+            let mut diags: Vec<(&str, u32)> =
+                out.diags.iter().map(|d| (d.id, d.span.line)).collect();
+            diags.sort();
+            let mut counts = out.take_counts();
+            counts.sort();
+            (diags, counts)
+        };
+        let plain = Index::new(&r.zone);
+        let streamed = crate::checks::index_streamed(
+            &r.zone,
+            crate::checks::NameStream::on_thread(&origin, 0),
+        );
+        let decided: Vec<String> = r
+            .zone
+            .records
+            .iter()
+            .filter(|rec| streamed.spf_read(rec).is_some())
+            .map(|rec| rec.owner.to_ascii())
+            .collect();
+        assert_eq!(
+            decided,
+            [
+                "a.example.test.",
+                "_spf.example.test.",
+                "e.example.test.",
+                "f.example.test.",
+                "h.example.test.",
+                "h.example.test.",
+                "i.example.test.",
+                "l.example.test.",
+            ],
+            "{decided:?}"
+        );
+        for keep in [&[][..], &["SPF025"][..]] {
+            let want = run_with(&plain, keep);
+            assert_eq!(run_with(&streamed, keep), want, "keeping {keep:?}");
+            assert!(!want.1.is_empty() && !want.0.is_empty(), "{want:?}");
+        }
+    }
 
     /// The one-pass `parse_ip4` against the rule it implements, written the
     /// slow way (split, check each part, then the standard parser), over
