@@ -867,6 +867,13 @@ impl<'z> Index<'z> {
         self.owner_node(idx).underscore_child
     }
 
+    /// How many types an owner's records are of, when all are of codes
+    /// below 63 (read from the index's type bits).
+    pub fn owner_type_count(&self, idx: &[usize]) -> Option<usize> {
+        let types = self.owner_node(idx).types;
+        (types & 1 << 63 == 0).then(|| types.count_ones() as usize)
+    }
+
     /// Whether an owner may hold records of a type (exact for codes below 63;
     /// for higher codes it may say yes when there are none). Read from the
     /// index, so skipping owners does not touch their records: on large zones
