@@ -234,10 +234,10 @@ pub struct Index<'z> {
     /// (see [`Texts`]).
     texts: std::sync::OnceLock<Texts<'z>>,
     /// For each record read ahead while the zone was read (a DKIM key, a
-    /// DMARC or an SPF record), where it is in the names' list of them (`NONE` for
-    /// other records; empty when none was): a binary search of those lists
-    /// for every key and DMARC record was a chain of cache misses each on
-    /// large zones.
+    /// DMARC or an SPF record), where it is in the names' list of them
+    /// (`NONE` for other records; empty when none was): a binary search of
+    /// those lists for every key and DMARC record was a chain of cache
+    /// misses each on large zones.
     ahead: Vec<u32>,
     /// Every MX record, grouped by node (see [`MxTable`]).
     mx: std::sync::OnceLock<MxTable<'z>>,

@@ -505,11 +505,15 @@ impl Out {
         }
     }
 
-    /// The info findings counted so far, by id, leaving none.
+    /// The info findings counted so far, by id, leaving none (and no
+    /// remembered place for any id, so counting can start afresh).
     pub(crate) fn take_counts(&mut self) -> Vec<(&'static str, usize)> {
         self.tally
             .as_mut()
-            .map(|t| std::mem::take(&mut t.counts))
+            .map(|t| {
+                t.known.clear();
+                std::mem::take(&mut t.counts)
+            })
             .unwrap_or_default()
     }
 
