@@ -983,8 +983,9 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         for t in &spf {
-            // Read ahead beside the reader, when that found only info a
-            // server counts (as the owner's only SPF record: so it was).
+            // Checked beside the reader already, when that found only info
+            // this collector counts. (The read-ahead took the record to be
+            // its owner's only SPF record, as it is here.)
             if spf.len() == 1
                 && let Some(counts) = ix.spf_read(t.record)
                 && out.add_counts(counts)
