@@ -940,6 +940,29 @@ impl<'z> Index<'z> {
         self.node_texts(self.n.rec_node[idx[0]])
     }
 
+    /// The records of type `t`, node by node, found from the index alone
+    /// (no record is read): their numbers, and where each node's start,
+    /// node `id`'s being `which[node_at[id]..node_at[id + 1]]`.
+    fn of_type_by_node(&self, t: RecordType) -> (Vec<usize>, Vec<usize>) {
+        let bit = type_bit(t);
+        let mut which = Vec::new();
+        let mut node_at = Vec::with_capacity(self.n.nodes.len() + 1);
+        for node in &self.n.nodes {
+            node_at.push(which.len());
+            if node.types & bit == 0 {
+                continue;
+            }
+            let start = node.rec_start as usize;
+            which.extend(
+                self.recs[start..start + node.rec_len as usize]
+                    .iter()
+                    .filter(|&&i| self.n.rtypes[i] == t),
+            );
+        }
+        node_at.push(which.len());
+        (which, node_at)
+    }
+
     /// The texts, worked out on first use (waiting when another thread is
     /// working them out).
     fn all_texts(&self) -> &Texts<'z> {
@@ -949,26 +972,11 @@ impl<'z> Index<'z> {
     /// Reads every TXT record, node by node. Only records of nodes that
     /// hold TXT are read: on a large zone each read is a cache miss.
     fn read_texts(&self) -> Texts<'z> {
-        let txt = type_bit(RecordType::TXT);
-        // First which records, node by node, from the index alone; then
-        // each one's strings in a loop that does nothing else, so that the
-        // reads of the records (each a cache miss on a large zone) overlap
-        // instead of waiting on one another; then the texts.
-        let mut which: Vec<usize> = Vec::new();
-        let mut node_at = Vec::with_capacity(self.n.nodes.len() + 1);
-        for node in &self.n.nodes {
-            node_at.push(which.len());
-            if node.types & txt == 0 {
-                continue;
-            }
-            let start = node.rec_start as usize;
-            which.extend(
-                self.recs[start..start + node.rec_len as usize]
-                    .iter()
-                    .filter(|&&i| self.n.rtypes[i] == RecordType::TXT),
-            );
-        }
-        node_at.push(which.len());
+        // Which records, then each one's strings in a loop that does
+        // nothing else, so that the reads of the records (each a cache miss
+        // on a large zone) overlap instead of waiting on one another; then
+        // the texts.
+        let (which, node_at) = self.of_type_by_node(RecordType::TXT);
         let zone = self.zone;
         let data: Vec<Option<&'z [Box<[u8]>]>> = which
             .iter()
@@ -1042,22 +1050,7 @@ impl<'z> Index<'z> {
     /// index alone, then the records in a loop that does nothing else, so
     /// that their reads (each a cache miss on a large zone) overlap.
     fn read_mx(&self) -> MxTable<'z> {
-        let mx_bit = type_bit(RecordType::MX);
-        let mut which: Vec<usize> = Vec::new();
-        let mut node_at = Vec::with_capacity(self.n.nodes.len() + 1);
-        for node in &self.n.nodes {
-            node_at.push(which.len());
-            if node.types & mx_bit == 0 {
-                continue;
-            }
-            let start = node.rec_start as usize;
-            which.extend(
-                self.recs[start..start + node.rec_len as usize]
-                    .iter()
-                    .filter(|&&i| self.n.rtypes[i] == RecordType::MX),
-            );
-        }
-        node_at.push(which.len());
+        let (which, node_at) = self.of_type_by_node(RecordType::MX);
         let zone = self.zone;
         let read: Vec<Option<(&'z ZoneRecord, u16, &'z Name)>> = which
             .iter()
