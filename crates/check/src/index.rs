@@ -212,6 +212,9 @@ pub struct Names {
     /// were taken while the zone was read (else empty).
     ttls: Vec<u32>,
     prints: Vec<u64>,
+    /// Where each MX record points, by record number, when it was worked
+    /// out from the exchange's wire form while the zone was read.
+    mx_places: Vec<Option<MxPlace>>,
 }
 
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
@@ -422,6 +425,7 @@ impl Names {
             kinds: Vec::new(),
             ttls: Vec::new(),
             prints: Vec::new(),
+            mx_places: Vec::new(),
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -436,6 +440,28 @@ impl Names {
     /// [`Names::add`] with the owner in uncompressed wire form.
     pub fn add_wire(&mut self, owner: &[u8], t: RecordType) {
         self.add_key(&Key::of_wire(owner), t);
+    }
+
+    /// Where the MX records numbered `seqs` point, from their exchanges in
+    /// uncompressed wire form, back to back (as for [`Names::add_mx_targets`]).
+    pub(crate) fn add_mx_places(&mut self, wires: &[u8], seqs: &[u32]) {
+        let mut rest = wires;
+        for &seq in seqs {
+            let len = wire_len(rest);
+            let place = if len <= 1 {
+                MxPlace::Null
+            } else if Key::of_wire(&rest[..len]).is_at_or_below(&self.origin_key) {
+                MxPlace::InZone
+            } else {
+                MxPlace::Outside
+            };
+            rest = &rest[len..];
+            let i = seq as usize;
+            if self.mx_places.len() <= i {
+                self.mx_places.resize(self.rtypes.len().max(i + 1), None);
+            }
+            self.mx_places[i] = Some(place);
+        }
     }
 
     /// MX exchanges in uncompressed wire form, back to back, from records
@@ -1066,15 +1092,22 @@ impl<'z> Index<'z> {
         };
         for w in node_at.windows(2) {
             t.at.push(t.all.len() as u32);
-            for m in read[w[0]..w[1]].iter().flatten() {
-                t.all.push(*m);
-                t.place.push(if m.2.is_root() {
-                    MxPlace::Null
-                } else if self.origin.zone_of(m.2) {
-                    MxPlace::InZone
-                } else {
-                    MxPlace::Outside
-                });
+            for k in w[0]..w[1] {
+                let Some(m) = read[k] else { continue };
+                t.all.push(m);
+                // From the exchange's wire form, when the names thread had
+                // it: reading the exchange's name here was a cache miss per
+                // MX, most of this table's build on large zones.
+                let known = self.n.mx_places.get(which[k]).copied().flatten();
+                t.place.push(known.unwrap_or_else(|| {
+                    if m.2.is_root() {
+                        MxPlace::Null
+                    } else if self.origin.zone_of(m.2) {
+                        MxPlace::InZone
+                    } else {
+                        MxPlace::Outside
+                    }
+                }));
             }
         }
         t.at.push(t.all.len() as u32);
@@ -1773,6 +1806,42 @@ mod tests {
         assert_eq!(txt, 15);
         // Every kind was among them.
         assert_eq!(seen, 0xfff, "{seen:#x}");
+    }
+
+    /// Where each MX points comes out the same from the exchange's wire
+    /// form (worked out while the zone is read) as from its name.
+    #[test]
+    fn mx_places_from_the_wire_are_the_names_own() {
+        let zone = "$ORIGIN example.com.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\n\
+            @ 300 IN MX 10 @\n@ 300 IN MX 20 MAIL.Example.COM.\n\
+            a 300 IN MX 0 .\nb 300 IN MX 10 mx.other.example.\n\
+            b 300 IN MX 20 example.com.other.\nc 300 IN MX 5 deep.child.example.com.\n\
+            child 300 IN NS ns.child\nd 300 IN MX 1 xexample.com.\n";
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            zone,
+            &mailzone_zone::MasterOptions::default(),
+        );
+        assert!(r.is_ok(), "{:?}", r.errors);
+        let origin = r.zone.origin.clone();
+        let plain = Index::new(&r.zone);
+        let streamed = crate::checks::index_streamed(
+            &r.zone,
+            crate::checks::NameStream::on_thread(&origin, 0),
+        );
+        let mut places = Vec::new();
+        for (owner, idx) in plain.owners() {
+            let p = plain.owner_mx_places(idx).to_vec();
+            let (_, sidx) = streamed.owners().find(|(o, _)| *o == owner).unwrap();
+            assert_eq!(streamed.owner_mx_places(sidx), p, "{owner}");
+            places.extend(p);
+        }
+        assert_eq!(streamed.n.mx_places.iter().flatten().count(), 7);
+        use MxPlace::*;
+        assert_eq!(
+            places,
+            [InZone, InZone, Null, Outside, Outside, InZone, Outside]
+        );
     }
 
     fn show(b: &[u8]) -> String {

@@ -203,6 +203,9 @@ struct Batch {
     /// MX records point at, and keying them from hickory names after the
     /// read was half of building the index.
     mx: Vec<u8>,
+    /// The record numbers of those MX records, in order: where each points
+    /// (see [`crate::index::MxPlace`]) is worked out from the wire here.
+    mx_seq: Vec<u32>,
     /// TXT RDATA in wire form, back to back, with each one's record number
     /// and length: what each text is (SPF, DMARC…), what its DKIM key is
     /// and what a DMARC record's own checks find are worked out here,
@@ -277,6 +280,10 @@ impl NameStream {
                     wire = &wire[len..];
                 }
                 names.add_ttls_and_prints(&batch.ttls, &batch.prints);
+                // (Every MX's number is there when any is: see `observe`.)
+                if !batch.mx_seq.is_empty() {
+                    names.add_mx_places(&batch.mx, &batch.mx_seq);
+                }
                 names.add_mx_targets(&batch.mx);
                 let mut txt = batch.txt.as_slice();
                 let mut strings: Vec<&[u8]> = Vec::new();
@@ -398,6 +405,9 @@ impl NameStream {
                 }
                 if let Some(mx) = mx {
                     batch.mx.extend_from_slice(mx);
+                    if self.read_ahead {
+                        batch.mx_seq.push(seq);
+                    }
                 }
                 if self.read_ahead && t == RecordType::TXT {
                     batch.txt.extend_from_slice(rdata_wire);
