@@ -1747,18 +1747,9 @@ mod tests {
     /// works it out from the record, and each kind is what its test says.
     #[test]
     fn text_kinds_worked_out_beside_the_reader_are_the_index_own() {
-        let r = mailzone_zone::master::read_master_str(
-            "t.zone",
-            KINDS_ZONE,
-            &mailzone_zone::MasterOptions::default(),
-        );
-        assert!(r.is_ok(), "{:?}", r.errors);
-        let origin = r.zone.origin.clone();
+        let r = read_ok(KINDS_ZONE);
         let plain = Index::new(&r.zone);
-        let streamed = crate::checks::index_streamed(
-            &r.zone,
-            crate::checks::NameStream::on_thread(&origin, 0),
-        );
+        let streamed = streamed(&r.zone);
         let mut seen = 0u16;
         let mut txt = 0;
         for (i, rec) in r.zone.records.iter().enumerate() {
@@ -1817,18 +1808,9 @@ mod tests {
             a 300 IN MX 0 .\nb 300 IN MX 10 mx.other.example.\n\
             b 300 IN MX 20 example.com.other.\nc 300 IN MX 5 deep.child.example.com.\n\
             child 300 IN NS ns.child\nd 300 IN MX 1 xexample.com.\n";
-        let r = mailzone_zone::master::read_master_str(
-            "t.zone",
-            zone,
-            &mailzone_zone::MasterOptions::default(),
-        );
-        assert!(r.is_ok(), "{:?}", r.errors);
-        let origin = r.zone.origin.clone();
+        let r = read_ok(zone);
         let plain = Index::new(&r.zone);
-        let streamed = crate::checks::index_streamed(
-            &r.zone,
-            crate::checks::NameStream::on_thread(&origin, 0),
-        );
+        let streamed = streamed(&r.zone);
         let mut places = Vec::new();
         for (owner, idx) in plain.owners() {
             let p = plain.owner_mx_places(idx).to_vec();
@@ -1842,6 +1824,23 @@ mod tests {
             places,
             [InZone, InZone, Null, Outside, Outside, InZone, Outside]
         );
+    }
+
+    /// A zone file's text, read without error.
+    fn read_ok(text: &str) -> mailzone_zone::ReadResult {
+        let r = mailzone_zone::master::read_master_str(
+            "t.zone",
+            text,
+            &mailzone_zone::MasterOptions::default(),
+        );
+        assert!(r.is_ok(), "{:?}", r.errors);
+        r
+    }
+
+    /// The index of a zone whose names were built on a names thread of
+    /// their own, reading ahead, as `mailzone check` builds them.
+    fn streamed(zone: &Zone) -> Index<'_> {
+        crate::checks::index_streamed(zone, crate::checks::NameStream::on_thread(&zone.origin, 0))
     }
 
     fn show(b: &[u8]) -> String {
@@ -1878,17 +1877,8 @@ mod tests {
                 text.push_str(lines[i]);
                 text.push('\n');
             }
-            let r = mailzone_zone::master::read_master_str(
-                "t.zone",
-                &text,
-                &mailzone_zone::MasterOptions::default(),
-            );
-            assert!(r.is_ok(), "{:?}", r.errors);
-            let origin = r.zone.origin.clone();
-            let ix = crate::checks::index_streamed(
-                &r.zone,
-                crate::checks::NameStream::on_thread(&origin, 0),
-            );
+            let r = read_ok(&text);
+            let ix = streamed(&r.zone);
             let mut texts = 0;
             for (owner, idx) in ix.owners() {
                 let got: Vec<*const ZoneRecord> = ix
