@@ -1609,16 +1609,7 @@ mod tests {
             "www.samples.test.",
             "Q.EXAMPLE.TEST.",
         ];
-        let mut seed = 11u32;
-        for round in 0..30 {
-            let mut order: Vec<usize> = (0..names.len()).collect();
-            if round == 1 {
-                order.reverse();
-            }
-            for i in (1..order.len()).rev().filter(|_| round > 1) {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                order.swap(i, (seed >> 16) as usize % (i + 1));
-            }
+        for order in orders(names.len(), 30, 11) {
             let mut n = Names::new(&origin, names.len());
             for &i in &order {
                 n.add(&Name::from_ascii(names[i]).unwrap(), RecordType::A);
@@ -1826,6 +1817,22 @@ mod tests {
         );
     }
 
+    /// `rounds` orders of `n` items: as given, reversed, then shuffled
+    /// from `seed` (the same orders on every run).
+    fn orders(n: usize, rounds: usize, mut seed: u32) -> impl Iterator<Item = Vec<usize>> {
+        (0..rounds).map(move |round| {
+            let mut order: Vec<usize> = (0..n).collect();
+            if round == 1 {
+                order.reverse();
+            }
+            for i in (1..n).rev().filter(|_| round > 1) {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                order.swap(i, (seed >> 16) as usize % (i + 1));
+            }
+            order
+        })
+    }
+
     /// A zone file's text, read without error.
     fn read_ok(text: &str) -> mailzone_zone::ReadResult {
         let r = mailzone_zone::master::read_master_str(
@@ -1864,13 +1871,7 @@ mod tests {
             "c.b 300 IN TXT \"four\"",
             "_dmarc 300 IN TXT \"v=DMARC1; p=none\"",
         ];
-        let mut seed = 7u32;
-        for round in 0..20 {
-            let mut order: Vec<usize> = (0..lines.len()).collect();
-            for i in (1..order.len()).rev().filter(|_| round > 0) {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                order.swap(i, (seed >> 16) as usize % (i + 1));
-            }
+        for order in orders(lines.len(), 20, 7) {
             let mut text =
                 String::from("$ORIGIN example.com.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\n");
             for &i in &order {
