@@ -10,8 +10,7 @@
 use crate::snapshot::{Compiler, Shape, Snapshot};
 use hickory_proto::rr::Name;
 use mailzone_zone::ZoneRecord;
-use mailzone_zone::handoff::Handoff;
-use std::sync::mpsc::Receiver;
+use mailzone_zone::handoff::{Batches, Handoff, Reuse};
 
 /// Records handed over together, back to back: owner length (one byte), the
 /// owner, type, TTL, [`Shape`] code, RDATA length (two bytes), the RDATA.
@@ -54,13 +53,16 @@ impl CompileStream {
     fn start_on(origin: &Name, records: usize, thread: bool) -> CompileStream {
         let sink = if thread {
             let o = origin.clone();
-            Sink::Thread(Handoff::start("compile", move |rx: Receiver<Batch>| {
-                let mut c = Compiler::new(&o, records);
-                for batch in rx {
-                    batch.compile_into(&mut c);
-                }
-                c.finish()
-            }))
+            Sink::Thread(Handoff::start(
+                "compile",
+                move |mut batches: Batches<Batch>| {
+                    let mut c = Compiler::new(&o, records);
+                    while let Some(batch) = batches.next_batch() {
+                        batch.compile_into(&mut c);
+                    }
+                    c.finish()
+                },
+            ))
         } else {
             Sink::Here(Box::new(Compiler::new(origin, records)), Batch::default())
         };
@@ -112,8 +114,7 @@ impl CompileStream {
                 Sink::Thread(handoff) => handoff.send(),
                 Sink::Here(c, b) => {
                     b.compile_into(c);
-                    b.bytes.clear();
-                    b.records = 0;
+                    b.clear();
                 }
             }
         }
@@ -134,6 +135,13 @@ impl CompileStream {
                 Some(c.finish())
             }
         }
+    }
+}
+
+impl Reuse for Batch {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.records = 0;
     }
 }
 

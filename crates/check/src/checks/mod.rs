@@ -16,9 +16,8 @@ use crate::catalogue::entry;
 use crate::index::{Index, Names};
 use crate::{Diagnostic, Term};
 use hickory_proto::rr::{Name, RecordType};
-use mailzone_zone::handoff::Handoff;
+use mailzone_zone::handoff::{Batches, Handoff, Reuse};
 use mailzone_zone::{Span, Zone, ZoneRecord};
-use std::sync::mpsc::Receiver;
 
 /// Runs every check over a zone; the diagnostics come back sorted by location.
 /// The families are independent readers of one immutable index, so two
@@ -221,6 +220,19 @@ struct Batch {
     prints: Vec<u64>,
 }
 
+impl Reuse for Batch {
+    fn clear(&mut self) {
+        self.wire.clear();
+        self.types.clear();
+        self.mx.clear();
+        self.mx_seq.clear();
+        self.txt.clear();
+        self.txt_at.clear();
+        self.ttls.clear();
+        self.prints.clear();
+    }
+}
+
 impl Batch {
     /// Room for a whole batch of a typical zone at once: growing each
     /// vector of every batch from nothing was a tenth of what observing
@@ -259,7 +271,7 @@ impl NameStream {
     /// Names built on a thread of their own.
     pub fn on_thread(origin: &Name, records: usize) -> NameStream {
         let o = origin.clone();
-        let handoff = Handoff::start("check-names", move |rx: Receiver<Batch>| {
+        let handoff = Handoff::start("check-names", move |mut batches: Batches<Batch>| {
             let mut names = Names::new(&o, records);
             // What the read-ahead DMARC and SPF texts stand in: their checks
             // only say what they find, not where, so no record of the zone's.
@@ -272,7 +284,7 @@ impl NameStream {
                 ),
                 span: Span::default(),
             };
-            for batch in rx {
+            while let Some(batch) = batches.next_batch() {
                 let mut wire = batch.wire.as_slice();
                 for &t in &batch.types {
                     let len = crate::index::wire_len(wire);
