@@ -164,12 +164,12 @@ fn names_indexed_while_reading_give_the_same_findings() {
         }
         let after = check_zone(&r.zone);
         for s in streams {
-            let names = s.finish();
+            let mut names = s.finish();
             // Names that do not match are rebuilt by the index: that would
             // hide a stream that lost records.
             assert!(names.built_from(&r.zone), "{}", path.display());
             assert_eq!(
-                check_zone_with(&r.zone, Some(names)),
+                check_zone_with(&r.zone, Some(&mut names)),
                 after,
                 "{}",
                 path.display()

@@ -204,10 +204,10 @@ pub struct Names {
     spf: Vec<(u32, crate::checks::spf::Counts)>,
     /// The parent [`Names::intern`] last found by a probe.
     last_parent: u32,
-    /// What each TXT record's text is (see [`Text::kind_of`]), by record
-    /// number, with [`Names::KIND_KNOWN`] set, when it was worked out while
-    /// the zone was read.
-    kinds: Vec<u16>,
+    /// What each TXT record's text is (see [`Text::kind_of`]) and where it
+    /// is in the [`ReadAhead::texts`] beside these names, by record number,
+    /// when they were worked out while the zone was read.
+    kinds: Vec<TextAt>,
     /// Each record's TTL and [`rdata_print`], by record number, when they
     /// were taken while the zone was read (else empty).
     ttls: Vec<u32>,
@@ -217,6 +217,92 @@ pub struct Names {
     mx_places: Vec<Option<MxPlace>>,
 }
 
+/// A text's strings, as [`Text::strings`] holds them.
+type TextStrings<'a> = SmallVec<[&'a [u8]; 2]>;
+
+/// Appends a text to `kept` as the index reads it back: how many strings
+/// (two bytes), each one's length (a byte), then the strings joined, so
+/// that the text's strings and its joined form are the same bytes and a
+/// text of several strings needs no copy of its own. Where it is, when it
+/// fits.
+pub(crate) fn keep_text(
+    kept: &mut Vec<u8>,
+    strings: &[&[u8]],
+    joined: &[u8],
+) -> Option<(usize, usize)> {
+    let n = u16::try_from(strings.len()).ok()?;
+    let at = kept.len();
+    kept.extend_from_slice(&n.to_le_bytes());
+    kept.extend(strings.iter().map(|s| s.len() as u8));
+    kept.extend_from_slice(joined);
+    Some((at, kept.len() - at))
+}
+
+/// A text [`keep_text`] kept: its strings and the strings joined (`None`
+/// when the bytes are not such a text).
+fn kept_text(e: &[u8]) -> Option<(TextStrings<'_>, &[u8])> {
+    let (n, rest) = e.split_first_chunk::<2>()?;
+    let n = u16::from_le_bytes(*n) as usize;
+    let (lens, joined) = (rest.get(..n)?, rest.get(n..)?);
+    let mut left = joined;
+    let mut strings = SmallVec::with_capacity(n);
+    for &l in lens {
+        let (one, more) = left.split_at_checked(l as usize)?;
+        strings.push(one);
+        left = more;
+    }
+    left.is_empty().then_some((strings, joined))
+}
+
+/// The character strings of a TXT RDATA's wire form (each a length byte,
+/// then the bytes; a length past the end is cut short).
+pub(crate) fn wire_strings(mut w: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (&l, rest) = w.split_first()?;
+        let l = (l as usize).min(rest.len());
+        let (s, more) = rest.split_at(l);
+        w = more;
+        Some(s)
+    })
+}
+
+/// A TXT record's text as worked out while the zone was read.
+#[derive(Clone, Copy, Default)]
+struct TextAt {
+    /// Where it starts in the [`ReadAhead::texts`] ([`TextAt::NO_WIRE`]
+    /// when it is not there), and its length there (see [`keep_text`]).
+    off: u32,
+    len: u16,
+    /// Its [`Text::kind_of`], with [`TextAt::KIND_KNOWN`] set.
+    kind: u16,
+}
+
+impl TextAt {
+    const KIND_KNOWN: u16 = 0x8000;
+    const NO_WIRE: u32 = u32::MAX;
+}
+
+/// What was worked out while a zone was read (see
+/// [`crate::checks::NameStream`]): its [`Names`], which the index takes
+/// over, and every TXT record's text, back to back (see [`keep_text`]),
+/// which the index's texts borrow. Texts made from here rather than from
+/// the zone's records spare the checks a cache miss or two per TXT record
+/// on large zones (the record, then each of its strings' boxes) and an
+/// allocation per text of several strings.
+#[derive(Default)]
+pub struct ReadAhead {
+    pub(crate) names: Option<Names>,
+    pub(crate) texts: Vec<u8>,
+}
+
+impl ReadAhead {
+    /// Whether its names are those of `zone`'s records (see
+    /// [`Names::built_from`]).
+    pub fn built_from(&self, zone: &Zone) -> bool {
+        self.names.as_ref().is_some_and(|n| n.built_from(zone))
+    }
+}
+
 /// A lookup-ready view of one zone: its [`Names`] with the records grouped
 /// by name, and what needs the records themselves (MX targets, DKIM
 /// selectors).
@@ -224,6 +310,8 @@ pub struct Index<'z> {
     pub zone: &'z Zone,
     pub origin: Name,
     n: Names,
+    /// TXT records' texts (see [`ReadAhead`]); empty when none was kept.
+    kept: &'z [u8],
     /// Record indices grouped by node (see [`Node::rec_start`]).
     recs: Vec<usize>,
     /// Each node's `_dmarc` child (`NONE` when it has none): every mail
@@ -499,17 +587,23 @@ impl Names {
         self.prints.extend_from_slice(prints);
     }
 
-    /// Set beside a text kind worked out while the zone was read.
-    const KIND_KNOWN: u16 = 0x8000;
-
     /// What the text of record number `seq` (numbered as for
-    /// [`Names::add_dkim_verdict`]), a TXT record, is.
-    pub(crate) fn add_text_kind(&mut self, seq: u32, kind: u16) {
+    /// [`Names::add_dkim_verdict`]), a TXT record, is, and where the text
+    /// is in the [`ReadAhead::texts`] (`None` when it is not there).
+    pub(crate) fn add_text_kind(&mut self, seq: u32, kind: u16, kept: Option<(usize, usize)>) {
         let i = seq as usize;
         if self.kinds.len() <= i {
-            self.kinds.resize(self.rtypes.len().max(i + 1), 0);
+            self.kinds
+                .resize(self.rtypes.len().max(i + 1), TextAt::default());
         }
-        self.kinds[i] = kind | Self::KIND_KNOWN;
+        let (off, len) = kept
+            .and_then(|(off, len)| Some((u32::try_from(off).ok()?, u16::try_from(len).ok()?)))
+            .map_or((TextAt::NO_WIRE, 0), |w| w);
+        self.kinds[i] = TextAt {
+            off,
+            len,
+            kind: kind | TextAt::KIND_KNOWN,
+        };
     }
 
     /// The kind of record `i`'s text, when it was worked out while the zone
@@ -517,8 +611,15 @@ impl Names {
     fn text_kind(&self, i: usize) -> Option<u16> {
         self.kinds
             .get(i)
-            .filter(|&&k| k & Self::KIND_KNOWN != 0)
-            .map(|&k| k & !Self::KIND_KNOWN)
+            .filter(|k| k.kind & TextAt::KIND_KNOWN != 0)
+            .map(|k| k.kind & !TextAt::KIND_KNOWN)
+    }
+
+    /// Where record `i`'s text is in the [`ReadAhead::texts`], when it is
+    /// there.
+    fn text_kept(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let k = self.kinds.get(i).filter(|k| k.off != TextAt::NO_WIRE)?;
+        Some(k.off as usize..k.off as usize + k.len as usize)
     }
 
     /// [`Index::text_in_zone`], for the zone these names are of.
@@ -690,31 +791,33 @@ impl Names {
 
 impl<'z> Index<'z> {
     pub fn new(zone: &'z Zone) -> Self {
-        let mut names = Names::new(&zone.origin, zone.records.len());
-        for r in &zone.records {
-            names.add(&r.owner, r.rtype());
-        }
-        Index::with_names(zone, names)
+        Index::build(zone, None, &[])
     }
 
     /// The index of a zone whose [`Names`] were built as it was read (see
-    /// [`crate::checks::NameStream`]); names built from other records are
-    /// rebuilt.
-    pub fn with_names(zone: &'z Zone, names: Names) -> Self {
-        let names = if names.built_from(zone) {
-            names
-        } else {
-            let mut fresh = Names::new(&zone.origin, zone.records.len());
-            for r in &zone.records {
-                fresh.add(&r.owner, r.rtype());
+    /// [`crate::checks::NameStream`]), which it takes over; names built from
+    /// other records are rebuilt.
+    pub fn with_names(zone: &'z Zone, ahead: &'z mut ReadAhead) -> Self {
+        Index::build(zone, ahead.names.take(), &ahead.texts)
+    }
+
+    fn build(zone: &'z Zone, names: Option<Names>, kept: &'z [u8]) -> Self {
+        let (names, kept) = match names.filter(|n| n.built_from(zone)) {
+            Some(names) => (names, kept),
+            None => {
+                let mut fresh = Names::new(&zone.origin, zone.records.len());
+                for r in &zone.records {
+                    fresh.add(&r.owner, r.rtype());
+                }
+                (fresh, &[][..])
             }
-            fresh
         };
         let n = zone.records.len();
         let mut ix = Index {
             zone,
             origin: zone.origin.clone(),
             n: names,
+            kept,
             recs: Vec::new(),
             dmarc_child: Vec::new(),
             selectors: Default::default(),
@@ -995,35 +1098,45 @@ impl<'z> Index<'z> {
         self.texts.get_or_init(|| self.read_texts())
     }
 
-    /// Reads every TXT record, node by node. Only records of nodes that
-    /// hold TXT are read: on a large zone each read is a cache miss.
+    /// Every TXT record's text, node by node: from the texts kept while the
+    /// zone was read, else from the records (only those of nodes that hold
+    /// TXT: on a large zone each read is a cache miss).
     fn read_texts(&self) -> Texts<'z> {
-        // Which records, then each one's strings in a loop that does
-        // nothing else, so that the reads of the records (each a cache miss
-        // on a large zone) overlap instead of waiting on one another; then
-        // the texts.
         let (which, node_at) = self.of_type_by_node(RecordType::TXT);
-        let zone = self.zone;
-        let data: Vec<Option<&'z [Box<[u8]>]>> = which
-            .iter()
-            .map(|&i| match &zone.records[i].rdata {
-                RData::TXT(t) => Some(&t.txt_data[..]),
-                _ => None,
-            })
-            .collect();
+        let (zone, kept) = (self.zone, self.kept);
+        let record_strings = |i: usize| match &zone.records[i].rdata {
+            RData::TXT(t) => Some(&t.txt_data[..]),
+            _ => None,
+        };
+        // With no text kept, each record's strings in a loop that does
+        // nothing else, so that the reads of the records overlap instead of
+        // waiting on one another.
+        let data: Vec<Option<&'z [Box<[u8]>]>> = if kept.is_empty() {
+            which.iter().map(|&i| record_strings(i)).collect()
+        } else {
+            Vec::new()
+        };
         let mut all = Vec::with_capacity(which.len());
         let mut memo = Vec::with_capacity(which.len());
         let mut at = Vec::with_capacity(node_at.len());
         for w in node_at.windows(2) {
             at.push(all.len() as u32);
-            for k in w[0]..w[1] {
-                let (i, Some(d)) = (which[k], data[k]) else {
-                    continue;
-                };
-                let strings: SmallVec<[&[u8]; 2]> = d.iter().map(|s| &s[..]).collect();
-                let joined = match strings[..] {
-                    [one] => std::borrow::Cow::Borrowed(one),
-                    _ => std::borrow::Cow::Owned(strings.concat()),
+            for (k, &i) in (w[0]..w[1]).zip(&which[w[0]..w[1]]) {
+                let from_kept = self.n.text_kept(i).and_then(|r| kept_text(kept.get(r)?));
+                let (strings, joined) = match from_kept {
+                    Some((strings, joined)) => (strings, std::borrow::Cow::Borrowed(joined)),
+                    None => {
+                        let Some(d) = data.get(k).copied().unwrap_or_else(|| record_strings(i))
+                        else {
+                            continue;
+                        };
+                        let strings: SmallVec<[&[u8]; 2]> = d.iter().map(|s| &s[..]).collect();
+                        let joined = match strings[..] {
+                            [one] => std::borrow::Cow::Borrowed(one),
+                            _ => std::borrow::Cow::Owned(strings.concat()),
+                        };
+                        (strings, joined)
+                    }
                 };
                 // A DMARC record's policy word, when it was read ahead.
                 let word = self
@@ -1731,7 +1844,39 @@ mod tests {
         f 3600 IN TXT \" v=DKIM1; p=\"\n\
         g 3600 IN TXT \"v=spf1 a:caf\\195\\169.example.com -all\"\n\
         h 3600 IN TXT \"free text\" \"and more\"\n\
-        h 3600 IN TXT \"\"\n";
+        h 3600 IN TXT \"\"\n\
+        i 3600 IN TXT \"a\" \"\" \"b\"\n";
+
+    /// A kept text reads back as the strings it was kept from, and bytes
+    /// that are not a whole kept text read as none.
+    #[test]
+    fn kept_texts_read_back_as_their_strings() {
+        let cases: &[&[&[u8]]] = &[
+            &[],
+            &[b""],
+            &[b"v=spf1 -all"],
+            &[b"a", b"", b"bc"],
+            &[&[b'x'; 255], b"y"],
+        ];
+        let mut kept = Vec::new();
+        let mut at = Vec::new();
+        for strings in cases {
+            at.push(keep_text(&mut kept, strings, &strings.concat()).unwrap());
+        }
+        for (strings, &(off, len)) in cases.iter().zip(&at) {
+            let entry = &kept[off..off + len];
+            let (back, joined) = kept_text(entry).expect("a kept text");
+            assert_eq!(&back[..], *strings);
+            assert_eq!(joined, strings.concat());
+            if len > 0 {
+                assert_eq!(kept_text(&entry[..len - 1]), None, "{strings:?} cut short");
+            }
+        }
+        // Lengths that run past the end, or leave bytes over.
+        assert_eq!(kept_text(&[1, 0, 3, b'a', b'b']), None);
+        assert_eq!(kept_text(&[1, 0, 1, b'a', b'b']), None);
+        assert_eq!(kept_text(&[2, 0, 1]), None);
+    }
 
     /// What each text is comes out the same whether the names thread
     /// worked it out from the wire while the zone was read or the index
@@ -1775,17 +1920,25 @@ mod tests {
                 assert_eq!(want & bit != 0, holds, "bit {bit} of {:?}", show(j));
             }
             seen |= want;
-            // Both indexes hand out the text with its kind.
+            // Both indexes hand out the text with its kind and strings; the
+            // streamed one read them from the wire kept beside it.
             for ix in [&plain, &streamed] {
                 let idx = ix.owners().find(|(o, _)| *o == &rec.owner).unwrap().1;
-                assert!(
-                    ix.texts_of(idx)
-                        .iter()
-                        .any(|x| std::ptr::eq(x.record, rec) && x.kind == want)
+                let x = ix
+                    .texts_of(idx)
+                    .iter()
+                    .find(|x| std::ptr::eq(x.record, rec));
+                let x = x.expect("the record's text");
+                assert_eq!(
+                    (x.kind, &x.strings, &x.joined),
+                    (want, &t.strings, &t.joined)
                 );
+                let kept = ix.kept.as_ptr_range();
+                let from_wire = x.strings.iter().all(|s| kept.contains(&s.as_ptr()));
+                assert_eq!(from_wire, std::ptr::eq(ix, &streamed), "{:?}", show(j));
             }
         }
-        assert_eq!(txt, 15);
+        assert_eq!(txt, 16);
         // Every kind was among them.
         assert_eq!(seen, 0xfff, "{seen:#x}");
     }

@@ -180,19 +180,20 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usiz
         }),
         None => mailzone_zone::read_zone_file(&job.path, &opts),
     };
-    let names = stream.map(|s| s.finish());
+    let mut names = stream.map(|s| s.finish());
     let mut report = read_report(&job.path, &r);
     if r.is_ok() && !read_only {
         match info {
             Info::List => {
-                report.diagnostics = mailzone_check::checks::check_zone_with(&r.zone, names);
+                report.diagnostics =
+                    mailzone_check::checks::check_zone_with(&r.zone, names.as_mut());
             }
             Info::Count => {
                 // Ids the policy raises to errors are built in full, as the
                 // server builds them.
                 let keep = job.policy.raise.iter().map(|o| o.id.clone()).collect();
                 (report.diagnostics, report.counted) =
-                    mailzone_check::checks::check_zone_counting(&r.zone, names, keep);
+                    mailzone_check::checks::check_zone_counting(&r.zone, names.as_mut(), keep);
             }
         }
         let pairs = |v: &[mailzone_config::Override]| {

@@ -254,7 +254,7 @@ fn load(
     } else {
         mailzone_zone::read_zone_file(&z.file, &opts)
     };
-    let names = stream.map(|s| s.finish());
+    let mut names = stream.map(|s| s.finish());
     let name = z.name.as_str();
     if let Some(d) = &z.dnssec {
         create_key_if_none(&r.zone.origin, d);
@@ -368,7 +368,7 @@ fn load(
             let checking = std::sync::OnceLock::new();
             let zone = &r.zone;
             std::thread::scope(|s| {
-                let mut names = names;
+                let mut names = names.as_mut();
                 let checks = parallel.then(|| {
                     let names = names.take();
                     let (checking, keep) = (&checking, raised.clone());
@@ -417,7 +417,7 @@ fn load(
                     crate::lower_priority();
                     build()
                 });
-                let (diags, counted) = check_zone_counting(&r.zone, names, raised);
+                let (diags, counted) = check_zone_counting(&r.zone, names.as_mut(), raised);
                 // A panic while compiling or signing is our bug; let it surface.
                 let built = built.join().expect("compiling the zone panicked");
                 (diags, counted, built)

@@ -13,7 +13,7 @@ mod tlsa;
 mod xr;
 
 use crate::catalogue::entry;
-use crate::index::{Index, Names};
+use crate::index::{Index, Names, ReadAhead};
 use crate::{Diagnostic, Term};
 use hickory_proto::rr::{Name, RecordType};
 use mailzone_zone::handoff::{Batches, Handoff, Reuse};
@@ -30,7 +30,7 @@ pub fn check_zone(zone: &Zone) -> Vec<Diagnostic> {
 
 /// [`check_zone`] with the zone's names already indexed while it was read
 /// (a [`NameStream`]).
-pub fn check_zone_with(zone: &Zone, names: Option<Names>) -> Vec<Diagnostic> {
+pub fn check_zone_with(zone: &Zone, names: Option<&mut ReadAhead>) -> Vec<Diagnostic> {
     run_both(Checking::new(zone, names)).0
 }
 
@@ -38,9 +38,9 @@ pub fn check_zone_with(zone: &Zone, names: Option<Names>) -> Vec<Diagnostic> {
 /// those are counted by id instead of built, except for the ids in `keep`
 /// (ones its config raises to errors). Returns the findings built and the
 /// counts.
-pub fn check_zone_counting(
-    zone: &Zone,
-    names: Option<Names>,
+pub fn check_zone_counting<'z>(
+    zone: &'z Zone,
+    names: Option<&'z mut ReadAhead>,
     keep: Vec<String>,
 ) -> (Vec<Diagnostic>, Vec<(&'static str, usize)>) {
     run_both(Checking::new(zone, names).counting_info(keep))
@@ -88,7 +88,7 @@ impl<'z> Checking<'z> {
 
     /// Indexes the zone (with its names, when they were indexed while it
     /// was read).
-    pub fn new(zone: &'z Zone, names: Option<Names>) -> Checking<'z> {
+    pub fn new(zone: &'z Zone, names: Option<&'z mut ReadAhead>) -> Checking<'z> {
         Checking {
             ix: match names {
                 Some(names) => Index::with_names(zone, names),
@@ -176,7 +176,6 @@ impl<'z> Checking<'z> {
 /// zone's hickory names afterwards.
 pub struct NameStream {
     way: Way,
-    origin: Name,
     /// Records observed so far.
     seen: u32,
     /// A key's text being joined.
@@ -187,7 +186,7 @@ pub struct NameStream {
 }
 
 enum Way {
-    Thread(Box<Handoff<Batch, Names>>),
+    Thread(Box<Handoff<Batch, ReadAhead>>),
     Inline(Box<Names>),
 }
 
@@ -273,6 +272,7 @@ impl NameStream {
         let o = origin.clone();
         let handoff = Handoff::start("check-names", move |mut batches: Batches<Batch>| {
             let mut names = Names::new(&o, records);
+            let mut kept = Vec::new();
             // What the read-ahead DMARC and SPF texts stand in: their checks
             // only say what they find, not where, so no record of the zone's.
             let detached = ZoneRecord {
@@ -303,18 +303,14 @@ impl NameStream {
                     let (wire, rest) = txt.split_at(len as usize);
                     txt = rest;
                     strings.clear();
-                    let mut w = wire;
-                    while let Some((&l, more)) = w.split_first() {
-                        let l = (l as usize).min(more.len());
-                        strings.push(&more[..l]);
-                        w = &more[l..];
-                    }
+                    strings.extend(crate::index::wire_strings(wire));
                     let joined: std::borrow::Cow<'_, [u8]> = match strings[..] {
                         [one] => one.into(),
                         _ => strings.concat().into(),
                     };
                     let kind = crate::index::Text::kind_of(&joined);
-                    names.add_text_kind(seq, kind);
+                    let at = crate::index::keep_text(&mut kept, &strings, &joined);
+                    names.add_text_kind(seq, kind, at);
                     // DKIM keys and DMARC records as nearly all are
                     // written: the first string opens with the version
                     // tag. (Any other their families read themselves.)
@@ -335,7 +331,10 @@ impl NameStream {
                 }
             }
             names.mark_mx_targets();
-            names
+            ReadAhead {
+                names: Some(names),
+                texts: kept,
+            }
         });
         let mut handoff = Box::new(handoff);
         if let Some(first) = handoff.batch() {
@@ -343,7 +342,6 @@ impl NameStream {
         }
         NameStream {
             way: Way::Thread(handoff),
-            origin: origin.clone(),
             seen: 0,
             joined: Vec::new(),
             read_ahead: true,
@@ -354,7 +352,6 @@ impl NameStream {
     pub fn inline(origin: &Name, records: usize) -> NameStream {
         NameStream {
             way: Way::Inline(Box::new(Names::new(origin, records))),
-            origin: origin.clone(),
             seen: 0,
             joined: Vec::new(),
             read_ahead: true,
@@ -435,17 +432,18 @@ impl NameStream {
         }
     }
 
-    /// The names of every record observed. A builder that is gone (it
-    /// panicked) leaves them incomplete; the index notices and rebuilds them.
-    pub fn finish(self) -> Names {
+    /// The names of every record observed, with what was read ahead. A
+    /// builder that is gone (it panicked) leaves none; the index builds them.
+    pub fn finish(self) -> ReadAhead {
         match self.way {
             Way::Inline(mut names) => {
                 names.mark_mx_targets();
-                *names
+                ReadAhead {
+                    names: Some(*names),
+                    texts: Vec::new(),
+                }
             }
-            Way::Thread(handoff) => handoff
-                .finish()
-                .unwrap_or_else(|| Names::new(&self.origin, 0)),
+            Way::Thread(handoff) => handoff.finish().unwrap_or_default(),
         }
     }
 }
@@ -775,7 +773,8 @@ pub(crate) fn index_streamed(zone: &Zone, mut stream: NameStream) -> Index<'_> {
             &rdata_to_wire(&rec.rdata),
         );
     }
-    Index::with_names(zone, stream.finish())
+    // (Left for the test's process to take back: the index borrows it.)
+    Index::with_names(zone, Box::leak(Box::new(stream.finish())))
 }
 
 /// Calls `f` with every text of up to `len` pieces drawn from `alphabet`
