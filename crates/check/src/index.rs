@@ -64,13 +64,15 @@ impl Key {
 
     /// The key of a name in uncompressed wire form (labels, then the root).
     pub fn of_wire(wire: &[u8]) -> Key {
-        let mut k = Key {
-            buf: [0; 256],
-            len: wire.len().min(256),
-        };
-        k.buf[..k.len].copy_from_slice(&wire[..k.len]);
-        // Label lengths are at most 63, below `A`: only letters change.
-        k.buf[..k.len].make_ascii_lowercase();
+        let len = wire.len().min(256);
+        let mut k = Key { buf: [0; 256], len };
+        // Lower-cased as it is copied, in one pass: copying first and then
+        // reading the copy back stalled on every key (the reads waited for
+        // the copy's stores to land). Label lengths are at most 63, below
+        // `A`: only letters change.
+        for (to, from) in k.buf[..len].iter_mut().zip(&wire[..len]) {
+            *to = from.to_ascii_lowercase();
+        }
         k
     }
 
