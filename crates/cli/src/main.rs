@@ -208,7 +208,7 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usiz
         );
     }
     let n = r.zone.records.len();
-    drop_aside(r, n >= 20_000);
+    drop_aside((r, names), n >= 20_000);
     (report, n)
 }
 
