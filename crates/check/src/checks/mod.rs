@@ -288,12 +288,10 @@ impl NameStream {
                 span: Span::default(),
             };
             while let Some(batch) = batches.next_batch() {
-                let mut wire = batch.wire.as_slice();
-                for &t in &batch.types {
-                    let len = crate::index::wire_len(wire);
-                    names.add_wire(&wire[..len], t);
-                    wire = &wire[len..];
-                }
+                // Keys are the owners' wire forms lower-cased (label
+                // lengths are at most 63, below `A`: only letters change).
+                batch.wire.make_ascii_lowercase();
+                names.add_keys(&batch.wire, &batch.types);
                 names.add_ttls_and_prints(&batch.ttls, &batch.prints);
                 // (Every MX's number is there when any is: see `observe`.)
                 if !batch.mx_seq.is_empty() {
