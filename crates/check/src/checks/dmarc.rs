@@ -4,7 +4,7 @@
 
 use super::dkim::{tag_list, tag_values, text_str};
 use super::{Out, closest, fqdn, more_than_one};
-use crate::index::{Few, Index, Names, Text};
+use crate::index::{Few, First, Index, Names, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::Span;
 use smallvec::SmallVec;
@@ -169,7 +169,7 @@ fn starts_ci(s: &str, prefix: &str) -> bool {
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (owner, idx) in ix.owners() {
-        let at_dmarc = ix.owner_first_label(idx) == b"_dmarc";
+        let at_dmarc = ix.owner_first_is(idx, First::DMARC);
         if !at_dmarc && !ix.owner_may_have(idx, RecordType::TXT) {
             continue;
         }
@@ -248,8 +248,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if !ix.owner_may_have(idx, RecordType::MX) && !apex {
             continue;
         }
-        let fl = ix.owner_first_label(idx);
-        if fl == b"*" || fl.starts_with(b"_") {
+        if ix.owner_first_is(idx, First::STAR | First::UNDERSCORE) {
             continue;
         }
         let mx = ix.mx_of(idx);

@@ -3,7 +3,7 @@
 //! wildcards that publish mail records for every name.
 
 use super::{Out, fqdn};
-use crate::index::{Few, Index, Text};
+use crate::index::{Few, First, Index, Text};
 use hickory_proto::rr::{Name, RecordType};
 
 const VERSIONS: &[&[u8]] = &[
@@ -37,7 +37,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if ix.owner_may_have(idx, RecordType::CNAME) {
             cname_beside_data(ix, out, owner, idx);
         }
-        let wildcard = ix.owner_first_label(idx) == b"*";
+        let wildcard = ix.owner_first_is(idx, First::STAR);
         if wildcard && ix.owner_may_have(idx, RecordType::MX) {
             for r in idx.iter().map(|&i| &ix.zone.records[i]) {
                 if r.rtype() == RecordType::MX {

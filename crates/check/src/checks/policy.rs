@@ -5,7 +5,7 @@
 use super::dkim::tag_list;
 use super::dmarc::policy_for;
 use super::{Out, first_label, fqdn, more_than_one};
-use crate::index::{Few, Index, Text};
+use crate::index::{Few, First, Index, Text};
 use hickory_proto::rr::Name;
 
 fn starts(t: &[u8], tag: &[u8]) -> bool {
@@ -40,7 +40,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // kinds and the index's key, not of the owner's name: on a large
         // zone reading every TXT owner's name was a cache miss each.
         if !texts.iter().any(|t| t.is(Text::STS | Text::TLSRPT))
-            && ix.owner_first_label(idx) != b"_mta-sts"
+            && !ix.owner_first_is(idx, First::MTA_STS)
             && ix.owner_labels(idx).nth(1) != Some(b"_bimi".as_slice())
         {
             continue;

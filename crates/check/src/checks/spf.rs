@@ -4,7 +4,7 @@
 //! one lookup each and reported as info: nothing is looked up at check time.
 
 use super::{Out, closest, fqdn};
-use crate::index::{Few, Index, MxPlace, Text};
+use crate::index::{Few, First, Index, MxPlace, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::Span;
 use smallvec::SmallVec;
@@ -1008,7 +1008,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         let null = !ix.owner_mx_nulls(idx).1;
-        if !null && !has_spf[ix.owner_id(idx) as usize] && ix.owner_first_label(idx) != b"*" {
+        if !null && !has_spf[ix.owner_id(idx) as usize] && !ix.owner_first_is(idx, First::STAR) {
             out.emit("SPF026", mx[0].0.span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
                 .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
         }

@@ -4,7 +4,7 @@
 use super::dkim::tag_list;
 use super::dmarc::word_of;
 use super::{Out, child, fqdn};
-use crate::index::{Few, Index, Text};
+use crate::index::{Few, First, Index, Text};
 use hickory_proto::rr::{Name, RecordType};
 
 /// Whether an SPF record authorises anyone (worked out with the text's kind:
@@ -35,8 +35,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         {
             continue;
         }
-        let fl = ix.owner_first_label(idx);
-        if fl.starts_with(b"_") || fl == b"*" {
+        if ix.owner_first_is(idx, First::STAR | First::UNDERSCORE) {
             continue;
         }
         let mx = ix.mx_of(idx);
