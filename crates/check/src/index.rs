@@ -226,7 +226,7 @@ pub struct Names {
     origin_len: usize,
     hasher: foldhash::fast::FixedState,
     arena: Vec<u8>,
-    table: hashbrown::HashTable<u32>,
+    table: crate::slots::Slots,
     nodes: Vec<Node>,
     /// Each record's type, read once (matching on `RData` is not free).
     rtypes: Vec<RecordType>,
@@ -557,7 +557,7 @@ impl Names {
             origin_len: origin_key.len,
             hasher: foldhash::fast::FixedState::with_seed(0x6d61_696c_7a6f_6e65),
             arena: Vec::with_capacity(records * 16),
-            table: hashbrown::HashTable::with_capacity(records),
+            table: crate::slots::Slots::with_capacity(records),
             nodes: Vec::with_capacity(records),
             rtypes: Vec::with_capacity(records),
             rec_node: Vec::with_capacity(records),
@@ -598,36 +598,39 @@ impl Names {
 
     /// Adds records by their owners' keys (lower-cased uncompressed wire
     /// forms, back to back) and types, as [`Names::add_wire`] does each.
-    /// The table slots of the owners a few records ahead are looked up
-    /// first, so that those lookups' cache misses (the table has a slot
-    /// per name of the zone) overlap with the work on the records before
-    /// them instead of each waiting its turn.
+    /// The table slots of the owners a few records ahead are prefetched, so
+    /// that those lookups' cache misses (the table has a slot per name of
+    /// the zone) overlap with the work on the records before them instead
+    /// of each waiting its turn.
     pub(crate) fn add_keys(&mut self, keys: &[u8], types: &[RecordType]) {
         const AHEAD: usize = 8;
+        // Each owner's key and hash (0 for an owner's next record, which
+        // finds its node without a lookup).
         let mut at = Vec::with_capacity(types.len() + 1);
+        let mut hashes = Vec::with_capacity(types.len());
         let mut off = 0;
+        let mut last: &[u8] = &[];
         for _ in types {
+            let key = &keys[off..off + wire_len(&keys[off..])];
             at.push(off);
-            off += wire_len(&keys[off..]);
+            hashes.push(if key == last { 0 } else { self.hash(key) });
+            off += key.len();
+            last = key;
         }
         at.push(off);
         for (k, &t) in types.iter().enumerate() {
-            // (Not again for an owner's next record: that one finds its
-            // node without a lookup.)
-            if let Some(w) = at.get(k + AHEAD - 1..k + AHEAD + 2)
-                && keys[w[1]..w[2]] != keys[w[0]..w[1]]
+            if let Some(&h) = hashes.get(k + AHEAD)
+                && h != 0
             {
-                self.warm(&keys[w[1]..w[2]]);
+                self.table.prefetch(h);
             }
-            self.add_key(&keys[at[k]..at[k + 1]], t);
+            let key = &keys[at[k]..at[k + 1]];
+            let h = match hashes[k] {
+                0 => self.hash(key),
+                h => h,
+            };
+            self.add_key_hashed(key, h, t);
         }
-    }
-
-    /// Looks the key's slot up in the table and nothing more (see
-    /// [`Names::add_keys`]).
-    fn warm(&self, key: &[u8]) {
-        let h = self.hash(key);
-        std::hint::black_box(self.table.find(h, |_| false));
     }
 
     /// Where the MX records numbered `seqs` point, from their exchanges in
@@ -753,13 +756,18 @@ impl Names {
     }
 
     fn add_key(&mut self, key: &[u8], t: RecordType) {
+        self.add_key_hashed(key, self.hash(key), t);
+    }
+
+    /// [`Names::add_key`] with the key's hash made.
+    fn add_key_hashed(&mut self, key: &[u8], h: u64, t: RecordType) {
         self.rtypes.push(t);
         // Records of one owner are usually adjacent in the file.
         let prev = self.rec_node.last().copied().unwrap_or(NONE);
         let id = if prev != NONE && self.key(prev) == key {
             prev
         } else {
-            self.intern(key)
+            self.intern(key, h)
         };
         let node = &mut self.nodes[id as usize];
         if node.rec_len == 0 {
@@ -793,7 +801,7 @@ impl Names {
 
     fn find(&self, key: &[u8]) -> Option<u32> {
         let h = self.hash(key);
-        self.table.find(h, |&id| self.key(id) == key).copied()
+        self.table.find(h, |id| self.key(id) == key)
     }
 
     /// Adds a node known to be absent; `parent` must already exist.
@@ -839,7 +847,7 @@ impl Names {
             hasher,
             ..
         } = self;
-        table.insert_unique(h, id, |&i| {
+        table.insert(h, id, |i| {
             use std::hash::BuildHasher;
             let nd = &nodes[i as usize];
             hasher.hash_one(&arena[nd.key_off as usize..nd.key_off as usize + nd.key_len as usize])
@@ -849,9 +857,8 @@ impl Names {
 
     /// The node of an owner, made (with its missing ancestors down from the
     /// origin's length) when new.
-    fn intern(&mut self, bytes: &[u8]) -> u32 {
-        let h = self.hash(bytes);
-        if let Some(&id) = self.table.find(h, |&id| self.key(id) == bytes) {
+    fn intern(&mut self, bytes: &[u8], h: u64) -> u32 {
+        if let Some(id) = self.table.find(h, |id| self.key(id) == bytes) {
             return id;
         }
         // Missing suffixes (with their hashes), nearest first, up to an
@@ -873,7 +880,7 @@ impl Names {
                 break;
             }
             let hs = self.hash(suffix);
-            if let Some(&id) = self.table.find(hs, |&id| self.key(id) == suffix) {
+            if let Some(id) = self.table.find(hs, |id| self.key(id) == suffix) {
                 parent = id;
                 self.last_parent = id;
                 break;

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod index;
 pub mod render;
+mod slots;
 
 use mailzone_zone::{ReadError, SourceMap, Span};
 use serde::Serialize;
