@@ -9,16 +9,25 @@
 /// caller's `eq` compares them); a slot keeps the hash's high half as a tag
 /// so that a probe compares a key only when the tags agree.
 pub(crate) struct Slots {
-    /// `tag << 32 | (id + 1)`; 0 for an empty slot.
+    /// `tag << 32 | id`; [`Slots::EMPTY`] for an empty slot.
     slots: Vec<u64>,
     len: usize,
 }
 
 impl Slots {
+    /// No id is `u32::MAX` (the index's NONE), so no slot in use is this.
+    /// Not zero: a table of zeros comes from the allocator as pages not yet
+    /// written, which the first lookups map read-only and the first stores
+    /// then copy, each copy flushing the TLB of every core running the
+    /// process (on this VM an interrupt to the reader's core each time,
+    /// 18% of the names thread's time). Filled with this, every page is
+    /// written once, when the table is made.
+    const EMPTY: u64 = u64::MAX;
+
     /// Room for `n` names before the table grows.
     pub(crate) fn with_capacity(n: usize) -> Slots {
         Slots {
-            slots: vec![0; Self::room_for(n)],
+            slots: vec![Self::EMPTY; Self::room_for(n)],
             len: 0,
         }
     }
@@ -59,24 +68,26 @@ impl Slots {
         let mut at = self.start(h);
         loop {
             let s = self.slots[at];
-            if s == 0 {
+            if s == Self::EMPTY {
                 return None;
             }
-            if s >> 32 == tag && eq((s as u32).wrapping_sub(1)) {
-                return Some((s as u32).wrapping_sub(1));
+            if s >> 32 == tag && eq(s as u32) {
+                return Some(s as u32);
             }
             at = (at + 1) & mask;
         }
     }
 
-    /// Stores `id` under hash `h` (it must not be there already); growing
-    /// the table first when it is three quarters full, with `hash_of` giving the
-    /// hash of each id already stored.
+    /// Stores `id` (not `u32::MAX`) under hash `h` (it must not be there
+    /// already); growing the table first when it is three quarters full,
+    /// with `hash_of` giving the hash of each id already stored.
     pub(crate) fn insert(&mut self, h: u64, id: u32, hash_of: impl Fn(u32) -> u64) {
+        debug_assert_ne!(id, u32::MAX);
         if (self.len + 1) * 4 > self.slots.len() * 3 {
-            let old = std::mem::replace(&mut self.slots, vec![0; Self::room_for(self.len + 1)]);
-            for s in old.into_iter().filter(|&s| s != 0) {
-                let id = (s as u32).wrapping_sub(1);
+            let room = Self::room_for(self.len + 1);
+            let old = std::mem::replace(&mut self.slots, vec![Self::EMPTY; room]);
+            for s in old.into_iter().filter(|&s| s != Self::EMPTY) {
+                let id = s as u32;
                 self.place(hash_of(id), id);
             }
         }
@@ -87,10 +98,10 @@ impl Slots {
     fn place(&mut self, h: u64, id: u32) {
         let mask = self.slots.len() - 1;
         let mut at = self.start(h);
-        while self.slots[at] != 0 {
+        while self.slots[at] != Self::EMPTY {
             at = (at + 1) & mask;
         }
-        self.slots[at] = (h >> 32) << 32 | u64::from(id.wrapping_add(1));
+        self.slots[at] = (h >> 32) << 32 | u64::from(id);
     }
 }
 
