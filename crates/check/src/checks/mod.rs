@@ -272,9 +272,9 @@ impl NameStream {
         let o = origin.clone();
         let handoff = Handoff::start("check-names", move |mut batches: Batches<Batch>| {
             let mut names = Names::new(&o, records);
-            // Room for the texts of a zone a quarter TXT records of a
-            // typical length (the 1M bench zone's take 25 MB): grown by
-            // doubling, each growth could copy them all.
+            // Room for the texts of a zone whose records are a quarter TXT
+            // of a typical length (the 1M bench zone's take 25 MB): grown
+            // by doubling, each growth could copy them all.
             let mut kept = Vec::with_capacity(records.saturating_mul(32));
             // What the read-ahead DMARC and SPF texts stand in: their checks
             // only say what they find, not where, so no record of the zone's.
