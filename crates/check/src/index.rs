@@ -93,13 +93,18 @@ impl Key {
 
     /// Whether this name is `ancestor` or below it (`ancestor` a key too).
     pub fn is_at_or_below(&self, ancestor: &[u8]) -> bool {
-        self.suffixes().any(|o| self.bytes()[o..] == *ancestor)
+        key_at_or_below(self.bytes(), ancestor)
     }
 
     /// Offsets of the name and each ancestor, nearest first.
     fn suffixes(&self) -> impl Iterator<Item = usize> + '_ {
         suffixes(self.bytes())
     }
+}
+
+/// Whether the name of key `key` is that of key `ancestor` or below it.
+pub(crate) fn key_at_or_below(key: &[u8], ancestor: &[u8]) -> bool {
+    suffixes(key).any(|o| key[o..] == *ancestor)
 }
 
 /// Offsets of a key's name and each ancestor, nearest first.
@@ -275,6 +280,10 @@ pub struct Names {
     ahead: Vec<u32>,
     /// Some record is TLSA.
     has_tlsa: bool,
+    /// NS records' targets, by record number, in order: where each one's
+    /// key is in `ns_keys` and how long it is (see [`Index::ns_target_key`]).
+    ns: Vec<(u32, u32, u8)>,
+    ns_keys: Vec<u8>,
 }
 
 /// A text's strings, as [`Text::strings`] holds them.
@@ -581,6 +590,8 @@ impl Names {
             scratch: None,
             ahead: Vec::new(),
             has_tlsa: false,
+            ns: Vec::new(),
+            ns_keys: Vec::new(),
         };
         names.insert(origin_key.bytes(), NONE);
         names
@@ -683,6 +694,26 @@ impl Names {
     pub(crate) fn add_dkim_verdict(&mut self, seq: u32, v: crate::checks::dkim::Verdict) {
         self.slot_ahead(seq, self.dkim.len());
         self.dkim.push((seq, v));
+    }
+
+    /// The targets of the NS records numbered `seqs`, in uncompressed wire
+    /// form, back to back: the DNS checks compare them with owners' keys,
+    /// and reading each NS record for its target was a cache miss.
+    pub(crate) fn add_ns_targets(&mut self, wires: &[u8], seqs: &[u32]) {
+        let mut rest = wires;
+        for &seq in seqs {
+            let len = wire_len(rest);
+            let (target, more) = rest.split_at(len);
+            rest = more;
+            let (Ok(off), Ok(n)) = (u32::try_from(self.ns_keys.len()), u8::try_from(len)) else {
+                continue;
+            };
+            // Label lengths are at most 63, below `A`: only letters change.
+            self.ns_keys
+                .extend(target.iter().map(u8::to_ascii_lowercase));
+            self.slot_ahead(seq, self.ns.len());
+            self.ns.push((seq, off, n));
+        }
     }
 
     /// Notes that what was read ahead of record `seq` is at `k` in its list
@@ -922,9 +953,9 @@ impl Names {
 
     /// The node of a name, or of its closest existing ancestor at or below
     /// the origin's length, with how many labels were stripped to reach it.
-    fn closest(&self, key: &Key) -> Option<(u32, usize)> {
-        for (depth, off) in key.suffixes().enumerate() {
-            let suffix = &key.bytes()[off..];
+    fn closest(&self, key: &[u8]) -> Option<(u32, usize)> {
+        for (depth, off) in suffixes(key).enumerate() {
+            let suffix = &key[off..];
             if depth > 0 && suffix.len() < self.origin_len {
                 return None;
             }
@@ -1502,7 +1533,7 @@ impl<'z> Index<'z> {
         if !self.in_zone(name) {
             return None;
         }
-        let (id, _) = self.n.closest(&Key::of(name))?;
+        let (id, _) = self.n.closest(Key::of(name).bytes())?;
         let cut = self.n.nodes[id as usize].cut;
         if cut == NONE {
             return None;
@@ -1541,6 +1572,10 @@ impl<'z> Index<'z> {
     }
 
     fn answering_key(&self, key: &Key) -> Option<(u32, bool)> {
+        self.answering_bytes(key.bytes())
+    }
+
+    fn answering_bytes(&self, key: &[u8]) -> Option<(u32, bool)> {
         let (id, depth) = self.n.closest(key)?;
         if depth == 0 {
             return Some((id, true));
@@ -1602,6 +1637,36 @@ impl<'z> Index<'z> {
     /// was read and found nothing.
     pub(crate) fn dmarc_clean(&self, r: &ZoneRecord) -> bool {
         self.dmarc_read(r).is_some_and(|(_, clean)| clean)
+    }
+
+    /// The key of NS record `i`'s target, when the names thread kept it
+    /// (see [`Names::add_ns_targets`]).
+    pub(crate) fn ns_target_key(&self, i: usize) -> Option<&[u8]> {
+        let &(seq, off, len) = self.n.ns.get(self.read_ahead_at(i)?)?;
+        (seq as usize == i).then(|| &self.n.ns_keys[off as usize..off as usize + len as usize])
+    }
+
+    /// Whether a query for the name of `key` would get an A or AAAA record
+    /// ([`Index::addresses_key`] is not empty), from the index alone.
+    pub(crate) fn has_address_key(&self, key: &[u8]) -> bool {
+        let addresses = type_bit(RecordType::A) | type_bit(RecordType::AAAA);
+        self.answering_bytes(key)
+            .is_some_and(|(id, _)| self.n.nodes[id as usize].types & addresses != 0)
+    }
+
+    /// Whether one of node `id`'s NS records names the name of `key`: from
+    /// the targets' keys where the names thread kept them, else from the
+    /// records.
+    pub(crate) fn ns_names(&self, id: u32, key: &[u8]) -> bool {
+        self.records_in(id)
+            .iter()
+            .filter(|&&i| self.n.rtypes[i] == RecordType::NS)
+            .any(|&i| match self.ns_target_key(i) {
+                Some(k) => k == key,
+                None => {
+                    matches!(&self.zone.records[i].rdata, RData::NS(n) if name_is_key(&n.0, key))
+                }
+            })
     }
 
     /// What the SPF record `r`'s own checks counted while the zone was read,

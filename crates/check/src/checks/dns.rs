@@ -3,7 +3,7 @@
 //! duplicate records and TTLs that differ within an RRset.
 
 use super::{Out, fqdn};
-use crate::index::{Index, Key, name_is_key};
+use crate::index::{Index, Key, key_at_or_below};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::ZoneRecord;
 
@@ -138,11 +138,8 @@ fn rrset(
         }
         // Occluded data below a delegation (glue is allowed).
         if let Some((cut_node, cut_labels)) = at.cut {
-            let glue = matches!(t, RecordType::A | RecordType::AAAA)
-                && ix
-                    .node_records(cut_node, RecordType::NS)
-                    .iter()
-                    .any(|ns| matches!(&ns.rdata, RData::NS(n) if name_is_key(&n.0, at.key)));
+            let glue =
+                matches!(t, RecordType::A | RecordType::AAAA) && ix.ns_names(cut_node, at.key);
             if !glue {
                 let cut = owner.trim_to(cut_labels);
                 out.emit("DNS005", recs[0].span, owner, &t.to_string(), format!("`{}` is below the delegation `{}`; this data is hidden (occluded) and never served", fqdn(owner), fqdn(&cut)))
@@ -150,12 +147,21 @@ fn rrset(
             }
         }
         if *t == RecordType::NS {
-            for r in recs {
+            for (r, &i) in recs.iter().zip(idx) {
+                let delegation = !at.apex;
+                // In the delegated zone and with an address, from the
+                // target's key the names thread kept: nothing to read.
+                if delegation
+                    && let Some(key) = ix.ns_target_key(i)
+                    && key_at_or_below(key, at.key)
+                    && ix.has_address_key(key)
+                {
+                    continue;
+                }
                 let RData::NS(target) = &r.rdata else {
                     continue;
                 };
                 let target = &target.0;
-                let delegation = !at.apex;
                 let key = Key::of(target);
                 if delegation && key.is_at_or_below(at.key) {
                     if ix.addresses_key(&key).is_empty() {
@@ -230,6 +236,50 @@ fn rrset(
 mod tests {
     use super::*;
     use crate::checks::NameStream;
+
+    /// Delegations come out the same whether the index compares NS
+    /// targets by the keys the names thread kept or by the records: glue
+    /// present and missing, targets in other case, outside the delegation
+    /// or named by another delegation, and data below a cut.
+    #[test]
+    fn ns_targets_kept_beside_the_reader_find_what_the_records_do() {
+        let zone = "$TTL 3600\n@ SOA ns1 hostmaster 1 7200 900 1209600 3600\n@ NS ns1\n\
+            ns1 A 192.0.2.1\n\
+            a NS ns1.a\na NS NS2.A\nns1.a A 192.0.2.2\nns2.a AAAA 2001:db8::2\n\
+            b NS ns1.b\nb NS ns2.b\nns1.b A 192.0.2.3\nwww.b A 192.0.2.4\n\
+            c NS ns1.a\nc NS ns.example.net.\nc NS ns1\nhost.c A 192.0.2.5\n\
+            d NS ns1.e\ne NS ns2.e\nns1.e A 192.0.2.6\nns2.e A 192.0.2.7\n\
+            f NS alias\nalias CNAME ns1\ng NS missing\n\
+            h NS *.h\n*.h A 192.0.2.8\n\
+            i NS both\nboth CNAME ns1\nboth A 192.0.2.9\n\
+            j NS ns.j\nns.j TXT \"no address\"\n";
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let r = crate::checks::read_test_zone(&origin, zone);
+        let found = |ix: &Index<'_>| {
+            let mut out = Out::default();
+            run(ix, &mut out);
+            let mut d: Vec<(&'static str, u32)> =
+                out.diags.iter().map(|d| (d.id, d.span.line)).collect();
+            d.sort();
+            d
+        };
+        let plain = Index::new(&r.zone);
+        let streamed = crate::checks::index_streamed(&r.zone, NameStream::on_thread(&origin, 0));
+        for (i, rec) in r.zone.records.iter().enumerate() {
+            let RData::NS(n) = &rec.rdata else {
+                assert_eq!(streamed.ns_target_key(i), None);
+                continue;
+            };
+            assert_eq!(streamed.ns_target_key(i), Some(Key::of(&n.0).bytes()));
+            assert_eq!(plain.ns_target_key(i), None);
+        }
+        let want = found(&plain);
+        assert_eq!(found(&streamed), want);
+        let ids: Vec<&str> = want.iter().map(|d| d.0).collect();
+        for id in ["DNS002", "DNS003", "DNS004", "DNS005"] {
+            assert!(ids.contains(&id), "{id} not in {want:?}");
+        }
+    }
 
     /// Duplicates and TTL differences come out the same whether the index
     /// compares records by the TTLs and RDATA prints taken while the zone

@@ -217,6 +217,10 @@ struct Batch {
     /// miss per record of every RRset of two or more.
     ttls: Vec<u32>,
     prints: Vec<u64>,
+    /// NS targets' wire forms, back to back, with the records' numbers:
+    /// keyed on the names thread for the DNS checks.
+    ns: Vec<u8>,
+    ns_seq: Vec<u32>,
 }
 
 impl Reuse for Batch {
@@ -229,6 +233,8 @@ impl Reuse for Batch {
         self.txt_at.clear();
         self.ttls.clear();
         self.prints.clear();
+        self.ns.clear();
+        self.ns_seq.clear();
     }
 }
 
@@ -298,6 +304,7 @@ impl NameStream {
                     names.add_mx_places(&batch.mx, &batch.mx_seq);
                 }
                 names.add_mx_targets(&batch.mx);
+                names.add_ns_targets(&batch.ns, &batch.ns_seq);
                 let mut txt = batch.txt.as_slice();
                 let mut strings: Vec<&[u8]> = Vec::new();
                 for &(seq, len) in &batch.txt_at {
@@ -418,6 +425,10 @@ impl NameStream {
                     if self.read_ahead {
                         batch.mx_seq.push(seq);
                     }
+                }
+                if self.read_ahead && t == RecordType::NS {
+                    batch.ns.extend_from_slice(rdata_wire);
+                    batch.ns_seq.push(seq);
                 }
                 if self.read_ahead && t == RecordType::TXT {
                     batch.txt.extend_from_slice(rdata_wire);
