@@ -622,8 +622,8 @@ impl Names {
     /// of each waiting its turn.
     pub(crate) fn add_keys(&mut self, keys: &[u8], types: &[RecordType]) {
         const AHEAD: usize = 8;
-        // Each owner's key and hash (0 for an owner's next record, which
-        // finds its node without a lookup).
+        // Each owner's key and hash (left 0 for an owner's next record,
+        // which finds its node without one).
         let mut at = Vec::with_capacity(types.len() + 1);
         let mut hashes = Vec::with_capacity(types.len());
         let mut off = 0;
@@ -642,12 +642,7 @@ impl Names {
             {
                 self.table.prefetch(h);
             }
-            let key = &keys[at[k]..at[k + 1]];
-            let h = match hashes[k] {
-                0 => self.hash(key),
-                h => h,
-            };
-            self.add_key_hashed(key, h, t);
+            self.add_key_hashed(&keys[at[k]..at[k + 1]], hashes[k], t);
         }
     }
 
@@ -813,7 +808,8 @@ impl Names {
         self.add_key_hashed(key, self.hash(key), t);
     }
 
-    /// [`Names::add_key`] with the key's hash made.
+    /// [`Names::add_key`] with the key's hash made (any value will do when
+    /// the record before was the same owner's).
     fn add_key_hashed(&mut self, key: &[u8], h: u64, t: RecordType) {
         self.rtypes.push(t);
         self.has_tlsa |= t == RecordType::TLSA;
