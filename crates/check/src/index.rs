@@ -275,8 +275,11 @@ pub struct Names {
     mx_places: Vec<Option<MxPlace>>,
     /// The key [`Names::add_wire`] fills for each owner.
     scratch: Option<Box<Key>>,
-    /// For each record read ahead, where it is in its list (see
-    /// [`Index::read_ahead_at`]); `NONE` for others, and past the end.
+    /// For each record read ahead while the zone was read (a DKIM key, a
+    /// DMARC, SPF or NS record), where it is in its list (see
+    /// [`Index::read_ahead_at`]); `NONE` for others, and past the end. A
+    /// binary search of those lists for every key and DMARC record was a
+    /// chain of cache misses each on large zones.
     ahead: Vec<u32>,
     /// Some record is TLSA.
     has_tlsa: bool,
@@ -392,16 +395,9 @@ pub struct Index<'z> {
     /// allocations per domain to make and to free: 72,000 on the 1M bench
     /// zone.)
     selectors: foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>>,
-    has_tlsa: bool,
     /// Every TXT record's text, worked out by the first family that asks
     /// (see [`Texts`]).
     texts: std::sync::OnceLock<Texts<'z>>,
-    /// For each record read ahead while the zone was read (a DKIM key, a
-    /// DMARC or an SPF record), where it is in the names' list of them
-    /// (`NONE` for other records; empty when none was): a binary search of
-    /// those lists for every key and DMARC record was a chain of cache
-    /// misses each on large zones.
-    ahead: Vec<u32>,
     /// Every MX record, grouped by node (see [`MxTable`]).
     mx: std::sync::OnceLock<MxTable<'z>>,
 }
@@ -976,7 +972,6 @@ impl Drop for Index<'_> {
             names,
             std::mem::take(&mut self.recs),
             std::mem::take(&mut self.dmarc_child),
-            std::mem::take(&mut self.ahead),
         );
         // (When no thread starts, the tables are freed here after all.)
         let _ = std::thread::Builder::new()
@@ -1017,10 +1012,8 @@ impl<'z> Index<'z> {
             recs: Vec::new(),
             dmarc_child: Vec::new(),
             selectors: Default::default(),
-            has_tlsa: false,
             texts: std::sync::OnceLock::new(),
             mx: std::sync::OnceLock::new(),
-            ahead: Vec::new(),
         };
         // Pass 2: records grouped by node, in file order within a node;
         // already so when each owner's records are together (on the 1M
@@ -1079,8 +1072,6 @@ impl<'z> Index<'z> {
             node.in_zone = in_zone;
             node.first = first;
         }
-        ix.ahead = std::mem::take(&mut ix.n.ahead);
-        ix.has_tlsa = ix.n.has_tlsa;
         // MX targets, when the names were not streamed.
         if !ix.n.mx_marked {
             let hosts: Vec<&Name> = ix.mx_table().all.iter().map(|m| m.2).collect();
@@ -1478,7 +1469,7 @@ impl<'z> Index<'z> {
     }
 
     pub fn has_tlsa(&self) -> bool {
-        self.has_tlsa
+        self.n.has_tlsa
     }
 
     /// Records owned by exactly this name (no wildcard synthesis).
@@ -1623,7 +1614,8 @@ impl<'z> Index<'z> {
     /// Where what was read ahead of record `at` is in [`Names::dkim`] or
     /// [`Names::dmarc`] (whichever holds it).
     fn read_ahead_at(&self, at: usize) -> Option<usize> {
-        self.ahead
+        self.n
+            .ahead
             .get(at)
             .filter(|&&k| k != NONE)
             .map(|&k| k as usize)

@@ -401,11 +401,8 @@ impl NameStream {
                     && rdata_wire.get(1..8) == Some(b"v=DKIM1".as_slice())
                 {
                     self.joined.clear();
-                    let mut w = rdata_wire;
-                    while let Some((&len, rest)) = w.split_first() {
-                        let len = (len as usize).min(rest.len());
-                        self.joined.extend_from_slice(&rest[..len]);
-                        w = &rest[len..];
+                    for s in crate::index::wire_strings(rdata_wire) {
+                        self.joined.extend_from_slice(s);
                     }
                     names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(&self.joined)));
                 }
