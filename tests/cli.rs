@@ -85,6 +85,35 @@ fn json_output_has_the_documented_fields() {
     }
 }
 
+/// `--timings` says on stderr how long the read and each check family
+/// took, leaving stdout as it was; with `--read-only`, just the read.
+#[test]
+fn timings_name_every_family_and_leave_stdout_alone() {
+    let good = common::corpus("valid").join("mail-selfhosted.zone");
+    let p = good.to_str().unwrap();
+    let args = ["check", "--format", "json", "--origin", "example.com.", p];
+    let plain = mailzone(&args);
+    let timed = mailzone(&[&args[..], &["--timings"]].concat());
+    assert_eq!(timed.status.code(), plain.status.code());
+    assert_eq!(timed.stdout, plain.stdout);
+    let err = String::from_utf8_lossy(&timed.stderr);
+    let line = err.lines().find(|l| l.starts_with(p)).expect("a timings line");
+    for part in ["read ", "names +", "index ", "sort "] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    for family in ["spf", "dns", "mx", "dmarc", "dkim", "xr", "gen", "policy", "tlsa"] {
+        assert_eq!(
+            line.matches(&format!("{family} ")).count(),
+            1,
+            "{family}: {line}"
+        );
+    }
+    let read_only = mailzone(&[&args[..], &["--timings", "--read-only"]].concat());
+    let err = String::from_utf8_lossy(&read_only.stderr);
+    let line = err.lines().find(|l| l.starts_with(p)).expect("a timings line");
+    assert!(line.contains(": read ") && !line.contains("index"), "{line}");
+}
+
 /// `--info count` reports the same findings as `--info list`, with the info
 /// ones as counts per id; ids a policy raises are still listed in full.
 #[test]

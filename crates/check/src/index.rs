@@ -270,9 +270,12 @@ pub struct Names {
     /// were taken while the zone was read (else empty).
     ttls: Vec<u32>,
     prints: Vec<u64>,
-    /// Where each MX record points, by record number, when it was worked
-    /// out from the exchange's wire form while the zone was read.
-    mx_places: Vec<Option<MxPlace>>,
+    /// The MX records, in file order, as worked out from their wire forms
+    /// while the zone was read (see [`Mx`]); complete when there are
+    /// `mx_count` of them, else the index reads the records.
+    mx: Vec<Mx>,
+    /// How many MX records were added.
+    mx_count: usize,
     /// The key [`Names::add_wire`] fills for each owner.
     scratch: Option<Box<Key>>,
     /// For each record read ahead while the zone was read (a DKIM key, a
@@ -399,7 +402,7 @@ pub struct Index<'z> {
     /// (see [`Texts`]).
     texts: std::sync::OnceLock<Texts<'z>>,
     /// Every MX record, grouped by node (see [`MxTable`]).
-    mx: std::sync::OnceLock<MxTable<'z>>,
+    mx: std::sync::OnceLock<MxTable>,
 }
 
 /// Every TXT record's text, worked out once: the families ask for an
@@ -424,13 +427,10 @@ struct Texts<'z> {
 /// of a record is a cache miss. Built by the first family that asks (on the
 /// 1M bench zone it took 22 ms, which the index's build spent with the
 /// other core idle).
-struct MxTable<'z> {
-    all: Vec<(&'z ZoneRecord, u16, &'z Name)>,
+struct MxTable {
+    all: Vec<Mx>,
     /// Node `id`'s MX are `all[at[id]..at[id + 1]]`.
     at: Vec<u32>,
-    /// Where each MX points, beside `all`: four families ask only that, and
-    /// reading the exchange's name for it was a cache miss per MX.
-    place: Vec<MxPlace>,
 }
 
 /// Where an MX record points.
@@ -442,6 +442,80 @@ pub enum MxPlace {
     InZone,
     /// Outside the zone.
     Outside,
+}
+
+/// One MX record as the checks see it, worked out from its exchange's wire
+/// form: the families read the record itself (a cache miss each on a large
+/// zone) only when they have something to say about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mx {
+    /// The record's number in the zone.
+    rec: u32,
+    pub preference: u16,
+    pub place: MxPlace,
+    /// The exchange is a plain host name: letters, digits and inner
+    /// hyphens only, a first label that is not all digits, and no more
+    /// labels than twice the origin's. Such a name is not an address,
+    /// not a name with the origin doubled, and not an invalid host name
+    /// (see `crate::checks::mx`), so the MX checks need not read it.
+    pub plain: bool,
+    /// A hash of the exchange's key: two exchanges whose prints differ are
+    /// different names.
+    pub print: u64,
+}
+
+impl Mx {
+    pub fn record<'z>(&self, ix: &Index<'z>) -> &'z ZoneRecord {
+        &ix.zone.records[self.rec as usize]
+    }
+
+    pub fn exchange<'z>(&self, ix: &Index<'z>) -> &'z Name {
+        match &self.record(ix).rdata {
+            RData::MX(m) => &m.exchange,
+            // Only MX records are in the table; the root stands in (as a
+            // null MX) rather than a panic in a server's load.
+            _ => &ROOT,
+        }
+    }
+}
+
+impl Mx {
+    /// A filler, overwritten before it is read.
+    const NONE: Mx = Mx {
+        rec: 0,
+        preference: 0,
+        place: MxPlace::Null,
+        plain: false,
+        print: 0,
+    };
+}
+
+static ROOT: std::sync::LazyLock<Name> = std::sync::LazyLock::new(Name::root);
+
+/// Whether a key (a lower-cased wire name) is a plain host name (see
+/// [`Mx::plain`]) in the zone whose origin's key is `origin`.
+fn plain_host(key: &[u8], origin: &[u8]) -> bool {
+    let labels = |k: &[u8]| suffixes(k).count() - 1;
+    let mut off = 0;
+    let mut n = 0;
+    while let Some(&len) = key.get(off) {
+        if len == 0 {
+            break;
+        }
+        let Some(l) = key.get(off + 1..off + 1 + len as usize) else {
+            return false;
+        };
+        let ldh = l.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-');
+        if !ldh || l[0] == b'-' || l[len as usize - 1] == b'-' {
+            return false;
+        }
+        if n == 0 && l.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        n += 1;
+        off += 1 + len as usize;
+    }
+    n <= 2 * labels(origin)
 }
 
 /// A TXT record's text: its strings and the strings joined with no separator.
@@ -582,7 +656,8 @@ impl Names {
             kinds: Vec::new(),
             ttls: Vec::new(),
             prints: Vec::new(),
-            mx_places: Vec::new(),
+            mx: Vec::new(),
+            mx_count: 0,
             scratch: None,
             ahead: Vec::new(),
             has_tlsa: false,
@@ -642,33 +717,45 @@ impl Names {
         }
     }
 
-    /// Where the MX records numbered `seqs` point, from their exchanges in
-    /// uncompressed wire form, back to back (as for [`Names::add_mx_targets`]).
-    pub(crate) fn add_mx_places(&mut self, wires: &[u8], seqs: &[u32]) {
+    /// The MX records numbered `seqs`, with their preferences and their
+    /// exchanges in uncompressed wire form, back to back (as for
+    /// [`Names::add_mx_targets`]).
+    pub(crate) fn add_mx(&mut self, wires: &[u8], seqs: &[u32], preferences: &[u16]) {
         let mut rest = wires;
         let mut key = self
             .scratch
             .take()
             .unwrap_or_else(|| Box::new(Key::of_wire(&[])));
-        for &seq in seqs {
+        if self.mx.is_empty() {
+            sized(&mut self.mx, self.rtypes.capacity() / 4);
+        }
+        for (&seq, &preference) in seqs.iter().zip(preferences) {
             let len = wire_len(rest);
             key.set_wire(&rest[..len]);
-            let place = if len <= 1 {
-                MxPlace::Null
-            } else if key.is_at_or_below(&self.origin_key) {
-                MxPlace::InZone
-            } else {
-                MxPlace::Outside
-            };
+            let mx = self.mx_of_key(seq, preference, &key);
+            self.mx.push(mx);
             rest = &rest[len..];
-            let i = seq as usize;
-            if self.mx_places.len() <= i {
-                sized(&mut self.mx_places, self.rtypes.capacity());
-                self.mx_places.resize(self.rtypes.len().max(i + 1), None);
-            }
-            self.mx_places[i] = Some(place);
         }
         self.scratch = Some(key);
+    }
+
+    /// What the checks need to know of MX record `rec` from its exchange's key.
+    fn mx_of_key(&self, rec: u32, preference: u16, key: &Key) -> Mx {
+        let k = key.bytes();
+        let place = if k.len() <= 1 {
+            MxPlace::Null
+        } else if key.is_at_or_below(&self.origin_key) {
+            MxPlace::InZone
+        } else {
+            MxPlace::Outside
+        };
+        Mx {
+            rec,
+            preference,
+            place,
+            plain: plain_host(k, &self.origin_key),
+            print: self.hash(k),
+        }
     }
 
     /// MX exchanges in uncompressed wire form, back to back, from records
@@ -809,6 +896,7 @@ impl Names {
     fn add_key_hashed(&mut self, key: &[u8], h: u64, t: RecordType) {
         self.rtypes.push(t);
         self.has_tlsa |= t == RecordType::TLSA;
+        self.mx_count += usize::from(t == RecordType::MX);
         // Records of one owner are usually adjacent in the file.
         let prev = self.rec_node.last().copied().unwrap_or(NONE);
         let id = if prev != NONE && self.key(prev) == key {
@@ -1074,7 +1162,7 @@ impl<'z> Index<'z> {
         }
         // MX targets, when the names were not streamed.
         if !ix.n.mx_marked {
-            let hosts: Vec<&Name> = ix.mx_table().all.iter().map(|m| m.2).collect();
+            let hosts: Vec<&Name> = ix.mx_table().all.iter().map(|m| m.exchange(&ix)).collect();
             for host in hosts {
                 if let Some(id) = ix.n.find(Key::of(host).bytes()) {
                     ix.n.nodes[id as usize].mx_target = true;
@@ -1373,7 +1461,7 @@ impl<'z> Index<'z> {
 
     /// The MX records of an owner, by its record indices (all of them, as
     /// [`Index::owners`] gives them).
-    pub fn mx_of(&self, idx: &[usize]) -> &[(&'z ZoneRecord, u16, &'z Name)] {
+    pub fn mx_of(&self, idx: &[usize]) -> &[Mx] {
         // A slice of the table: asked of every owner by the MX checks.
         let id = self.n.rec_node[idx[0]] as usize;
         let m = self.mx_table();
@@ -1383,66 +1471,60 @@ impl<'z> Index<'z> {
 
     /// The MX table, built on first use (waiting when another thread is
     /// building it).
-    fn mx_table(&self) -> &MxTable<'z> {
+    fn mx_table(&self) -> &MxTable {
         self.mx.get_or_init(|| self.read_mx())
     }
 
-    /// Reads every MX record, node by node: first which records, from the
-    /// index alone, then the records in a loop that does nothing else, so
-    /// that their reads (each a cache miss on a large zone) overlap.
-    fn read_mx(&self) -> MxTable<'z> {
-        let (which, node_at) = self.of_type_by_node(RecordType::MX);
-        let zone = self.zone;
-        let read: Vec<Option<(&'z ZoneRecord, u16, &'z Name)>> = which
-            .iter()
-            .map(|&i| match &zone.records[i].rdata {
-                RData::MX(m) => Some((&zone.records[i], m.preference, &m.exchange)),
-                _ => None,
-            })
-            .collect();
-        let mut t = MxTable {
-            all: Vec::with_capacity(which.len()),
-            at: Vec::with_capacity(node_at.len()),
-            place: Vec::with_capacity(which.len()),
-        };
-        for w in node_at.windows(2) {
-            t.at.push(t.all.len() as u32);
-            for k in w[0]..w[1] {
-                let Some(m) = read[k] else { continue };
-                t.all.push(m);
-                // From the exchange's wire form, when the names thread had
-                // it: reading the exchange's name here was a cache miss per
-                // MX, most of this table's build on large zones.
-                let known = self.n.mx_places.get(which[k]).copied().flatten();
-                t.place.push(known.unwrap_or_else(|| {
-                    if m.2.is_root() {
-                        MxPlace::Null
-                    } else if self.origin.zone_of(m.2) {
-                        MxPlace::InZone
-                    } else {
-                        MxPlace::Outside
+    /// Every MX record grouped by node: from what was worked out while the
+    /// zone was read when that is complete, else from the records.
+    fn read_mx(&self) -> MxTable {
+        let nodes = self.n.nodes.len();
+        let streamed = self.n.mx.len() == self.n.mx_count;
+        let read;
+        let mx: &[Mx] = if streamed {
+            &self.n.mx
+        } else {
+            let mut key = Key::of_wire(&[]);
+            let mut wire = Vec::new();
+            // (Only the MX records are read: each read is a cache miss on
+            // a large zone.)
+            read = (self.n.rtypes.iter().enumerate())
+                .filter(|&(_, &t)| t == RecordType::MX)
+                .filter_map(|(i, _)| match &self.zone.records[i].rdata {
+                    RData::MX(m) => {
+                        mailzone_zone::record::name_to_wire_into(&m.exchange, &mut wire);
+                        key.set_wire(&wire);
+                        Some(self.n.mx_of_key(i as u32, m.preference, &key))
                     }
-                }));
-            }
+                    _ => None,
+                })
+                .collect::<Vec<Mx>>();
+            &read
+        };
+        // Counted per node, then placed: each node's in file order.
+        let mut at = vec![0u32; nodes + 1];
+        for m in mx {
+            at[self.n.rec_node[m.rec as usize] as usize + 1] += 1;
         }
-        t.at.push(t.all.len() as u32);
-        t
-    }
-
-    /// Where an owner's MX point, in the order of [`Index::mx_of`].
-    pub fn owner_mx_places(&self, idx: &[usize]) -> &[MxPlace] {
-        let id = self.n.rec_node[idx[0]] as usize;
-        let m = self.mx_table();
-        let (a, b) = (m.at[id] as usize, m.at[id + 1] as usize);
-        &m.place[a..b]
+        for k in 1..at.len() {
+            at[k] += at[k - 1];
+        }
+        let mut fill = at.clone();
+        let mut all = vec![mx.first().copied().unwrap_or(Mx::NONE); mx.len()];
+        for m in mx {
+            let f = &mut fill[self.n.rec_node[m.rec as usize] as usize];
+            all[*f as usize] = *m;
+            *f += 1;
+        }
+        MxTable { all, at }
     }
 
     /// Whether an owner has a null MX, and whether it has any other MX.
     pub fn owner_mx_nulls(&self, idx: &[usize]) -> (bool, bool) {
-        let places = self.owner_mx_places(idx);
+        let mx = self.mx_of(idx);
         (
-            places.contains(&MxPlace::Null),
-            places.iter().any(|&p| p != MxPlace::Null),
+            mx.iter().any(|m| m.place == MxPlace::Null),
+            mx.iter().any(|m| m.place != MxPlace::Null),
         )
     }
 
@@ -2214,31 +2296,84 @@ mod tests {
         assert_eq!(seen, 0xfff, "{seen:#x}");
     }
 
-    /// Where each MX points comes out the same from the exchange's wire
-    /// form (worked out while the zone is read) as from its name.
+    /// What the checks know of each MX comes out the same from the
+    /// exchange's wire form (worked out while the zone is read) as from the
+    /// record, in file order within each owner.
     #[test]
-    fn mx_places_from_the_wire_are_the_names_own() {
+    fn mx_from_the_wire_is_the_records_own() {
         let zone = "$ORIGIN example.com.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\n\
             @ 300 IN MX 10 @\n@ 300 IN MX 20 MAIL.Example.COM.\n\
             a 300 IN MX 0 .\nb 300 IN MX 10 mx.other.example.\n\
             b 300 IN MX 20 example.com.other.\nc 300 IN MX 5 deep.child.example.com.\n\
-            child 300 IN NS ns.child\nd 300 IN MX 1 xexample.com.\n";
+            child 300 IN NS ns.child\nd 300 IN MX 1 xexample.com.\n\
+            e 300 IN A 192.0.2.1\nb 300 IN MX 30 MX.other.EXAMPLE.\n";
         let r = read_ok(zone);
         let plain = Index::new(&r.zone);
         let streamed = streamed(&r.zone);
+        assert_eq!(streamed.n.mx.len(), 8);
         let mut places = Vec::new();
         for (owner, idx) in plain.owners() {
-            let p = plain.owner_mx_places(idx).to_vec();
+            let mx = plain.mx_of(idx).to_vec();
             let (_, sidx) = streamed.owners().find(|(o, _)| *o == owner).unwrap();
-            assert_eq!(streamed.owner_mx_places(sidx), p, "{owner}");
-            places.extend(p);
+            assert_eq!(streamed.mx_of(sidx), mx, "{owner}");
+            for m in &mx {
+                let rec = m.record(&plain);
+                assert_eq!(rec.owner, *owner);
+                let RData::MX(x) = &rec.rdata else {
+                    panic!("{rec:?}")
+                };
+                assert_eq!(
+                    (m.exchange(&plain), m.preference),
+                    (&x.exchange, x.preference)
+                );
+            }
+            places.extend(mx.iter().map(|m| m.place));
         }
-        assert_eq!(streamed.n.mx_places.iter().flatten().count(), 7);
         use MxPlace::*;
         assert_eq!(
             places,
-            [InZone, InZone, Null, Outside, Outside, InZone, Outside]
+            [
+                InZone, InZone, Null, Outside, Outside, Outside, InZone, Outside
+            ]
         );
+        // Exchanges that differ only in case print alike; others do not.
+        let b: Vec<Mx> = plain
+            .owners()
+            .find(|(o, _)| o.to_string() == "b.example.com.")
+            .map(|(_, idx)| plain.mx_of(idx).to_vec())
+            .unwrap();
+        assert_eq!(b[0].print, b[2].print);
+        assert_ne!(b[0].print, b[1].print);
+    }
+
+    /// Plain host names, as the MX checks may skip them (see [`Mx::plain`]).
+    #[test]
+    fn plain_hosts_are_ldh_names_of_few_labels() {
+        let origin = Key::of(&Name::from_ascii("example.com.").unwrap());
+        for (name, want) in [
+            ("mx.other.example", true),
+            ("MX-1.Other.Example", true),
+            ("123abc.example.net", true),
+            ("a.b.c.d", true),
+            ("a.b.c.d.e", false),
+            ("192.0.2.1", false),
+            ("1.mail.example", false),
+            ("mx_1.example.net", false),
+            ("-mx.example.net", false),
+            ("mx-.example.net", false),
+            ("*.example.net", false),
+            ("mx.example.com.example.com", false),
+            ("m x.example.net", false),
+            ("2001:db8::1", false),
+        ] {
+            // From raw labels: hickory's parser refuses some of these.
+            let n = Name::from_labels(name.split('.').map(str::as_bytes)).unwrap();
+            assert_eq!(
+                plain_host(Key::of(&n).bytes(), origin.bytes()),
+                want,
+                "{name}"
+            );
+        }
     }
 
     /// `rounds` orders of `n` items: as given, reversed, then shuffled

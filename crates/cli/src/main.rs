@@ -98,6 +98,10 @@ struct CheckArgs {
     /// logs them; a large mail zone has hundreds of thousands).
     #[arg(long, value_enum, default_value_t = Info::List)]
     info: Info,
+    /// Say on stderr how long reading and each part of the checks took
+    /// (for benchmarks and for finding what makes a large zone slow).
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,7 +165,8 @@ fn read_report(path: &Path, r: &ReadResult) -> Report {
 /// Read errors, or, when the zone reads cleanly, every check finding with the
 /// zone's policy applied. Checks do not run over a partial zone: missing
 /// records would show up as findings that only echo the read errors.
-pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usize) {
+pub(crate) fn check_job(job: &Job, read_only: bool, info: Info, timings: bool) -> (Report, usize) {
+    let started = std::time::Instant::now();
     // With the origin known, the checks' name index is built while the file
     // is read (on a second thread when there is a second core).
     let guess = records_guess(&job.path);
@@ -180,21 +185,23 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usiz
         }),
         None => mailzone_zone::read_zone_file(&job.path, &opts),
     };
+    let read = started.elapsed();
     let mut names = stream.map(|s| s.finish());
+    let names_done = started.elapsed();
     let mut report = read_report(&job.path, &r);
     if r.is_ok() && !read_only {
-        match info {
-            Info::List => {
-                report.diagnostics =
-                    mailzone_check::checks::check_zone_with(&r.zone, names.as_mut());
-            }
-            Info::Count => {
-                // Ids the policy raises to errors are built in full, as the
-                // server builds them.
-                let keep = job.policy.raise.iter().map(|o| o.id.clone()).collect();
-                (report.diagnostics, report.counted) =
-                    mailzone_check::checks::check_zone_counting(&r.zone, names.as_mut(), keep);
-            }
+        let checking = mailzone_check::checks::Checking::new(&r.zone, names.as_mut());
+        let checked = match info {
+            Info::List => checking.run(),
+            // Ids the policy raises to errors are built in full, as the
+            // server builds them.
+            Info::Count => checking
+                .counting_info(job.policy.raise.iter().map(|o| o.id.clone()).collect())
+                .run(),
+        };
+        (report.diagnostics, report.counted) = (checked.diagnostics, checked.counted);
+        if timings {
+            say_timings(&job.path, read, names_done - read, &checked.timings);
         }
         let pairs = |v: &[mailzone_config::Override]| {
             v.iter()
@@ -207,9 +214,38 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info) -> (Report, usiz
             &pairs(&job.policy.raise),
         );
     }
+    if timings && (read_only || !r.is_ok()) {
+        eprintln!("{}: read {} ms", job.path.display(), read.as_millis());
+    }
     let n = r.zone.records.len();
     drop_aside((r, names), n >= 20_000);
     (report, n)
+}
+
+/// One line per zone on stderr: the read, the wait for the names indexed
+/// beside it, the index, each family with the thread that ran it (in the
+/// order they ended), and the sort.
+fn say_timings(
+    path: &Path,
+    read: std::time::Duration,
+    names: std::time::Duration,
+    t: &mailzone_check::checks::Timings,
+) {
+    let ms = |d: std::time::Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
+    let families: Vec<String> = t
+        .families
+        .iter()
+        .map(|(name, thread, took)| format!("{name} {} (#{thread})", ms(*took)))
+        .collect();
+    eprintln!(
+        "{}: read {} ms, names +{} ms, index {} ms, families [{}], sort {} ms",
+        path.display(),
+        ms(read),
+        ms(names),
+        ms(t.index),
+        families.join(", "),
+        ms(t.sort)
+    );
 }
 
 /// Frees a `large` value on a thread of its own: a million records take a
@@ -313,7 +349,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     match jobs(&args)? {
         Ok(jobs) => {
             for job in &jobs {
-                let (report, n) = check_job(job, args.read_only, args.info);
+                let (report, n) = check_job(job, args.read_only, args.info, args.timings);
                 reports.push(report);
                 counts.push(n);
                 denied.push(job.policy.deny_warnings);

@@ -264,7 +264,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         {
             let span = mx
                 .first()
-                .map(|m| m.0.span)
+                .map(|m| m.record(ix).span)
                 .or_else(|| ix.at(n).next().map(|r| r.span))
                 .unwrap_or_default();
             out.emit(

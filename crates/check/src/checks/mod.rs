@@ -47,13 +47,26 @@ pub fn check_zone_counting<'z>(
 }
 
 fn run_both(c: Checking<'_>) -> (Vec<Diagnostic>, Vec<(&'static str, usize)>) {
-    std::thread::scope(|s| {
-        let other = s.spawn(|| c.work());
-        c.work();
-        // A panic in a check is our bug; let it surface as one.
-        other.join().expect("a check family panicked");
-    });
-    (c.finish(), c.counted())
+    let done = c.run();
+    (done.diagnostics, done.counted)
+}
+
+/// What [`Checking::run`] found, with how long its parts took.
+pub struct Checked {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Info findings counted instead of built (see [`Checking::counting_info`]).
+    pub counted: Vec<(&'static str, usize)>,
+    pub timings: Timings,
+}
+
+/// Where a check's time went, for `mailzone check --timings` and the
+/// benchmarks: the index, each family (with the thread that ran it, in
+/// the order they finished), and sorting the findings.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub index: std::time::Duration,
+    pub families: Vec<(&'static str, usize, std::time::Duration)>,
+    pub sort: std::time::Duration,
 }
 
 /// The checks of one zone, run by whichever threads call [`Checking::work`]:
@@ -67,6 +80,10 @@ pub struct Checking<'z> {
     /// Set when info findings are only counted: the ids still built in full.
     keep: Option<Vec<String>>,
     counted: std::sync::Mutex<Vec<(&'static str, usize)>>,
+    timings: std::sync::Mutex<Timings>,
+    /// Threads that have called [`Checking::work`], to tell them apart in
+    /// the timings.
+    workers: std::sync::atomic::AtomicUsize,
 }
 
 impl<'z> Checking<'z> {
@@ -76,31 +93,67 @@ impl<'z> Checking<'z> {
     /// the other thread runs them and builds the MX table (which the SPF
     /// checks ask for later) while the first builds the texts for SPF:
     /// with DMARC third, it waited for the texts instead.
-    const FAMILIES: &'static [fn(&Index<'_>, &mut Out)] = &[
-        spf::run,
-        dns::run,
-        mx::run,
-        dmarc::run,
-        dkim::run,
-        xr::run,
-        gen_::run,
-        policy::run,
-        tlsa::run,
+    #[allow(clippy::type_complexity)]
+    const FAMILIES: &'static [(&'static str, fn(&Index<'_>, &mut Out))] = &[
+        ("spf", spf::run),
+        ("dns", dns::run),
+        ("mx", mx::run),
+        ("dmarc", dmarc::run),
+        ("dkim", dkim::run),
+        ("xr", xr::run),
+        ("gen", gen_::run),
+        ("policy", policy::run),
+        ("tlsa", tlsa::run),
     ];
 
     /// Indexes the zone (with its names, when they were indexed while it
     /// was read).
     pub fn new(zone: &'z Zone, names: Option<&'z mut ReadAhead>) -> Checking<'z> {
+        let started = std::time::Instant::now();
+        let ix = match names {
+            Some(names) => Index::with_names(zone, names),
+            None => Index::new(zone),
+        };
         Checking {
-            ix: match names {
-                Some(names) => Index::with_names(zone, names),
-                None => Index::new(zone),
-            },
+            ix,
             next: std::sync::atomic::AtomicUsize::new(0),
             found: std::sync::Mutex::new(Vec::new()),
             keep: None,
             counted: std::sync::Mutex::new(Vec::new()),
+            timings: std::sync::Mutex::new(Timings {
+                index: started.elapsed(),
+                ..Timings::default()
+            }),
+            workers: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Runs every family on this thread and one more, then sorts the findings.
+    pub fn run(self) -> Checked {
+        std::thread::scope(|s| {
+            let other = s.spawn(|| self.work());
+            self.work();
+            // A panic in a check is our bug; let it surface as one.
+            other.join().expect("a check family panicked");
+        });
+        let started = std::time::Instant::now();
+        let diagnostics = self.finish();
+        let counted = self.counted();
+        let mut timings = self.timings();
+        timings.sort = started.elapsed();
+        Checked {
+            diagnostics,
+            counted,
+            timings,
+        }
+    }
+
+    /// How long the index and each family that has run took.
+    pub fn timings(&self) -> Timings {
+        self.timings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Counts info findings by id instead of building them, except for the
@@ -135,10 +188,20 @@ impl<'z> Checking<'z> {
             }),
             ..Out::default()
         };
-        while let Some(f) =
+        let worker = self
+            .workers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        while let Some((name, f)) =
             Self::FAMILIES.get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
         {
+            let started = std::time::Instant::now();
             f(&self.ix, &mut out);
+            let took = started.elapsed();
+            self.timings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .families
+                .push((name, worker, took));
         }
         if let Some(t) = out.tally.take() {
             let mut all = self.counted.lock().unwrap_or_else(|e| e.into_inner());
@@ -203,9 +266,11 @@ struct Batch {
     /// MX records point at, and keying them from hickory names after the
     /// read was half of building the index.
     mx: Vec<u8>,
-    /// The record numbers of those MX records, in order: where each points
-    /// (see [`crate::index::MxPlace`]) is worked out from the wire here.
+    /// The record numbers of those MX records, in order, and their
+    /// preferences: what the checks need of each (see [`crate::index::Mx`])
+    /// is worked out from the wire here.
     mx_seq: Vec<u32>,
+    mx_preference: Vec<u16>,
     /// TXT RDATA in wire form, back to back, with each one's record number
     /// and length: what each text is (SPF, DMARC…), what its DKIM key is
     /// and what a DMARC record's own checks find are worked out here,
@@ -231,6 +296,7 @@ impl Reuse for Batch {
         self.types.clear();
         self.mx.clear();
         self.mx_seq.clear();
+        self.mx_preference.clear();
         self.txt.clear();
         self.txt_at.clear();
         self.ttls.clear();
@@ -303,7 +369,7 @@ impl NameStream {
                 names.add_ttls_and_prints(&batch.ttls, &batch.prints);
                 // (Every MX's number is there when any is: see `observe`.)
                 if !batch.mx_seq.is_empty() {
-                    names.add_mx_places(&batch.mx, &batch.mx_seq);
+                    names.add_mx(&batch.mx, &batch.mx_seq, &batch.mx_preference);
                 }
                 names.add_mx_targets(&batch.mx);
                 names.add_ns_targets(&batch.ns, &batch.ns_seq);
@@ -423,6 +489,9 @@ impl NameStream {
                     batch.mx.extend_from_slice(mx);
                     if self.read_ahead {
                         batch.mx_seq.push(seq);
+                        batch
+                            .mx_preference
+                            .push(u16::from_be_bytes([rdata_wire[0], rdata_wire[1]]));
                     }
                 }
                 if self.read_ahead && t == RecordType::NS {

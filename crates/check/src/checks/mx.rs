@@ -3,7 +3,7 @@
 //! name syntax), null MX, and the MX set of each owner.
 
 use super::{Out, fqdn};
-use crate::index::{Few, Index, Text};
+use crate::index::{Few, Index, Mx, MxPlace, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use std::net::IpAddr;
 
@@ -80,11 +80,18 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             mx016(ix, out, owner, idx);
             continue;
         }
-        let nulls: Few<_> = entries.iter().filter(|e| e.2.is_root()).collect();
+        // The records are read only for what is found: on a large zone
+        // each read is a cache miss.
+        let span = |e: &Mx| e.record(ix).span;
+        let host = |e: &Mx| e.exchange(ix);
+        let nulls: Few<_> = entries
+            .iter()
+            .filter(|e| e.place == MxPlace::Null)
+            .collect();
         if !nulls.is_empty() && nulls.len() < entries.len() {
             out.emit(
                 "MX007",
-                nulls[0].0.span,
+                span(nulls[0]),
                 owner,
                 "MX",
                 format!(
@@ -93,18 +100,18 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             )
             .help("remove the null MX if the domain receives mail, or remove the others")
-            .related(entries.iter().map(|e| e.0.span));
+            .related(entries.iter().map(span));
         }
         for e in &nulls {
-            if e.1 != 0 {
+            if e.preference != 0 {
                 out.emit(
                     "MX008",
-                    e.0.span,
+                    span(e),
                     owner,
                     "MX",
                     format!(
                         "a null MX is written `MX 0 .`; this one has preference {}",
-                        e.1
+                        e.preference
                     ),
                 )
                 .help("change the preference to 0");
@@ -113,7 +120,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if entries.len() > 10 {
             out.emit(
                 "MX015",
-                entries[10].0.span,
+                span(&entries[10]),
                 owner,
                 "MX",
                 format!(
@@ -125,41 +132,50 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let mut reported_pref = Vec::new();
         for (i, e) in entries.iter().enumerate() {
-            if e.2.is_root() {
+            if e.place == MxPlace::Null {
                 continue;
             }
-            if let Some(prev) = entries[..i].iter().find(|p| p.1 == e.1 && !p.2.is_root())
-                && !reported_pref.contains(&e.1)
+            if let Some(prev) = entries[..i]
+                .iter()
+                .find(|p| p.preference == e.preference && p.place != MxPlace::Null)
+                && !reported_pref.contains(&e.preference)
             {
-                reported_pref.push(e.1);
+                reported_pref.push(e.preference);
                 out.emit(
                     "MX005",
-                    e.0.span,
+                    span(e),
                     owner,
                     "MX",
                     format!(
                         "`{}` and `{}` share preference {}: senders pick between them at random",
-                        fqdn(prev.2),
-                        fqdn(e.2),
-                        e.1
+                        fqdn(host(prev)),
+                        fqdn(host(e)),
+                        e.preference
                     ),
                 )
-                .related([prev.0.span]);
+                .related([span(prev)]);
             }
+            // Names with different prints differ; equal prints are compared.
             if let Some(prev) = entries[..i]
                 .iter()
-                .find(|p| crate::index::same_name(p.2, e.2))
+                .find(|p| p.print == e.print && crate::index::same_name(host(p), host(e)))
             {
-                out.emit("MX011", e.0.span, owner, "MX", format!("`{}` is listed twice (preferences {} and {}); the second entry adds nothing", fqdn(e.2), prev.1, e.1))
+                out.emit("MX011", span(e), owner, "MX", format!("`{}` is listed twice (preferences {} and {}); the second entry adds nothing", fqdn(host(e)), prev.preference, e.preference))
                     .help("remove one")
-                    .related([prev.0.span]);
+                    .related([span(prev)]);
             }
-            target(ix, out, owner, e.0, e.2);
+            target(ix, out, owner, e);
         }
     }
 }
 
-fn target(ix: &Index<'_>, out: &mut Out, owner: &Name, r: &mailzone_zone::ZoneRecord, host: &Name) {
+fn target(ix: &Index<'_>, out: &mut Out, owner: &Name, e: &Mx) {
+    // A plain host name outside the zone can only be MX004, which a server
+    // counts: nothing of the record need be read for it.
+    if e.plain && e.place == MxPlace::Outside && out.counted("MX004") {
+        return;
+    }
+    let (r, host) = (e.record(ix), e.exchange(ix));
     if let Some(addr) = address_like(host) {
         out.emit(
             "MX001",
@@ -280,7 +296,10 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
         return;
     }
     let apex = ix.owner_is_apex(idx);
-    let spf = ix.texts_of(idx).iter().any(|t| t.is(Text::SPF));
+    // (Hosts have no TXT: their texts, which another family may still be
+    // working out, are not waited for.)
+    let spf =
+        ix.owner_may_have(idx, RecordType::TXT) && ix.texts_of(idx).iter().any(|t| t.is(Text::SPF));
     let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
     if !apex && !spf && !dmarc {
         return;
@@ -305,5 +324,79 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
             ),
         )
         .help("publish an MX, or `MX 0 .` if it takes no mail");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Severity;
+    use crate::checks::{NameStream, check_zone, check_zone_counting, read_test_zone};
+    use hickory_proto::rr::Name;
+
+    /// Counting info findings (as a server does) skips reading plain
+    /// exchanges outside the zone: it must find what listing them finds,
+    /// for exchanges of every shape, in the zone and outside it.
+    #[test]
+    fn counting_finds_what_listing_finds() {
+        let origin = Name::from_ascii("example.com.").unwrap();
+        let exchanges = [
+            "mx.other.example.",
+            "MX.Other.Example.",
+            "192.0.2.1.",
+            "192.0.2.1.example.com.",
+            "mx_1.other.example.",
+            "-mx.other.example.",
+            "mx-.other.example.",
+            "mx.example.com.example.com.",
+            "123.other.example.",
+            "123abc.other.example.",
+            "a.b.c.d.e.other.example.",
+            "*.other.example.",
+            "mail",
+            "www",
+            "nowhere",
+            ".",
+        ];
+        let mut text = String::from(
+            "@ SOA ns h 1 7200 900 1209600 300\n@ NS ns.other.example.\n\
+             mail A 192.0.2.9\nwww CNAME mail\n",
+        );
+        for (k, x) in exchanges.iter().enumerate() {
+            text += &format!("d{k} MX 10 {x}\nd{k} MX 20 {x}\nd{k} MX 20 mx.other.example.\n");
+        }
+        let r = read_test_zone(&origin, &text);
+        let listed = check_zone(&r.zone);
+        let mut stream = NameStream::on_thread(&origin, 0);
+        for rec in &r.zone.records {
+            stream.observe(
+                rec,
+                &mailzone_zone::record::name_to_wire_bytes(&rec.owner),
+                &mailzone_zone::record::rdata_to_wire(&rec.rdata),
+            );
+        }
+        let mut ahead = stream.finish();
+        let (built, counted) = check_zone_counting(&r.zone, Some(&mut ahead), Vec::new());
+        let (info, rest): (Vec<_>, Vec<_>) = listed
+            .into_iter()
+            .partition(|d| d.severity == Severity::Info);
+        assert_eq!(built, rest);
+        let mut want: Vec<(&str, usize)> = Vec::new();
+        for d in &info {
+            match want.iter_mut().find(|(id, _)| *id == d.id) {
+                Some(c) => c.1 += 1,
+                None => want.push((d.id, 1)),
+            }
+        }
+        want.sort_unstable();
+        assert_eq!(counted, want);
+        // Every shape was there to see.
+        for id in [
+            "MX001", "MX002", "MX003", "MX004", "MX009", "MX011", "MX014",
+        ] {
+            assert!(
+                rest.iter().chain(&info).any(|d| d.id == id),
+                "no {id}: {rest:#?}"
+            );
+        }
     }
 }

@@ -1009,14 +1009,12 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let null = !ix.owner_mx_nulls(idx).1;
         if !null && !has_spf[ix.owner_id(idx) as usize] && !ix.owner_first_is(idx, First::STAR) {
-            out.emit("SPF026", mx[0].0.span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
+            out.emit("SPF026", mx[0].record(ix).span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
                 .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
         }
-        for ((_, _, host), &place) in mx.iter().zip(ix.owner_mx_places(idx)) {
-            if place == MxPlace::InZone
-                && ix.authoritative_for(host)
-                && seen_hosts.insert((*host).clone())
-            {
+        for m in mx.iter().filter(|m| m.place == MxPlace::InZone) {
+            let host = m.exchange(ix);
+            if ix.authoritative_for(host) && seen_hosts.insert((*host).clone()) {
                 mx_hosts.push((*host).clone());
             }
         }

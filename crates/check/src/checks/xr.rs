@@ -63,7 +63,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
             if sends && null {
                 out.emit("XR005", s.record.span, d, "TXT", "the null MX says no mail is received, but SPF authorises senders: bounces will be lost")
-                    .related(mx.iter().map(|m| m.0.span));
+                    .related(mx.iter().map(|m| m.record(ix).span));
             }
         }
         if let (Some(p), Some(t)) = (&policy, &dmarc) {
@@ -81,7 +81,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                         fqdn(d)
                     ),
                 )
-                .related(mx.iter().map(|m| m.0.span));
+                .related(mx.iter().map(|m| m.record(ix).span));
             }
             if p.enforces() {
                 for n in ix.owner_selectors(idx) {
@@ -105,7 +105,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             if !spf_fail || !reject {
                 out.emit(
                     "XR004",
-                    mx[0].0.span,
+                    mx[0].record(ix).span,
                     d,
                     "MX",
                     format!(
