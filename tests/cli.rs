@@ -97,11 +97,16 @@ fn timings_name_every_family_and_leave_stdout_alone() {
     assert_eq!(timed.status.code(), plain.status.code());
     assert_eq!(timed.stdout, plain.stdout);
     let err = String::from_utf8_lossy(&timed.stderr);
-    let line = err.lines().find(|l| l.starts_with(p)).expect("a timings line");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with(p))
+        .expect("a timings line");
     for part in ["read ", "names +", "index ", "sort "] {
         assert!(line.contains(part), "{part}: {line}");
     }
-    for family in ["spf", "dns", "mx", "dmarc", "dkim", "xr", "gen", "policy", "tlsa"] {
+    for family in [
+        "spf", "dns", "mx", "dmarc", "dkim", "xr", "gen", "policy", "tlsa",
+    ] {
         assert_eq!(
             line.matches(&format!("{family} ")).count(),
             1,
@@ -110,8 +115,14 @@ fn timings_name_every_family_and_leave_stdout_alone() {
     }
     let read_only = mailzone(&[&args[..], &["--timings", "--read-only"]].concat());
     let err = String::from_utf8_lossy(&read_only.stderr);
-    let line = err.lines().find(|l| l.starts_with(p)).expect("a timings line");
-    assert!(line.contains(": read ") && !line.contains("index"), "{line}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with(p))
+        .expect("a timings line");
+    assert!(
+        line.contains(": read ") && !line.contains("index"),
+        "{line}"
+    );
 }
 
 /// `--info count` reports the same findings as `--info list`, with the info

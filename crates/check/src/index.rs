@@ -251,7 +251,13 @@ pub struct Names {
     /// to sort.
     apart: bool,
     /// What the DKIM keys read so far are, by record number, in order.
-    dkim: Vec<(u32, crate::checks::dkim::Verdict)>,
+    /// With, when the key's own checks found only info, the info counted
+    /// (see `crate::checks::dkim::read_ahead`).
+    dkim: Vec<(
+        u32,
+        crate::checks::dkim::Verdict,
+        Option<crate::checks::spf::Counts>,
+    )>,
     /// DMARC records read ahead while the zone was read, by record number,
     /// in order: the policy word's memo code (see [`Index::memo`]) and
     /// whether the record's own checks found nothing.
@@ -770,8 +776,19 @@ impl Names {
     /// What the DKIM key of record number `seq` is (records numbered in
     /// the order added, keys added in that order).
     pub(crate) fn add_dkim_verdict(&mut self, seq: u32, v: crate::checks::dkim::Verdict) {
+        self.add_dkim(seq, v, None);
+    }
+
+    /// [`Names::add_dkim_verdict`], with what the key's own checks counted
+    /// when they found nothing else.
+    pub(crate) fn add_dkim(
+        &mut self,
+        seq: u32,
+        v: crate::checks::dkim::Verdict,
+        counts: Option<crate::checks::spf::Counts>,
+    ) {
         self.slot_ahead(seq, self.dkim.len());
-        self.dkim.push((seq, v));
+        self.dkim.push((seq, v, counts));
     }
 
     /// The targets of the NS records numbered `seqs`, in uncompressed wire
@@ -1566,6 +1583,10 @@ impl<'z> Index<'z> {
 
     /// The records of a type among an owner's record indices (from [`Index::owners`]).
     pub fn of_type(&self, idx: &[usize], t: RecordType) -> Few<&'z ZoneRecord> {
+        // The node's types first: asked of most owners for a type they lack.
+        if idx.is_empty() || !self.owner_may_have(idx, t) {
+            return Few::new();
+        }
         idx.iter()
             .filter(|&&i| self.n.rtypes[i] == t)
             .map(|&i| &self.zone.records[i])
@@ -1691,6 +1712,14 @@ impl<'z> Index<'z> {
         let at = index_in(&self.zone.records, r)?;
         let d = self.n.dkim.get(self.read_ahead_at(at)?)?;
         (d.0 as usize == at).then_some(d.1)
+    }
+
+    /// What the DKIM key `r`'s own checks counted while the zone was read,
+    /// when they found nothing else.
+    pub(crate) fn dkim_read(&self, r: &ZoneRecord) -> Option<&[(&'static str, u32)]> {
+        let at = index_in(&self.zone.records, r)?;
+        let d = self.n.dkim.get(self.read_ahead_at(at)?)?;
+        (d.0 as usize == at).then_some(d.2.as_deref()?)
     }
 
     /// Where what was read ahead of record `at` is in [`Names::dkim`] or

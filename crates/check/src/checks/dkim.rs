@@ -2,6 +2,7 @@
 //! tag-list, and the key itself — its encoding, type and size — decoded with
 //! the RustCrypto `rsa` crate's DER readers.
 
+use super::spf::Counts;
 use super::{Out, closest, fqdn};
 use crate::index::{Few, Index, Text};
 use data_encoding::BASE64;
@@ -288,9 +289,63 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             .related(texts.iter().map(|t| t.record.span));
         }
         for t in keys {
+            // Counted instead of checked again when the key's own checks,
+            // run while the zone was read, found only info this collector
+            // counts.
+            if let Some(counts) = ix.dkim_read(t.record)
+                && out.add_counts(counts)
+            {
+                continue;
+            }
             check_key(ix, out, owner, t);
         }
     }
+}
+
+/// What a key's own checks ask of the zone: where a term of its text is,
+/// and what its `p=` holds (when that was worked out already).
+pub(crate) trait KeyContext {
+    fn term_span(&self, t: &Text<'_>, off: usize, len: usize) -> mailzone_zone::Span;
+    fn verdict_of(&self, t: &Text<'_>) -> Option<Verdict>;
+}
+
+impl KeyContext for Index<'_> {
+    fn term_span(&self, t: &Text<'_>, off: usize, len: usize) -> mailzone_zone::Span {
+        Index::term_span(self, t, off, len)
+    }
+    fn verdict_of(&self, t: &Text<'_>) -> Option<Verdict> {
+        self.dkim_verdict(t.record)
+    }
+}
+
+/// A key read on the names thread, its verdict known: its findings are
+/// only counted, so where they are does not matter.
+struct Reading(Verdict);
+
+impl KeyContext for Reading {
+    fn term_span(&self, _: &Text<'_>, _: usize, _: usize) -> mailzone_zone::Span {
+        mailzone_zone::Span::default()
+    }
+    fn verdict_of(&self, _: &Text<'_>) -> Option<Verdict> {
+        Some(self.0)
+    }
+}
+
+/// What a key record's `p=` holds and, when its own checks (the family's
+/// code, run here on the names thread) find only info, the info counted
+/// by id: the family counts those instead of checking the key again.
+pub(crate) fn read_ahead(origin: &Name, t: &Text<'_>) -> (Verdict, Option<Counts>) {
+    let v = verdict(&tag_list(&t.joined));
+    let mut out = Out::counting_every_info();
+    // The origin stands in for the owner: only the findings' words use it.
+    check_key(&Reading(v), &mut out, origin, t);
+    let counts = out.diags.is_empty().then(|| {
+        out.take_counts()
+            .into_iter()
+            .map(|(id, n)| (id, n as u32))
+            .collect()
+    });
+    (v, counts)
 }
 
 /// What a key record's `p=` holds: the part of its checks that costs
@@ -327,7 +382,7 @@ pub(crate) fn verdict(tl: &Tags<'_>) -> Verdict {
     }
 }
 
-fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
+fn check_key(ix: &impl KeyContext, out: &mut Out, owner: &Name, t: &Text<'_>) {
     let tl = tag_list(&t.joined);
     let at = |out: &mut Out, id: &'static str, pos: usize, len: usize, msg: String| {
         let span = ix.term_span(t, pos, len);
@@ -488,7 +543,7 @@ fn check_key(ix: &Index<'_>, out: &mut Out, owner: &Name, t: &Text<'_>) {
         return;
     }
     let ppos = tl.pos("p").unwrap_or(0);
-    let kind = match ix.dkim_verdict(t.record).unwrap_or_else(|| verdict(&tl)) {
+    let kind = match ix.verdict_of(t).unwrap_or_else(|| verdict(&tl)) {
         Verdict::Key(kind) => kind,
         // Not reached: `p=` is there.
         Verdict::NoKey => return,

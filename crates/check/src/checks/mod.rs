@@ -392,7 +392,9 @@ impl NameStream {
                     // tag. (Any other their families read themselves.)
                     let first = strings.first().copied().unwrap_or_default();
                     if first.starts_with(b"v=DKIM1") {
-                        names.add_dkim_verdict(seq, dkim::verdict(&dkim::tag_list(&joined)));
+                        let t = crate::index::Text::detached(&detached, &strings, joined, kind);
+                        let (v, counts) = dkim::read_ahead(&o, &t);
+                        names.add_dkim(seq, v, counts);
                     } else if first.starts_with(b"v=DMARC1") {
                         let t = crate::index::Text::detached(&detached, &strings, joined, kind);
                         if let Some((word, clean)) = dmarc::read_ahead(&o, &names, &t) {
