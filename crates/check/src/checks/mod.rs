@@ -372,6 +372,9 @@ impl NameStream {
                     names.add_mx(&batch.mx, &batch.mx_seq, &batch.mx_preference);
                 }
                 names.add_mx_targets(&batch.mx);
+                // The previous batch's NS targets, their glue added by now.
+                let ns_before = names.ns_count();
+                names.resolve_ns_targets(ns_before);
                 names.add_ns_targets(&batch.ns, &batch.ns_seq);
                 let mut txt = batch.txt.as_slice();
                 let mut strings: Vec<&[u8]> = Vec::new();
@@ -408,6 +411,7 @@ impl NameStream {
                     }
                 }
             }
+            names.resolve_ns_targets(usize::MAX);
             names.mark_mx_targets();
             ReadAhead {
                 names: Some(names),
