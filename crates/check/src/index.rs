@@ -194,7 +194,7 @@ struct Node {
     in_zone: bool,
     /// Some child's label starts with `_` (`_dmarc`, `_mta-sts`, `_tls`…).
     underscore_child: bool,
-    /// What its first label is ([`First`] bits), worked out with the cuts:
+    /// What its first label is ([`First`] bits), noted when it is made:
     /// the families ask it of every owner, and on a large zone reading
     /// the key for it was a cache miss each time.
     first: u8,
@@ -237,6 +237,20 @@ pub struct Names {
     rtypes: Vec<RecordType>,
     /// Each record's node.
     rec_node: Vec<u32>,
+    /// Each record's number, in order: the index's records grouped by node
+    /// while no owner's records are apart (see [`Names::apart`]), made as
+    /// the records are added rather than by the index (4 ms on the 1M bench
+    /// zone, with the other core idle).
+    numbers: Vec<usize>,
+    /// Each node's `_dmarc` child (see [`Index::dmarc_child`]), noted as
+    /// nodes are made, with each node's cut, wildcard and first-label kind:
+    /// worked out by the index after the read, they took most of its build
+    /// on the 1M bench zone (6 ms, with the other core idle).
+    dmarc_child: Vec<u32>,
+    /// Some node became a zone cut (got NS) after later nodes were made,
+    /// which may be below it and took their cut from its parent: the index
+    /// works every node's cut out again.
+    cuts_stale: bool,
     /// Nodes that own records, in order of their first record: checks walk
     /// this, never sort it.
     order: Vec<u32>,
@@ -407,7 +421,8 @@ pub struct Index<'z> {
     /// node. (Keyed by the domain's key, with a vector each, they were two
     /// allocations per domain to make and to free: 72,000 on the 1M bench
     /// zone.)
-    selectors: foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>>,
+    /// Found by the first family that asks (see [`Index::find_selectors`]).
+    selectors: std::sync::OnceLock<foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>>>,
     /// Every TXT record's text, worked out by the first family that asks
     /// (see [`Texts`]).
     texts: std::sync::OnceLock<Texts<'z>>,
@@ -655,6 +670,9 @@ impl Names {
             nodes: Vec::with_capacity(records),
             rtypes: Vec::with_capacity(records),
             rec_node: Vec::with_capacity(records),
+            numbers: Vec::with_capacity(records),
+            dmarc_child: Vec::with_capacity(records),
+            cuts_stale: false,
             order: Vec::new(),
             mx_targets: Vec::new(),
             mx_marked: false,
@@ -960,7 +978,14 @@ impl Names {
             self.apart = true;
         }
         node.rec_len += 1;
+        let ns = type_bit(RecordType::NS);
+        if t == RecordType::NS && id != 0 && node.types & ns == 0 {
+            node.cut = id;
+            self.cuts_stale |= id as usize + 1 < self.nodes.len();
+        }
+        let node = &mut self.nodes[id as usize];
         node.types |= type_bit(t);
+        self.numbers.push(self.rec_node.len());
         self.rec_node.push(id);
     }
 
@@ -1005,6 +1030,36 @@ impl Names {
         } else {
             self.nodes[parent as usize].labels + 1
         };
+        let wild = key.starts_with(b"\x01*");
+        let underscore = key.get(1) == Some(&b'_');
+        let dmarc = underscore && key.starts_with(b"\x06_dmarc");
+        let first = [
+            (wild, First::STAR),
+            (underscore, First::UNDERSCORE),
+            (dmarc, First::DMARC),
+            (
+                underscore && key.starts_with(b"\x08_mta-sts"),
+                First::MTA_STS,
+            ),
+        ]
+        .iter()
+        .fold(0, |f, &(holds, bit)| if holds { f | bit } else { f });
+        // What a node takes from its parent, which exists (see `intern`);
+        // its own cut is noted when it gets NS (see `add_key_hashed`).
+        let (cut, in_zone) = if parent == NONE {
+            (NONE, id == 0)
+        } else {
+            let p = &mut self.nodes[parent as usize];
+            if wild {
+                p.wild = id;
+            }
+            p.underscore_child |= underscore;
+            if dmarc {
+                self.dmarc_child[parent as usize] = id;
+            }
+            (p.cut, p.in_zone)
+        };
+        self.dmarc_child.push(NONE);
         self.nodes.push(Node {
             key_off: self.arena.len() as u32,
             key_len: key.len() as u8,
@@ -1013,12 +1068,12 @@ impl Names {
             rec_start: 0,
             rec_len: 0,
             types: 0,
-            cut: NONE,
+            cut,
             wild: NONE,
             mx_target: false,
-            in_zone: false,
+            in_zone,
             underscore_child: false,
-            first: 0,
+            first,
         });
         self.arena.extend_from_slice(key);
         let Names {
@@ -1145,7 +1200,7 @@ impl<'z> Index<'z> {
             kept,
             recs: Vec::new(),
             dmarc_child: Vec::new(),
-            selectors: Default::default(),
+            selectors: std::sync::OnceLock::new(),
             texts: std::sync::OnceLock::new(),
             mx: std::sync::OnceLock::new(),
         };
@@ -1158,54 +1213,34 @@ impl<'z> Index<'z> {
                 node.rec_start = next;
                 next += node.rec_len;
             }
-            ix.recs = vec![0; n];
+            // (Every place is written below: the numbers' room will do.)
+            ix.recs = std::mem::take(&mut ix.n.numbers);
+            ix.recs.resize(n, 0);
             let mut fill: Vec<u32> = ix.n.nodes.iter().map(|nd| nd.rec_start).collect();
             for (i, &id) in ix.n.rec_node.iter().enumerate() {
                 ix.recs[fill[id as usize] as usize] = i;
                 fill[id as usize] += 1;
             }
         } else {
-            ix.recs = (0..n).collect();
+            ix.recs = std::mem::take(&mut ix.n.numbers);
         }
-        // Pass 3: cuts and wildcards, inherited parent first.
-        let ns = type_bit(RecordType::NS);
-        ix.dmarc_child = vec![NONE; ix.n.nodes.len()];
-        for id in 0..ix.n.nodes.len() {
-            let node = &ix.n.nodes[id];
-            let (parent, is_cut) = (node.parent, id != 0 && node.types & ns != 0);
-            let key = ix.n.key(id as u32);
-            let wild = key.starts_with(b"\x01*");
-            let underscore = key.get(1) == Some(&b'_');
-            let dmarc = underscore && key.starts_with(b"\x06_dmarc");
-            let first = [
-                (wild, First::STAR),
-                (underscore, First::UNDERSCORE),
-                (dmarc, First::DMARC),
-                (
-                    underscore && key.starts_with(b"\x08_mta-sts"),
-                    First::MTA_STS,
-                ),
-            ]
-            .iter()
-            .fold(0, |f, &(holds, bit)| if holds { f | bit } else { f });
-            if dmarc && parent != NONE {
-                ix.dmarc_child[parent as usize] = id as u32;
+        // Pass 3, only when some node became a cut after nodes that may be
+        // below it were made: cuts inherited again, parent first.
+        if ix.n.cuts_stale {
+            let ns = type_bit(RecordType::NS);
+            for id in 1..ix.n.nodes.len() {
+                let node = &ix.n.nodes[id];
+                let cut = if node.types & ns != 0 {
+                    id as u32
+                } else if node.parent == NONE {
+                    NONE
+                } else {
+                    ix.n.nodes[node.parent as usize].cut
+                };
+                ix.n.nodes[id].cut = cut;
             }
-            let (inherited, in_zone) = if parent == NONE {
-                (NONE, id == 0)
-            } else {
-                let p = &mut ix.n.nodes[parent as usize];
-                if wild {
-                    p.wild = id as u32;
-                }
-                p.underscore_child |= underscore;
-                (p.cut, p.in_zone)
-            };
-            let node = &mut ix.n.nodes[id];
-            node.cut = if is_cut { id as u32 } else { inherited };
-            node.in_zone = in_zone;
-            node.first = first;
         }
+        ix.dmarc_child = std::mem::take(&mut ix.n.dmarc_child);
         // MX targets, when the names were not streamed.
         if !ix.n.mx_marked {
             let hosts: Vec<&Name> = ix.mx_table().all.iter().map(|m| m.exchange(&ix)).collect();
@@ -1213,29 +1248,6 @@ impl<'z> Index<'z> {
                 if let Some(id) = ix.n.find(Key::of(host).bytes()) {
                     ix.n.nodes[id as usize].mx_target = true;
                 }
-            }
-        }
-        // Selectors, found in the owners' keys (lower-case already): the
-        // domain's key is the suffix after the `_domainkey` label.
-        for k in 0..ix.n.order.len() {
-            let id = ix.n.order[k];
-            let key = ix.n.key(id);
-            let mut off = 0;
-            let mut domain = None;
-            while key[off] != 0 {
-                let next = off + 1 + key[off] as usize;
-                if off > 0 && &key[off..next] == b"\x0a_domainkey" {
-                    domain = Some(next);
-                    break;
-                }
-                off = next;
-            }
-            // (The domain, an ancestor of an owner, is a node, unless the
-            // owner is outside the zone.)
-            if let Some(d) = domain.and_then(|d| ix.n.find(&key[d..])) {
-                let owner =
-                    &zone.records[ix.recs[ix.n.nodes[id as usize].rec_start as usize]].owner;
-                ix.selectors.entry(d).or_default().push(owner);
             }
         }
         ix
@@ -1584,7 +1596,7 @@ impl<'z> Index<'z> {
     /// [`Index::selectors`] of an owner, by its record indices (from its
     /// key in the index: no name is walked).
     pub fn owner_selectors(&self, idx: &[usize]) -> &[&'z Name] {
-        self.selectors
+        self.all_selectors()
             .get(&self.n.rec_node[idx[0]])
             .map_or(&[], |s| s.as_slice())
     }
@@ -1592,8 +1604,44 @@ impl<'z> Index<'z> {
     pub fn selectors(&self, domain: &Name) -> &[&'z Name] {
         self.n
             .find(Key::of(domain).bytes())
-            .and_then(|id| self.selectors.get(&id))
+            .and_then(|id| self.all_selectors().get(&id))
             .map_or(&[], |s| s.as_slice())
+    }
+
+    fn all_selectors(&self) -> &foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>> {
+        self.selectors.get_or_init(|| self.find_selectors())
+    }
+
+    /// Every DKIM selector owner, by its domain's node: worked out by the
+    /// first family that asks, on its thread, rather than with the index
+    /// (5 ms of its build on the 1M bench zone, with the other core idle).
+    fn find_selectors(&self) -> foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>> {
+        let mut selectors: foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>> = Default::default();
+        // Selectors, found in the owners' keys (lower-case already): the
+        // domain's key is the suffix after the `_domainkey` label.
+        for k in 0..self.n.order.len() {
+            let id = self.n.order[k];
+            let key = self.n.key(id);
+            let mut off = 0;
+            let mut domain = None;
+            while key[off] != 0 {
+                let next = off + 1 + key[off] as usize;
+                if off > 0 && &key[off..next] == b"\x0a_domainkey" {
+                    domain = Some(next);
+                    break;
+                }
+                off = next;
+            }
+            // (The domain, an ancestor of an owner, is a node, unless the
+            // owner is outside the zone.)
+            if let Some(d) = domain.and_then(|d| self.n.find(&key[d..])) {
+                let owner = &self.zone.records
+                    [self.recs[self.n.nodes[id as usize].rec_start as usize]]
+                    .owner;
+                selectors.entry(d).or_default().push(owner);
+            }
+        }
+        selectors
     }
 
     pub fn has_tlsa(&self) -> bool {
@@ -2133,6 +2181,71 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// What each node inherits and tells its parent (its cut, whether it is
+    /// in the zone, its first label's kind, the parent's wildcard and
+    /// `_dmarc` children) is what its name says, whatever order the
+    /// records come in: a delegation's NS before the names below it, after
+    /// them (its cut noted late), nested delegations.
+    #[test]
+    fn node_facts_hold_in_any_order() {
+        let lines = [
+            "child 300 IN NS ns.child",
+            "ns.child 300 IN A 192.0.2.1",
+            "deep.ns.child 300 IN A 192.0.2.2",
+            "sub.child 300 IN NS ns.sub.child",
+            "ns.sub.child 300 IN A 192.0.2.3",
+            "* 300 IN A 192.0.2.4",
+            "_dmarc 300 IN TXT \"v=DMARC1; p=none\"",
+            "_mta-sts.a 300 IN TXT \"v=STSv1; id=1\"",
+            "_dmarc.a 300 IN TXT \"v=DMARC1; p=none\"",
+            "*.a 300 IN MX 0 .",
+            "a 300 IN A 192.0.2.5",
+            "x.y.a 300 IN A 192.0.2.6",
+            "other.test. 300 IN A 192.0.2.7",
+        ];
+        let mut stale = 0;
+        for order in orders(lines.len(), 20, 5) {
+            let mut zone =
+                String::from("$ORIGIN example.com.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\n");
+            for &i in &order {
+                zone += lines[i];
+                zone.push('\n');
+            }
+            let r = read_ok(&zone);
+            for ix in [Index::new(&r.zone), streamed(&r.zone)] {
+                stale += usize::from(ix.n.cuts_stale);
+                let n = &ix.n;
+                let origin = Key::of(&ix.origin);
+                let ns = type_bit(RecordType::NS);
+                for id in 0..n.nodes.len() {
+                    let node = &n.nodes[id];
+                    let key = n.key(id as u32);
+                    let in_zone = key_at_or_below(key, origin.bytes());
+                    assert_eq!(node.in_zone, in_zone, "{key:?} {order:?}");
+                    // The nearest at or above it with NS, below the apex.
+                    let cut = suffixes(key)
+                        .filter_map(|o| n.find(&key[o..]))
+                        .find(|&a| a != 0 && n.nodes[a as usize].types & ns != 0)
+                        .unwrap_or(NONE);
+                    assert_eq!(node.cut, cut, "{key:?} {order:?}");
+                    let child = |label: &[u8]| {
+                        let mut k = vec![label.len() as u8];
+                        k.extend_from_slice(label);
+                        k.extend_from_slice(key);
+                        n.find(&k).unwrap_or(NONE)
+                    };
+                    assert_eq!(node.wild, child(b"*"), "{key:?}");
+                    assert_eq!(ix.dmarc_child[id], child(b"_dmarc"), "{key:?}");
+                    let underscore = (0..n.nodes.len())
+                        .any(|c| n.nodes[c].parent == id as u32 && n.key(c as u32)[1] == b'_');
+                    assert_eq!(node.underscore_child, underscore, "{key:?}");
+                }
+            }
+        }
+        // Some orders had a delegation's NS after names below it.
+        assert!(stale > 0);
     }
 
     /// A selector belongs to the domain after its `_domainkey` label,
