@@ -442,6 +442,10 @@ struct Texts<'z> {
     all: Vec<Text<'z>>,
     /// Node `id`'s texts are `all[at[id]..at[id + 1]]`.
     at: Vec<u32>,
+    /// Each node's texts' kinds together: most asks are whether an owner
+    /// has a text of some kind, and on a large zone reading each text for
+    /// it was a cache miss.
+    kinds: Vec<u16>,
     /// One byte per text, worked out once by whichever family asks first
     /// (see [`Index::memo`]).
     memo: Vec<std::sync::atomic::AtomicU8>,
@@ -1410,6 +1414,17 @@ impl<'z> Index<'z> {
     }
 
     /// The TXT records of an owner with their text, by its record indices.
+    /// The kinds of an owner's texts together (`Text::SPF | …`, see
+    /// [`Text::is`]): whether it has a text of some kind, without reading
+    /// its texts.
+    pub fn owner_text_kinds(&self, idx: &[usize]) -> u16 {
+        if !self.owner_may_have(idx, RecordType::TXT) {
+            return 0;
+        }
+        let id = self.n.rec_node[idx[0]] as usize;
+        self.all_texts().kinds.get(id).copied().unwrap_or(0)
+    }
+
     pub fn texts_of(&self, idx: &[usize]) -> &[Text<'z>] {
         // A slice of the index's texts: every family asks this of every
         // owner, and collecting them into a small vector each time was a
@@ -1467,8 +1482,10 @@ impl<'z> Index<'z> {
         let mut all = Vec::with_capacity(which.len());
         let mut memo = Vec::with_capacity(which.len());
         let mut at = Vec::with_capacity(node_at.len());
+        let mut kinds = Vec::with_capacity(node_at.len());
         for w in node_at.windows(2) {
             at.push(all.len() as u32);
+            let mut node_kinds = 0;
             for (k, &i) in (w[0]..w[1]).zip(&which[w[0]..w[1]]) {
                 let from_kept = self.n.text_kept(i).and_then(|r| kept_text(kept.get(r)?));
                 let (strings, joined) = match from_kept {
@@ -1493,19 +1510,27 @@ impl<'z> Index<'z> {
                     .filter(|d| d.0 as usize == i)
                     .map_or(0, |d| d.1);
                 memo.push(std::sync::atomic::AtomicU8::new(word));
+                let kind = self
+                    .n
+                    .text_kind(i)
+                    .unwrap_or_else(|| Text::kind_of(&joined));
+                node_kinds |= kind;
                 all.push(Text {
                     record: &zone.records[i],
-                    kind: self
-                        .n
-                        .text_kind(i)
-                        .unwrap_or_else(|| Text::kind_of(&joined)),
+                    kind,
                     strings,
                     joined,
                 });
             }
+            kinds.push(node_kinds);
         }
         at.push(all.len() as u32);
-        Texts { memo, all, at }
+        Texts {
+            memo,
+            all,
+            at,
+            kinds,
+        }
     }
 
     /// The texts of a node's TXT records, in file order.
@@ -2635,6 +2660,9 @@ mod tests {
                     .collect();
                 assert_eq!(got, want, "{owner} in order {order:?}");
                 texts += got.len();
+                // The owner's kinds together are its texts' kinds.
+                let kinds = ix.texts_of(idx).iter().fold(0, |k, t| k | t.kind);
+                assert_eq!(ix.owner_text_kinds(idx), kinds, "{owner} in {order:?}");
                 for t in ix.texts_of(idx) {
                     let word = ix.memo(t, || 0);
                     let read = ix.dmarc_read(t.record).map_or(0, |(w, _)| w);

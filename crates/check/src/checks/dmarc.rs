@@ -253,7 +253,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let mx = ix.mx_of(idx);
         let non_null = ix.owner_mx_nulls(idx).1;
-        let has_spf = ix.texts_of(idx).iter().any(|t| t.is(Text::SPF));
+        let has_spf = ix.owner_text_kinds(idx) & Text::SPF != 0;
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
             && !apex_policy
             && !ix

@@ -48,6 +48,14 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         // The index's texts: building them again copied every key split
         // over strings.
+        // Only padded or non-ASCII texts, or a wildcard's versioned ones,
+        // are findings here: the others are not read.
+        let kinds = ix.owner_text_kinds(idx);
+        if kinds & (Text::PADDED | Text::NON_ASCII) == 0
+            && !(wildcard && kinds & Text::VERSIONED != 0)
+        {
+            continue;
+        }
         let texts = ix.texts_of(idx);
         let at_key = !texts.is_empty() && ix.owner_has_label(idx, b"_domainkey");
         // What each text is was worked out with the index's texts: reading

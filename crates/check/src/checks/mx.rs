@@ -298,8 +298,7 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
     let apex = ix.owner_is_apex(idx);
     // (Hosts have no TXT: their texts, which another family may still be
     // working out, are not waited for.)
-    let spf =
-        ix.owner_may_have(idx, RecordType::TXT) && ix.texts_of(idx).iter().any(|t| t.is(Text::SPF));
+    let spf = ix.owner_text_kinds(idx) & Text::SPF != 0;
     let dmarc = ix.owner_has_underscore_child(idx) && ix.child_exists(owner, "_dmarc");
     if !apex && !spf && !dmarc {
         return;

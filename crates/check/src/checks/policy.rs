@@ -39,7 +39,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // `_mta-sts` or `_bimi`, concern these checks. Asked of the texts'
         // kinds and the index's key, not of the owner's name: on a large
         // zone reading every TXT owner's name was a cache miss each.
-        if !texts.iter().any(|t| t.is(Text::STS | Text::TLSRPT))
+        if ix.owner_text_kinds(idx) & (Text::STS | Text::TLSRPT) == 0
             && !ix.owner_first_is(idx, First::MTA_STS)
             && ix.owner_labels(idx).nth(1) != Some(b"_bimi".as_slice())
         {

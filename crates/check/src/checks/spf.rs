@@ -896,7 +896,9 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
     let mut has_spf = vec![false; ix.node_count()];
     for (owner, idx) in ix.owners() {
         // Everything below is about TXT records or the obsolete type 99.
-        if !ix.owner_may_have(idx, RecordType::TXT)
+        // (Of the texts, only SPF, mangled SPF and Sender ID records.)
+        let kinds = ix.owner_text_kinds(idx);
+        if kinds & (Text::SPF | Text::SPF_MANGLED | Text::SENDER_ID) == 0
             && !ix.owner_may_have(idx, RecordType::from(99u16))
         {
             continue;

@@ -41,11 +41,15 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         let mx = ix.mx_of(idx);
         let (some_null, non_null) = ix.owner_mx_nulls(idx);
         let null = some_null && !non_null;
-        let spf: Few<_> = ix
-            .texts_of(idx)
-            .iter()
-            .filter(|t| t.is(Text::SPF))
-            .collect();
+        // (The texts are read only when some is SPF.)
+        let spf: Few<_> = match ix.owner_text_kinds(idx) & Text::SPF {
+            0 => Few::new(),
+            _ => ix
+                .texts_of(idx)
+                .iter()
+                .filter(|t| t.is(Text::SPF))
+                .collect(),
+        };
         let dmarc = ix
             .owner_may_answer_underscore(idx)
             .then(|| {
