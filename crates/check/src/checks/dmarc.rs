@@ -173,12 +173,12 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if !at_dmarc && !ix.owner_may_have(idx, RecordType::TXT) {
             continue;
         }
+        let is_report = ix.owner_first_is(idx, First::REPORT);
+        // Elsewhere, only DMARC records are findings.
+        if !at_dmarc && !is_report && ix.owner_text_kinds(idx) & Text::DMARC == 0 {
+            continue;
+        }
         let texts = ix.texts_of(idx);
-        let labels: SmallVec<[&[u8]; 8]> = ix.owner_labels(idx).collect();
-        let is_report = labels
-            .windows(2)
-            .skip(1)
-            .any(|w| w[0] == b"_report" && w[1] == b"_dmarc");
         if is_report {
             for t in texts {
                 if !t.is(Text::DMARC) {
