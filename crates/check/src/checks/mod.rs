@@ -283,7 +283,7 @@ struct Batch {
     /// within an RRset by them, and reading the records again was a cache
     /// miss per record of every RRset of two or more.
     ttls: Vec<u32>,
-    prints: Vec<u64>,
+    prints: Vec<u32>,
     /// NS targets' wire forms, back to back, with the records' numbers:
     /// keyed on the names thread for the DNS checks.
     ns: Vec<u8>,
