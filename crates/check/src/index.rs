@@ -474,11 +474,10 @@ struct Texts<'z> {
     memo: Vec<std::sync::atomic::AtomicU8>,
 }
 
-/// Every MX record (with its preference and exchange) grouped by node, read
-/// once: four families ask for a domain's MX, and on a large zone each read
-/// of a record is a cache miss. Built by the first family that asks (on the
-/// 1M bench zone it took 22 ms, which the index's build spent with the
-/// other core idle).
+/// Every MX record grouped by node (see [`Mx`]): four families ask for a
+/// domain's MX. Built by the first family that asks, from what the names
+/// thread worked out of each record's wire form; from the records when
+/// the zone's names were not indexed while it was read.
 struct MxTable {
     all: Vec<Mx>,
     /// Node `id`'s MX are `all[at[id]..at[id + 1]]`.
@@ -529,9 +528,7 @@ impl Mx {
             _ => &ROOT,
         }
     }
-}
 
-impl Mx {
     /// A filler, overwritten before it is read.
     const NONE: Mx = Mx {
         rec: 0,

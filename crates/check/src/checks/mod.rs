@@ -69,6 +69,9 @@ pub struct Timings {
     pub sort: std::time::Duration,
 }
 
+/// A family of checks, by the name `--timings` gives it.
+type Family = (&'static str, fn(&Index<'_>, &mut Out));
+
 /// The checks of one zone, run by whichever threads call [`Checking::work`]:
 /// the families are independent readers of one immutable index, and each
 /// thread takes the next family left (they are listed by cost) until none
@@ -93,8 +96,7 @@ impl<'z> Checking<'z> {
     /// the other thread runs them and builds the MX table (which the SPF
     /// checks ask for later) while the first builds the texts for SPF:
     /// with DMARC third, it waited for the texts instead.
-    #[allow(clippy::type_complexity)]
-    const FAMILIES: &'static [(&'static str, fn(&Index<'_>, &mut Out))] = &[
+    const FAMILIES: &'static [Family] = &[
         ("spf", spf::run),
         ("dns", dns::run),
         ("mx", mx::run),
