@@ -107,6 +107,11 @@ pub(crate) fn key_at_or_below(key: &[u8], ancestor: &[u8]) -> bool {
     suffixes(key).any(|o| key[o..] == *ancestor)
 }
 
+/// [`key_at_or_below`] for a wire name in any case against a key.
+fn key_at_or_below_ignoring_case(wire: &[u8], ancestor: &[u8]) -> bool {
+    suffixes(wire).any(|o| wire[o..].eq_ignore_ascii_case(ancestor))
+}
+
 /// Offsets of a key's name and each ancestor, nearest first.
 fn suffixes(key: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut off = Some(0);
@@ -274,12 +279,17 @@ pub struct Names {
     /// which may be below it and took their cut from its parent: the index
     /// works every node's cut out again.
     cuts_stale: bool,
+    /// Some name outside the zone has a node (an owner out of zone).
+    outside: bool,
     /// Nodes that own records, in order of their first record: checks walk
     /// this, never sort it.
     order: Vec<u32>,
     /// MX exchanges handed over while the zone was read (keys back to
     /// back), marked once every name is known.
     mx_targets: Vec<u8>,
+    /// Those outside the zone, kept apart: they can be names of the index
+    /// only when some owner is outside the zone (see `Names::outside`).
+    mx_targets_outside: Vec<u8>,
     /// The MX targets are marked (else the index marks them from the records).
     mx_marked: bool,
     /// Some owner's records are not together in the file. While none's are,
@@ -701,8 +711,10 @@ impl Names {
             numbers: Vec::with_capacity(records),
             dmarc_child: Vec::with_capacity(records),
             cuts_stale: false,
+            outside: false,
             order: Vec::new(),
             mx_targets: Vec::new(),
+            mx_targets_outside: Vec::new(),
             mx_marked: false,
             apart: false,
             dkim: Vec::new(),
@@ -818,10 +830,19 @@ impl Names {
     /// MX exchanges in uncompressed wire form, back to back, from records
     /// already added.
     pub fn add_mx_targets(&mut self, wires: &[u8]) {
-        let start = self.mx_targets.len();
-        self.mx_targets.extend_from_slice(wires);
-        // Label lengths are at most 63, below `A`: only letters change.
-        self.mx_targets[start..].make_ascii_lowercase();
+        let mut rest = wires;
+        while !rest.is_empty() {
+            let len = wire_len(rest);
+            let to = match key_at_or_below_ignoring_case(&rest[..len], &self.origin_key) {
+                true => &mut self.mx_targets,
+                false => &mut self.mx_targets_outside,
+            };
+            let start = to.len();
+            to.extend_from_slice(&rest[..len]);
+            // Label lengths are at most 63, below `A`: only letters change.
+            to[start..].make_ascii_lowercase();
+            rest = &rest[len..];
+        }
     }
 
     /// What the DKIM key of record number `seq` is (records numbered in
@@ -967,7 +988,16 @@ impl Names {
 
     /// Marks the nodes the MX exchanges added name, once the zone is read.
     pub fn mark_mx_targets(&mut self) {
-        let targets = std::mem::take(&mut self.mx_targets);
+        // Exchanges outside the zone are names of the index only when some
+        // owner is outside it: most of a hoster's zone's are elsewhere,
+        // and looking each up here (a cache miss) was nearly all of the
+        // wait for the names thread after the read (4-5 ms on the 1M
+        // bench zone).
+        let mut targets = std::mem::take(&mut self.mx_targets);
+        if self.outside {
+            targets.append(&mut self.mx_targets_outside);
+        }
+        self.mx_targets_outside = Vec::new();
         let mut rest = targets.as_slice();
         while !rest.is_empty() {
             let len = wire_len(rest);
@@ -1076,6 +1106,7 @@ impl Names {
         // What a node takes from its parent, which exists (see `intern`);
         // its own cut is noted when it gets NS (see `add_key_hashed`).
         let (cut, in_zone) = if parent == NONE {
+            self.outside |= id != 0;
             (NONE, id == 0)
         } else {
             let p = &mut self.nodes[parent as usize];
@@ -2586,6 +2617,37 @@ mod tests {
             .unwrap();
         assert_eq!(b[0].print, b[2].print);
         assert_ne!(b[0].print, b[1].print);
+    }
+
+    /// Names that MX records point at are marked alike whether the names
+    /// thread kept the exchanges (those outside the zone apart) or the
+    /// index read them from the records: in the zone, in other case, and
+    /// outside it, where one is an owner of the file (out of zone).
+    #[test]
+    fn mx_targets_are_marked_in_and_outside_the_zone() {
+        let base = "$ORIGIN example.com.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\n\
+            a 300 IN MX 10 mail\nb 300 IN MX 10 MAIL.example.COM.\n\
+            c 300 IN MX 10 mx.other.example.\nmail 300 IN A 192.0.2.1\n";
+        for (extra, outside_marked) in [
+            ("", false),
+            ("mx.other.example. 300 IN A 192.0.2.2\n", true),
+        ] {
+            let r = mailzone_zone::master::read_master_str(
+                "t.zone",
+                &format!("{base}{extra}"),
+                &mailzone_zone::MasterOptions::default(),
+            );
+            for ix in [Index::new(&r.zone), streamed(&r.zone)] {
+                let n = |s: &str| Name::from_ascii(s).unwrap();
+                assert!(ix.is_mx_target(&n("mail.example.com.")));
+                assert!(!ix.is_mx_target(&n("a.example.com.")));
+                assert_eq!(
+                    ix.is_mx_target(&n("mx.other.example.")),
+                    outside_marked,
+                    "{extra}"
+                );
+            }
+        }
     }
 
     /// Plain host names, as the MX checks may skip them (see [`Mx::plain`]).
