@@ -470,11 +470,12 @@ pub struct Index<'z> {
 /// on the 1M bench zone reading every TXT record took 65 ms, with that core
 /// idle.
 struct Texts<'z> {
-    /// Grouped by node, in node order, so that families walking the owners
-    /// read them front to back.
+    /// Each node's together, in the owners' order (file order) while no
+    /// owner's records are apart, so that families walking the owners read
+    /// them front to back.
     all: Vec<Text<'z>>,
-    /// Node `id`'s texts are `all[at[id]..at[id + 1]]`.
-    at: Vec<u32>,
+    /// Node `id`'s texts are `all[spans[id].0..spans[id].1]`.
+    spans: Vec<(u32, u32)>,
     /// Each node's texts' kinds together: most asks are whether an owner
     /// has a text of some kind, and on a large zone reading each text for
     /// it was a cache miss.
@@ -1521,7 +1522,18 @@ impl<'z> Index<'z> {
     /// zone was read, else from the records (only those of nodes that hold
     /// TXT: on a large zone each read is a cache miss).
     fn read_texts(&self) -> Texts<'z> {
-        let (which, node_at) = self.of_type_by_node(RecordType::TXT);
+        // The TXT records, each node's together: while no owner's records
+        // are apart, in file order, from a scan of the record types (the
+        // nodes' own lists, walked instead, were a quarter of this build on
+        // the 1M bench zone); else node by node.
+        let which: Vec<usize> = if self.n.apart {
+            self.of_type_by_node(RecordType::TXT).0
+        } else {
+            (self.n.rtypes.iter().enumerate())
+                .filter(|&(_, &t)| t == RecordType::TXT)
+                .map(|(i, _)| i)
+                .collect()
+        };
         let (zone, kept) = (self.zone, self.kept);
         let record_strings = |i: usize| match &zone.records[i].rdata {
             RData::TXT(t) => Some(&t.txt_data[..]),
@@ -1535,66 +1547,75 @@ impl<'z> Index<'z> {
         } else {
             Vec::new()
         };
+        let nodes = self.n.nodes.len();
         let mut all = Vec::with_capacity(which.len());
         let mut memo = Vec::with_capacity(which.len());
-        let mut at = Vec::with_capacity(node_at.len());
-        let mut kinds = Vec::with_capacity(node_at.len());
-        for w in node_at.windows(2) {
-            at.push(all.len() as u32);
-            let mut node_kinds = 0;
-            for (k, &i) in (w[0]..w[1]).zip(&which[w[0]..w[1]]) {
-                let from_kept = self.n.text_kept(i).and_then(|r| kept_text(kept.get(r)?));
-                let (strings, joined) = match from_kept {
-                    Some((strings, joined)) => (strings, std::borrow::Cow::Borrowed(joined)),
-                    None => {
-                        let Some(d) = data.get(k).copied().unwrap_or_else(|| record_strings(i))
-                        else {
-                            continue;
-                        };
-                        let strings: SmallVec<[&[u8]; 2]> = d.iter().map(|s| &s[..]).collect();
-                        let joined = match strings[..] {
-                            [one] => std::borrow::Cow::Borrowed(one),
-                            _ => std::borrow::Cow::Owned(strings.concat()),
-                        };
-                        (strings, joined)
-                    }
-                };
-                // A DMARC record's policy word, when it was read ahead.
-                let word = self
-                    .read_ahead_at(i)
-                    .and_then(|k| self.n.dmarc.get(k))
-                    .filter(|d| d.0 as usize == i)
-                    .map_or(0, |d| d.1);
-                memo.push(std::sync::atomic::AtomicU8::new(word));
-                let kind = self
-                    .n
-                    .text_kind(i)
-                    .unwrap_or_else(|| Text::kind_of(&joined));
-                node_kinds |= kind;
-                all.push(Text {
-                    record: &zone.records[i],
-                    kind,
-                    strings,
-                    joined,
-                });
+        // (Zeroed, so a node without texts is an empty span with no kinds.)
+        let mut spans = vec![(0u32, 0u32); nodes];
+        let mut kinds = vec![0u16; nodes];
+        let (mut last, mut node_kinds) = (usize::MAX, 0);
+        for (k, &i) in which.iter().enumerate() {
+            let from_kept = self.n.text_kept(i).and_then(|r| kept_text(kept.get(r)?));
+            let (strings, joined) = match from_kept {
+                Some((strings, joined)) => (strings, std::borrow::Cow::Borrowed(joined)),
+                None => {
+                    let Some(d) = data.get(k).copied().unwrap_or_else(|| record_strings(i)) else {
+                        continue;
+                    };
+                    let strings: SmallVec<[&[u8]; 2]> = d.iter().map(|s| &s[..]).collect();
+                    let joined = match strings[..] {
+                        [one] => std::borrow::Cow::Borrowed(one),
+                        _ => std::borrow::Cow::Owned(strings.concat()),
+                    };
+                    (strings, joined)
+                }
+            };
+            let kind = self
+                .n
+                .text_kind(i)
+                .unwrap_or_else(|| Text::kind_of(&joined));
+            // A DMARC record's policy word, when it was read ahead.
+            let word = (kind & Text::DMARC != 0)
+                .then(|| self.read_ahead_at(i))
+                .flatten()
+                .and_then(|k| self.n.dmarc.get(k))
+                .filter(|d| d.0 as usize == i)
+                .map_or(0, |d| d.1);
+            memo.push(std::sync::atomic::AtomicU8::new(word));
+            // Written, never read first: a zeroed page read first is mapped
+            // to the shared zero page, and the store after it copies the
+            // page and flushes the other core's TLB (on this VM an
+            // interrupt each time).
+            let node = self.n.rec_node[i] as usize;
+            let at = all.len() as u32;
+            if node != last {
+                (last, node_kinds) = (node, 0);
+                spans[node].0 = at;
             }
-            kinds.push(node_kinds);
+            spans[node].1 = at + 1;
+            node_kinds |= kind;
+            kinds[node] = node_kinds;
+            all.push(Text {
+                record: &zone.records[i],
+                kind,
+                strings,
+                joined,
+            });
         }
-        at.push(all.len() as u32);
         Texts {
             memo,
             all,
-            at,
+            spans,
             kinds,
         }
     }
 
     /// The texts of a node's TXT records, in file order.
     fn node_texts(&self, id: u32) -> &[Text<'z>] {
-        let (t, id) = (self.all_texts(), id as usize);
-        match (t.at.get(id), t.at.get(id + 1)) {
-            (Some(&a), Some(&b)) => &t.all[a as usize..b as usize],
-            _ => &[],
+        let t = self.all_texts();
+        match t.spans.get(id as usize) {
+            Some(&(a, b)) => &t.all[a as usize..b as usize],
+            None => &[],
         }
     }
 
