@@ -491,8 +491,8 @@ struct Texts<'z> {
 /// the zone's names were not indexed while it was read.
 struct MxTable {
     all: Vec<Mx>,
-    /// Node `id`'s MX are `all[at[id]..at[id + 1]]`.
-    at: Vec<u32>,
+    /// Node `id`'s MX are `all[spans[id].0..spans[id].1]`.
+    spans: Vec<(u32, u32)>,
 }
 
 /// Where an MX record points.
@@ -539,15 +539,6 @@ impl Mx {
             _ => &ROOT,
         }
     }
-
-    /// A filler, overwritten before it is read.
-    const NONE: Mx = Mx {
-        rec: 0,
-        preference: 0,
-        place: MxPlace::Null,
-        plain: false,
-        print: 0,
-    };
 }
 
 static ROOT: std::sync::LazyLock<Name> = std::sync::LazyLock::new(Name::root);
@@ -1625,7 +1616,8 @@ impl<'z> Index<'z> {
         // A slice of the table: asked of every owner by the MX checks.
         let id = self.n.rec_node[idx[0]] as usize;
         let m = self.mx_table();
-        let (a, b) = (m.at[id] as usize, m.at[id + 1] as usize);
+        let (a, b) = m.spans[id];
+        let (a, b) = (a as usize, b as usize);
         &m.all[a..b]
     }
 
@@ -1638,17 +1630,15 @@ impl<'z> Index<'z> {
     /// Every MX record grouped by node: from what was worked out while the
     /// zone was read when that is complete, else from the records.
     fn read_mx(&self) -> MxTable {
-        let nodes = self.n.nodes.len();
         let streamed = self.n.mx.len() == self.n.mx_count;
-        let read;
-        let mx: &[Mx] = if streamed {
-            &self.n.mx
+        let mut all: Vec<Mx> = if streamed {
+            self.n.mx.clone()
         } else {
             let mut key = Key::of_wire(&[]);
             let mut wire = Vec::new();
             // (Only the MX records are read: each read is a cache miss on
             // a large zone.)
-            read = (self.n.rtypes.iter().enumerate())
+            (self.n.rtypes.iter().enumerate())
                 .filter(|&(_, &t)| t == RecordType::MX)
                 .filter_map(|(i, _)| match &self.zone.records[i].rdata {
                     RData::MX(m) => {
@@ -1658,25 +1648,25 @@ impl<'z> Index<'z> {
                     }
                     _ => None,
                 })
-                .collect::<Vec<Mx>>();
-            &read
+                .collect()
         };
-        // Counted per node, then placed: each node's in file order.
-        let mut at = vec![0u32; nodes + 1];
-        for m in mx {
-            at[self.n.rec_node[m.rec as usize] as usize + 1] += 1;
+        // Each node's together, in file order within it: so already while
+        // no owner's records are apart (the sort is stable).
+        if self.n.apart {
+            all.sort_by_key(|m| self.n.rec_node[m.rec as usize]);
         }
-        for k in 1..at.len() {
-            at[k] += at[k - 1];
+        // Written, never read first (see `Index::read_texts`).
+        let mut spans = vec![(0u32, 0u32); self.n.nodes.len()];
+        let mut last = usize::MAX;
+        for (k, m) in all.iter().enumerate() {
+            let node = self.n.rec_node[m.rec as usize] as usize;
+            if node != last {
+                last = node;
+                spans[node].0 = k as u32;
+            }
+            spans[node].1 = k as u32 + 1;
         }
-        let mut fill = at.clone();
-        let mut all = vec![mx.first().copied().unwrap_or(Mx::NONE); mx.len()];
-        for m in mx {
-            let f = &mut fill[self.n.rec_node[m.rec as usize] as usize];
-            all[*f as usize] = *m;
-            *f += 1;
-        }
-        MxTable { all, at }
+        MxTable { all, spans }
     }
 
     /// Whether an owner has a null MX, and whether it has any other MX.
