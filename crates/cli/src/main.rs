@@ -215,11 +215,16 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info, timings: bool) -
         );
     }
     if timings && (read_only || !r.is_ok()) {
-        eprintln!("{}: read {} ms", job.path.display(), read.as_millis());
+        eprintln!("{}: read {} ms", job.path.display(), ms(read));
     }
     let n = r.zone.records.len();
     drop_aside((r, names), n >= 20_000);
     (report, n)
+}
+
+/// Milliseconds to a tenth, as `--timings` says them.
+fn ms(d: std::time::Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e3)
 }
 
 /// One line per zone on stderr: the read, the wait for the names indexed
@@ -231,7 +236,6 @@ fn say_timings(
     names: std::time::Duration,
     t: &mailzone_check::checks::Timings,
 ) {
-    let ms = |d: std::time::Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
     let families: Vec<String> = t
         .families
         .iter()
