@@ -237,6 +237,16 @@ mod tests {
     use super::*;
     use crate::checks::NameStream;
 
+    /// The DNS family's findings over an index, by id and line, sorted.
+    fn ids_and_lines(ix: &Index<'_>) -> Vec<(&'static str, u32)> {
+        let mut out = Out::default();
+        run(ix, &mut out);
+        let mut d: Vec<(&'static str, u32)> =
+            out.diags.iter().map(|d| (d.id, d.span.line)).collect();
+        d.sort();
+        d
+    }
+
     /// Delegations come out the same whether the index compares NS
     /// targets by the keys the names thread kept or by the records: glue
     /// present and missing, targets in other case, outside the delegation
@@ -255,14 +265,6 @@ mod tests {
             j NS ns.j\nns.j TXT \"no address\"\n";
         let origin = Name::from_ascii("example.test.").unwrap();
         let r = crate::checks::read_test_zone(&origin, zone);
-        let found = |ix: &Index<'_>| {
-            let mut out = Out::default();
-            run(ix, &mut out);
-            let mut d: Vec<(&'static str, u32)> =
-                out.diags.iter().map(|d| (d.id, d.span.line)).collect();
-            d.sort();
-            d
-        };
         let plain = Index::new(&r.zone);
         let streamed = crate::checks::index_streamed(&r.zone, NameStream::on_thread(&origin, 0));
         let mut addressed = 0;
@@ -281,8 +283,8 @@ mod tests {
             addressed += usize::from(has);
         }
         assert_eq!(addressed, 10);
-        let want = found(&plain);
-        assert_eq!(found(&streamed), want);
+        let want = ids_and_lines(&plain);
+        assert_eq!(ids_and_lines(&streamed), want);
         let ids: Vec<&str> = want.iter().map(|d| d.0).collect();
         for id in ["DNS002", "DNS003", "DNS004", "DNS005"] {
             assert!(ids.contains(&id), "{id} not in {want:?}");
@@ -311,17 +313,9 @@ mod tests {
         }
         let origin = Name::from_ascii("example.test.").unwrap();
         let r = crate::checks::read_test_zone(&origin, &zone);
-        let found = |ix: &Index<'_>| {
-            let mut out = Out::default();
-            run(ix, &mut out);
-            let mut d: Vec<(&'static str, u32)> =
-                out.diags.iter().map(|d| (d.id, d.span.line)).collect();
-            d.sort();
-            d
-        };
-        let plain = found(&Index::new(&r.zone));
+        let plain = ids_and_lines(&Index::new(&r.zone));
         let streamed = crate::checks::index_streamed(&r.zone, NameStream::on_thread(&origin, 0));
-        assert_eq!(found(&streamed), plain);
+        assert_eq!(ids_and_lines(&streamed), plain);
         // The glue missing for half of those and for every `% 4 == 3`.
         assert_eq!(plain.len(), 375 + 750);
         assert!(plain.iter().all(|d| d.0 == "DNS004"));
