@@ -852,7 +852,15 @@ pub(crate) fn read_test_zone(origin: &Name, text: &str) -> mailzone_zone::ReadRe
 /// The index of a zone whose names `stream` was handed, record by record,
 /// as the reader hands them over: for the unit tests of what is read ahead.
 #[cfg(test)]
-pub(crate) fn index_streamed(zone: &Zone, mut stream: NameStream) -> Index<'_> {
+pub(crate) fn index_streamed(zone: &Zone, stream: NameStream) -> Index<'_> {
+    // (Left for the test's process to take back: the index borrows it.)
+    Index::with_names(zone, Box::leak(Box::new(read_ahead_of(zone, stream))))
+}
+
+/// What `stream` works out of a zone's records handed to it in order, as
+/// the reader hands them over.
+#[cfg(test)]
+pub(crate) fn read_ahead_of(zone: &Zone, mut stream: NameStream) -> ReadAhead {
     use mailzone_zone::record::{name_to_wire_bytes, rdata_to_wire};
     for rec in &zone.records {
         stream.observe(
@@ -861,8 +869,7 @@ pub(crate) fn index_streamed(zone: &Zone, mut stream: NameStream) -> Index<'_> {
             &rdata_to_wire(&rec.rdata),
         );
     }
-    // (Left for the test's process to take back: the index borrows it.)
-    Index::with_names(zone, Box::leak(Box::new(stream.finish())))
+    stream.finish()
 }
 
 /// Calls `f` with every text of up to `len` pieces drawn from `alphabet`

@@ -329,7 +329,9 @@ fn mx016(ix: &Index<'_>, out: &mut Out, owner: &Name, idx: &[usize]) {
 #[cfg(test)]
 mod tests {
     use crate::Severity;
-    use crate::checks::{NameStream, check_zone, check_zone_counting, read_test_zone};
+    use crate::checks::{
+        NameStream, check_zone, check_zone_counting, read_ahead_of, read_test_zone,
+    };
     use hickory_proto::rr::Name;
 
     /// Counting info findings (as a server does) skips reading plain
@@ -365,15 +367,7 @@ mod tests {
         }
         let r = read_test_zone(&origin, &text);
         let listed = check_zone(&r.zone);
-        let mut stream = NameStream::on_thread(&origin, 0);
-        for rec in &r.zone.records {
-            stream.observe(
-                rec,
-                &mailzone_zone::record::name_to_wire_bytes(&rec.owner),
-                &mailzone_zone::record::rdata_to_wire(&rec.rdata),
-            );
-        }
-        let mut ahead = stream.finish();
+        let mut ahead = read_ahead_of(&r.zone, NameStream::on_thread(&origin, 0));
         let (built, counted) = check_zone_counting(&r.zone, Some(&mut ahead), Vec::new());
         let (info, rest): (Vec<_>, Vec<_>) = listed
             .into_iter()
