@@ -231,7 +231,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // DomainKeys policy at _domainkey.<domain>.
         if dk == Some(0) {
             for t in texts {
-                let tl = tag_list(&t.joined);
+                let tl = tag_list(t.joined());
                 if tl.get("o").is_some() && tl.get("p").is_none() {
                     out.emit(
                         "DKIM019",
@@ -335,7 +335,7 @@ impl KeyContext for Reading {
 /// code, run here on the names thread) find only info, the info counted
 /// by id: the family counts those instead of checking the key again.
 pub(crate) fn read_ahead(origin: &Name, t: &Text<'_>) -> (Verdict, Option<Counts>) {
-    let v = verdict(&tag_list(&t.joined));
+    let v = verdict(&tag_list(t.joined()));
     let mut out = Out::counting_every_info();
     // The origin stands in for the owner: only the findings' words use it.
     check_key(&Reading(v), &mut out, origin, t);
@@ -383,14 +383,14 @@ pub(crate) fn verdict(tl: &Tags<'_>) -> Verdict {
 }
 
 fn check_key(ix: &impl KeyContext, out: &mut Out, owner: &Name, t: &Text<'_>) {
-    let tl = tag_list(&t.joined);
+    let tl = tag_list(t.joined());
     let at = |out: &mut Out, id: &'static str, pos: usize, len: usize, msg: String| {
         let span = ix.term_span(t, pos, len);
-        let end = (pos + len).min(t.joined.len());
+        let end = (pos + len).min(t.joined().len());
         let d = out.emit(id, span, owner, "TXT", msg);
-        d.term(&t.strings, pos, &t.joined[pos..end]);
+        d.term(&t.strings(), pos, &t.joined()[pos..end]);
     };
-    if t.strings.len() > 1 && !out.counted("DKIM016") {
+    if t.string_count() > 1 && !out.counted("DKIM016") {
         out.emit(
             "DKIM016",
             t.record.span,
@@ -398,7 +398,7 @@ fn check_key(ix: &impl KeyContext, out: &mut Out, owner: &Name, t: &Text<'_>) {
             "TXT",
             format!(
                 "the key text is in {} strings of one record (valid: joined with no separator)",
-                t.strings.len()
+                t.string_count()
             ),
         );
     }
@@ -700,14 +700,14 @@ mod tests {
                     let Some(t) = crate::index::text_of(rec) else {
                         continue;
                     };
-                    let want = t.strings[0]
+                    let want = t.strings()[0]
                         .starts_with(b"v=DKIM1")
-                        .then(|| verdict(&tag_list(&t.joined)));
+                        .then(|| verdict(&tag_list(t.joined())));
                     assert_eq!(
                         ix.dkim_verdict(rec),
                         want,
                         "{:?}",
-                        String::from_utf8_lossy(&t.joined)
+                        String::from_utf8_lossy(t.joined())
                     );
                     if let Some(v) = want {
                         kinds.insert(std::mem::discriminant(&v));

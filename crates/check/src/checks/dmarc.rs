@@ -59,7 +59,7 @@ pub(crate) fn read_ahead(origin: &Name, names: &Names, t: &Text<'_>) -> Option<(
     }
     let mut out = Out::default();
     check_record(&Reading { origin, names }, &mut out, &t.record.owner, t);
-    Some((word_code(&t.joined), out.diags.is_empty()))
+    Some((word_code(t.joined()), out.diags.is_empty()))
 }
 
 const TAGS: &[&str] = &[
@@ -126,7 +126,7 @@ impl Word {
 /// [`policy_of`]'s `p=` for a text of the index, parsed once for the
 /// families that ask (DMARC coverage and the cross-record checks).
 pub fn word_of<'z>(ix: &Index<'z>, t: &Text<'z>) -> Option<Word> {
-    let code = ix.memo(t, || word_code(&t.joined));
+    let code = ix.memo(t, || word_code(t.joined()));
     [Word::None, Word::Quarantine, Word::Reject, Word::Other]
         .get(usize::from(code).wrapping_sub(2))
         .copied()
@@ -148,7 +148,7 @@ pub fn policy_for(ix: &Index<'_>, domain: &Name) -> Option<Policy> {
     [domain, &ix.origin].into_iter().find_map(|d| {
         ix.texts_under(d, "_dmarc")
             .iter()
-            .find_map(|t| policy_of(&t.joined))
+            .find_map(|t| policy_of(t.joined()))
     })
 }
 
@@ -216,12 +216,12 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             if t.is(Text::DMARC) || t.is(Text::SPF) {
                 continue;
             }
-            let tl = tag_list(&t.joined);
+            let tl = tag_list(t.joined());
             let looks = tl.get("p").is_some()
                 || tl
                     .get("v")
                     .is_some_and(|v| v.eq_ignore_ascii_case("dmarc1"))
-                || t.joined.to_ascii_lowercase().starts_with(b"v=dmarc");
+                || t.joined().to_ascii_lowercase().starts_with(b"v=dmarc");
             if looks {
                 out.emit("DMARC003", t.record.span, owner, "TXT", "the record has DMARC tags but does not start with `v=DMARC1` (exact case): receivers ignore it")
                     .help("start the record with `v=DMARC1;`");
@@ -292,12 +292,12 @@ fn has_dmarc_cname(ix: &Index<'_>, n: &Name) -> bool {
 fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>) {
     // The domain the record is for, made only when a finding names it.
     let domain = || owner.base_name();
-    let joined = &t.joined;
+    let joined = &t.joined();
     let at = |out: &mut Out, id: &'static str, pos: usize, len: usize, msg: String| {
         let span = ix.term_span(t, pos, len);
         let end = (pos + len).min(joined.len());
         let d = out.emit(id, span, owner, "TXT", msg);
-        d.term(&t.strings, pos, &joined[pos..end]);
+        d.term(&t.strings(), pos, &joined[pos..end]);
     };
     // Commas where semicolons belong, or junk without `=`.
     let tl = tag_list(joined);
@@ -668,7 +668,7 @@ mod tests {
             match ix.dmarc_read(rec) {
                 Some((word, is_clean)) => {
                     read += 1;
-                    assert_eq!(word, word_code(&t.joined), "{owner}");
+                    assert_eq!(word, word_code(t.joined()), "{owner}");
                     assert_eq!(is_clean, out.diags.is_empty(), "{owner}: {:?}", out.diags);
                     if is_clean {
                         clean.push(owner);
@@ -677,7 +677,7 @@ mod tests {
                 // Only DMARC records whose first string opens with the
                 // version tag are read ahead.
                 None => assert!(
-                    !is_dmarc(&t.joined) || !t.strings[0].starts_with(b"v=DMARC1"),
+                    !is_dmarc(t.joined()) || !t.strings()[0].starts_with(b"v=DMARC1"),
                     "{owner}"
                 ),
             }

@@ -62,7 +62,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // every text's bytes here again was a cache miss each.
         for t in texts {
             let r = t.record;
-            let j = &t.joined;
+            let j = &t.joined();
             if t.is(Text::PADDED) && t.is(Text::VERSIONED) {
                 let skip = j
                     .iter()
@@ -85,7 +85,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             {
                 let d = out.emit("GEN002", ix.term_span(t, p, 1), owner, "TXT", format!("byte 0x{:02X} at offset {p} is not ASCII{}: terms containing it do not parse", j[p], looks_like(&j[p..])));
                 d.help("retype the text with plain ASCII characters");
-                d.term(&t.strings, p, &j[p..(p + 1).min(j.len())]);
+                d.term(&t.strings(), p, &j[p..(p + 1).min(j.len())]);
             }
             if wildcard && policy && t.is(Text::VERSIONED) && !j.starts_with(b"v=DKIM1") {
                 out.emit(

@@ -392,24 +392,23 @@ impl NameStream {
                     let kind = crate::index::Text::kind_of(&joined);
                     let at = crate::index::keep_text(&mut kept, &strings, &joined);
                     names.add_text_kind(seq, kind, at);
+                    let Some((at, len)) = at else { continue };
+                    let t = crate::index::Text::detached(&detached, &kept[at..at + len], kind);
                     // DKIM keys and DMARC records as nearly all are
                     // written: the first string opens with the version
                     // tag. (Any other their families read themselves.)
                     let first = strings.first().copied().unwrap_or_default();
                     if first.starts_with(b"v=DKIM1") {
-                        let t = crate::index::Text::detached(&detached, &strings, joined, kind);
                         let (v, counts) = dkim::read_ahead(&o, &t);
                         names.add_dkim(seq, v, counts);
                     } else if first.starts_with(b"v=DMARC1") {
-                        let t = crate::index::Text::detached(&detached, &strings, joined, kind);
                         if let Some((word, clean)) = dmarc::read_ahead(&o, &names, &t) {
                             names.add_dmarc(seq, word, clean);
                         }
-                    } else if kind & crate::index::Text::SPF != 0 {
-                        let t = crate::index::Text::detached(&detached, &strings, joined, kind);
-                        if let Some(counts) = spf::read_ahead(&o, &t) {
-                            names.add_spf(seq, counts);
-                        }
+                    } else if kind & crate::index::Text::SPF != 0
+                        && let Some(counts) = spf::read_ahead(&o, &t)
+                    {
+                        names.add_spf(seq, counts);
                     }
                 }
             }

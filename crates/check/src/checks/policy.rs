@@ -96,8 +96,8 @@ fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     );
     let domain = owner.base_name();
     for t in &sts {
-        let tl = tag_list(&t.joined);
-        let ok_version = starts(&t.joined, b"v=STSv1") && t.joined.contains(&b';');
+        let tl = tag_list(t.joined());
+        let ok_version = starts(t.joined(), b"v=STSv1") && t.joined().contains(&b';');
         match tl.get("id") {
             Some(id) if ok_version => {
                 if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -116,9 +116,9 @@ fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
                         format!("`id={id}` may contain only letters and digits (1–32)"),
                     );
                     d.term(
-                        &t.strings,
+                        &t.strings(),
                         pos,
-                        &t.joined[pos..(pos + 3 + id.len()).min(t.joined.len())],
+                        &t.joined()[pos..(pos + 3 + id.len()).min(t.joined().len())],
                     );
                     d.help(format!("use `id={cleaned}`"));
                 }
@@ -211,9 +211,9 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     );
     let domain = owner.base_name().base_name();
     for t in &rpt {
-        let tl = tag_list(&t.joined);
+        let tl = tag_list(t.joined());
         match tl.get("rua") {
-            Some(rua) if starts(&t.joined, b"v=TLSRPTv1") => {
+            Some(rua) if starts(t.joined(), b"v=TLSRPTv1") => {
                 if let Some(bad) = rua.split(',').map(str::trim).find(|u| !rua_uri_ok(u)) {
                     let pos = tl.pos("rua").unwrap_or(0);
                     let d = out.emit(
@@ -224,9 +224,9 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
                         format!("`{bad}` is not a `mailto:` or `https:` URI"),
                     );
                     d.term(
-                        &t.strings,
+                        &t.strings(),
                         pos,
-                        &t.joined[pos..(pos + 4 + rua.len()).min(t.joined.len())],
+                        &t.joined()[pos..(pos + 4 + rua.len()).min(t.joined().len())],
                     );
                     if bad.contains('@') && !bad.contains(':') {
                         d.help(format!("write `rua=mailto:{bad}`"));
@@ -259,7 +259,7 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     let domain = owner.base_name().base_name();
     let recs: Few<&Text<'_>> = texts
         .iter()
-        .filter(|t| t.is(Text::BIMI) || tag_list(&t.joined).get("l").is_some())
+        .filter(|t| t.is(Text::BIMI) || tag_list(t.joined()).get("l").is_some())
         .collect();
     more_than_one(
         out,
@@ -270,8 +270,8 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
         "receivers cannot tell which applies",
     );
     for t in recs {
-        let tl = tag_list(&t.joined);
-        let Some(l) = tl.get("l").filter(|_| starts(&t.joined, b"v=BIMI1")) else {
+        let tl = tag_list(t.joined());
+        let Some(l) = tl.get("l").filter(|_| starts(t.joined(), b"v=BIMI1")) else {
             out.emit(
                 "BIMI001",
                 t.record.span,
@@ -295,9 +295,9 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
                     format!("`{tag}={v}` must be an https URL"),
                 );
                 d.term(
-                    &t.strings,
+                    &t.strings(),
                     pos,
-                    &t.joined[pos..(pos + 2 + v.len()).min(t.joined.len())],
+                    &t.joined()[pos..(pos + 2 + v.len()).min(t.joined().len())],
                 );
             }
         }

@@ -715,13 +715,14 @@ fn is_valid(k: &Kind<'_>) -> bool {
 /// Parses a whole record into terms, recognising glued string boundaries
 /// (SPF019) and non-space separators (SPF029).
 pub fn parse_record<'t>(text: &'t Text<'_>) -> Terms<'t> {
+    let strings = text.strings();
     let mut boundaries = Vec::new();
     let mut acc = 0;
-    for s in &text.strings[..text.strings.len().saturating_sub(1)] {
+    for s in &strings[..strings.len().saturating_sub(1)] {
         acc += s.len();
         boundaries.push(acc);
     }
-    terms(&text.joined)
+    terms(text.joined())
         .into_iter()
         .map(|(start, raw)| {
             let mut kind = parse_term(raw);
@@ -730,7 +731,7 @@ pub fn parse_record<'t>(text: &'t Text<'_>) -> Terms<'t> {
             {
                 let (l, r) = raw.split_at(b - start);
                 if is_valid(&parse_term(l)) && is_valid(&parse_term(r)) {
-                    let (si, _) = crate::index::string_at(&text.strings, b - 1);
+                    let (si, _) = crate::index::string_at(&strings, b - 1);
                     kind = bad(
                         "SPF019",
                         format!("strings {} and {} join as `{}`: the space between two terms is missing", si + 1, si + 2, show(raw)),
@@ -911,7 +912,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         for t in texts {
             if t.is(Text::SPF_MANGLED) {
-                let shown = show(&t.joined[..t.joined.len().min(12)]);
+                let shown = show(&t.joined()[..t.joined().len().min(12)]);
                 out.emit("SPF027", ix.term_span(t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
                     .help("the text must start with exactly `v=spf1` followed by a space, e.g. `v=spf1 mx -all`");
             }
@@ -951,8 +952,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 .iter()
                 .filter(|t| {
                     !t.is(Text::SPF)
-                        && version_of(&t.joined).is_none()
-                        && looks_like_spf_continuation(&t.joined)
+                        && version_of(t.joined()).is_none()
+                        && looks_like_spf_continuation(t.joined())
                 })
                 .collect();
             for o in others {
@@ -1060,7 +1061,7 @@ fn looks_like_spf_continuation(t: &[u8]) -> bool {
 fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, single: bool) {
     let terms = parse_record(t);
     let rtype = "TXT";
-    if &t.joined[..6] != b"v=spf1" {
+    if &t.joined()[..6] != b"v=spf1" {
         out.emit(
             "SPF028",
             ix.term_span(t, 0, 6),
@@ -1068,23 +1069,23 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
             rtype,
             format!(
                 "the version tag is written `{}`; some verifiers compare it exactly",
-                show(&t.joined[..6])
+                show(&t.joined()[..6])
             ),
         )
         .help("write the version tag in lower case: `v=spf1`");
     }
-    if t.joined.len() > 450 {
-        out.emit("SPF017", t.record.span, owner, rtype, format!("the SPF record is {} bytes; answers over 512 bytes need TCP and some verifiers fail", t.joined.len()))
+    if t.joined().len() > 450 {
+        out.emit("SPF017", t.record.span, owner, rtype, format!("the SPF record is {} bytes; answers over 512 bytes need TCP and some verifiers fail", t.joined().len()))
             .help("keep it under 450 bytes by moving ranges into an include");
     }
-    if t.strings.len() > 1 {
-        let full = show(&t.joined);
+    if t.string_count() > 1 {
+        let full = show(t.joined());
         let preview: String = if full.chars().count() > 80 {
             full.chars().take(79).chain(['…']).collect()
         } else {
             full
         };
-        out.emit("SPF018", t.record.span, owner, rtype, format!("the SPF text is in {} strings of one record (valid: they are joined with no separator): `{preview}`", t.strings.len()));
+        out.emit("SPF018", t.record.span, owner, rtype, format!("the SPF text is in {} strings of one record (valid: they are joined with no separator): `{preview}`", t.string_count()));
     }
     let mut all_seen: Option<&Term> = None;
     let mut redirects = Vec::new();
@@ -1096,7 +1097,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
         match &term.kind {
             Kind::Bad { id, msg, help } => {
                 let d = out.emit(id, span(), owner, rtype, msg.clone());
-                d.term(&t.strings, term.start, term.raw);
+                d.term(&t.strings(), term.start, term.raw);
                 if let Some(h) = help {
                     d.help(h.clone());
                 }
@@ -1107,7 +1108,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                     exps.push(term);
                     if let Some((id, msg, help)) = check_domain_spec(value, "exp") {
                         let d = out.emit(id, span(), owner, rtype, msg);
-                        d.term(&t.strings, term.start, term.raw);
+                        d.term(&t.strings(), term.start, term.raw);
                         if let Some(h) = help {
                             d.help(h);
                         }
@@ -1127,7 +1128,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                             ),
                         )
                         .help("publish one explanation string there or drop `exp=`")
-                        .term(&t.strings, term.start, term.raw);
+                        .term(&t.strings(), term.start, term.raw);
                     }
                 }
                 other => {
@@ -1144,7 +1145,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                         format!("modifier `{other}=` is unknown and ignored"),
                     )
                     .help(hint)
-                    .term(&t.strings, term.start, term.raw);
+                    .term(&t.strings(), term.start, term.raw);
                 }
             },
             Kind::Dir {
@@ -1171,7 +1172,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                         ),
                     )
                     .help("move it before `all`, or remove it")
-                    .term(&t.strings, term.start, term.raw);
+                    .term(&t.strings(), term.start, term.raw);
                 }
                 if seen_terms.contains(&term.raw) {
                     let extra = if matches!(
@@ -1190,7 +1191,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                         format!("`{}` appears twice{extra}", show(term.raw)),
                     )
                     .help("remove the repeated term")
-                    .term(&t.strings, term.start, term.raw);
+                    .term(&t.strings(), term.start, term.raw);
                 }
                 seen_terms.push(term.raw);
                 let pass = *qual == b'+';
@@ -1201,7 +1202,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                             b'+' => {
                                 out.emit("SPF010", span(), owner, rtype, format!("`{}` authorises every host on the Internet to send as `{}`", show(term.raw), fqdn(owner)))
                                     .help("use `-all` (or `~all` while testing)")
-                                    .term(&t.strings, term.start, term.raw);
+                                    .term(&t.strings(), term.start, term.raw);
                             }
                             b'?' => {
                                 out.emit(
@@ -1212,7 +1213,11 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                                     "`?all` (neutral) gives no protection",
                                 )
                                 .help("use `~all` or `-all` once all senders are listed")
-                                .term(&t.strings, term.start, term.raw);
+                                .term(
+                                    &t.strings(),
+                                    term.start,
+                                    term.raw,
+                                );
                             }
                             _ => {}
                         }
@@ -1226,7 +1231,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                             "`ptr` is slow, unreliable and deprecated (RFC 7208 §5.5)",
                         )
                         .help("replace it with `ip4:`/`ip6:` or `a`")
-                        .term(&t.strings, term.start, term.raw);
+                        .term(&t.strings(), term.start, term.raw);
                     }
                     Mech::Ip4 => {
                         if let Some((a, len)) = net4 {
@@ -1268,7 +1273,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                                     fqdn(&target)
                                 ),
                             )
-                            .term(&t.strings, term.start, term.raw);
+                            .term(&t.strings(), term.start, term.raw);
                             continue;
                         }
                         let void = match mech {
@@ -1292,7 +1297,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                                 ),
                             )
                             .help("remove the stale term")
-                            .term(&t.strings, term.start, term.raw);
+                            .term(&t.strings(), term.start, term.raw);
                         }
                         if *mech == Mech::Mx && ix.mx_count(&target) > 10 {
                             out.emit(
@@ -1307,7 +1312,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                                 ),
                             )
                             .help("list the senders with `ip4:`/`ip6:` instead")
-                            .term(&t.strings, term.start, term.raw);
+                            .term(&t.strings(), term.start, term.raw);
                         }
                         if *mech == Mech::Include && ix.spf_count(&target) == 0 {
                             out.emit(
@@ -1321,7 +1326,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                                 ),
                             )
                             .help("publish an SPF record there or remove the include")
-                            .term(&t.strings, term.start, term.raw);
+                            .term(&t.strings(), term.start, term.raw);
                         }
                     }
                 }
@@ -1339,7 +1344,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                 format!("modifier `{name}` appears {} times: permerror", list.len()),
             )
             .help(format!("keep one `{name}=`"))
-            .term(&t.strings, term.start, term.raw);
+            .term(&t.strings(), term.start, term.raw);
         }
     }
     if let Some(r) = redirects.first() {
@@ -1347,7 +1352,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
         if let Kind::Mod { value, .. } = &r.kind {
             if let Some((id, msg, help)) = check_domain_spec(value, "redirect") {
                 let d = out.emit(id, span, owner, rtype, msg);
-                d.term(&t.strings, r.start, r.raw);
+                d.term(&t.strings(), r.start, r.raw);
                 if let Some(h) = help {
                     d.help(h);
                 }
@@ -1363,7 +1368,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                             show(value)
                         ),
                     )
-                    .term(&t.strings, r.start, r.raw);
+                    .term(&t.strings(), r.start, r.raw);
                 } else if ix.spf_count(&target) == 0 {
                     out.emit(
                         "SPF023",
@@ -1376,7 +1381,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                         ),
                     )
                     .help("publish an SPF record there or remove the redirect")
-                    .term(&t.strings, r.start, r.raw);
+                    .term(&t.strings(), r.start, r.raw);
                 }
             }
         }
@@ -1392,7 +1397,7 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>, sin
                 ),
             )
             .help("remove one of them")
-            .term(&t.strings, r.start, r.raw);
+            .term(&t.strings(), r.start, r.raw);
         }
     } else if all_seen.is_none() && terms.iter().all(|t| !matches!(t.kind, Kind::Bad { .. })) {
         out.emit(
@@ -1494,7 +1499,7 @@ fn net_checks(
             ),
         )
         .help("list the real sending networks")
-        .term(&t.strings, term.start, term.raw);
+        .term(&t.strings(), term.start, term.raw);
         return;
     }
     if addr & host_mask != 0 {
@@ -1506,7 +1511,7 @@ fn net_checks(
             format!("`{shown}/{len}` has host bits set; it covers the whole /{len} network"),
         )
         .help(format!("did you mean `/{bits}`?"))
-        .term(&t.strings, term.start, term.raw);
+        .term(&t.strings(), term.start, term.raw);
     }
     let broad = if bits == 32 {
         (1..=15).contains(&len)
@@ -1527,7 +1532,7 @@ fn net_checks(
             format!("`{}` authorises {count}", show(term.raw)),
         )
         .help("list the sending hosts or a narrow network")
-        .term(&t.strings, term.start, term.raw);
+        .term(&t.strings(), term.start, term.raw);
     }
 }
 

@@ -18,7 +18,7 @@ fn has_dkim(ix: &Index<'_>, selectors: &[&Name]) -> bool {
     selectors.iter().any(|n| {
         ix.texts(n)
             .iter()
-            .any(|t| tag_list(&t.joined).get("p").is_some())
+            .any(|t| tag_list(t.joined()).get("p").is_some())
             || !ix.rrset(n, RecordType::CNAME).is_empty()
     })
 }
@@ -90,7 +90,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             if p.enforces() {
                 for n in ix.owner_selectors(idx) {
                     for k in ix.texts(n) {
-                        let tl = tag_list(&k.joined);
+                        let tl = tag_list(k.joined());
                         if tl.get("p").is_some()
                             && tl
                                 .get("t")
