@@ -319,6 +319,9 @@ pub struct Names {
     /// is in the [`ReadAhead::texts`] beside these names, by record number,
     /// when they were worked out while the zone was read.
     kinds: Vec<TextAt>,
+    /// Each node's texts' kinds together, by node, with those: most asks
+    /// are whether an owner has a text of some kind.
+    node_kinds: Vec<u16>,
     /// Each record's TTL and [`rdata_print`], by record number, when they
     /// were taken while the zone was read (else empty).
     ttls: Vec<u32>,
@@ -406,6 +409,24 @@ struct TextAt {
 impl TextAt {
     const KIND_KNOWN: u16 = 0x8000;
     const NO_WIRE: u32 = u32::MAX;
+
+    /// A text of kind `kind`, kept at `kept` (see [`keep_text`]) when it was.
+    fn new(kind: u16, kept: Option<(usize, usize)>) -> TextAt {
+        let (off, len) = kept
+            .and_then(|(off, len)| Some((u32::try_from(off).ok()?, u16::try_from(len).ok()?)))
+            .unwrap_or((TextAt::NO_WIRE, 0));
+        TextAt {
+            off,
+            len,
+            kind: kind | TextAt::KIND_KNOWN,
+        }
+    }
+
+    /// Where the text is kept, when it is.
+    fn range(&self) -> Option<std::ops::Range<usize>> {
+        (self.off != TextAt::NO_WIRE)
+            .then(|| self.off as usize..self.off as usize + self.len as usize)
+    }
 }
 
 /// What was worked out while a zone was read (see
@@ -450,33 +471,26 @@ pub struct Index<'z> {
     /// zone.)
     /// Found by the first family that asks (see [`Index::find_selectors`]).
     selectors: std::sync::OnceLock<foldhash::HashMap<u32, SmallVec<[&'z Name; 1]>>>,
-    /// Every TXT record's text, worked out by the first family that asks
-    /// (see [`Texts`]).
-    texts: std::sync::OnceLock<Texts<'z>>,
+    /// Every TXT record's text, when the names thread did not keep them.
+    own_texts: std::sync::OnceLock<OwnTexts>,
+    /// One byte per record, worked out once by whichever family asks first
+    /// (see [`Index::memo`]); made by the first that asks.
+    memo: std::sync::OnceLock<Vec<std::sync::atomic::AtomicU8>>,
     /// Every MX record, grouped by node (see [`MxTable`]).
     mx: std::sync::OnceLock<MxTable>,
 }
 
-/// Every TXT record's text, worked out once: the families ask for an
-/// owner's texts about ten times over (250,000 asks on the 100k bench zone).
-/// Built by the first family that needs them, so that families that never
-/// read a TXT record (DNS sanity, MX, TLSA) run on the other core meanwhile:
-/// on the 1M bench zone reading every TXT record took 65 ms, with that core
-/// idle.
-struct Texts<'z> {
-    /// Each node's together, in the owners' order (file order) while no
-    /// owner's records are apart, so that families walking the owners read
-    /// them front to back.
-    all: Vec<Text<'z>>,
-    /// Node `id`'s texts are `all[spans[id].0..spans[id].1]`.
-    spans: Vec<(u32, u32)>,
-    /// Each node's texts' kinds together: most asks are whether an owner
-    /// has a text of some kind, and on a large zone reading each text for
-    /// it was a cache miss.
-    kinds: Vec<u16>,
-    /// One byte per text, worked out once by whichever family asks first
-    /// (see [`Index::memo`]).
-    memo: Vec<std::sync::atomic::AtomicU8>,
+/// Every TXT record's text as the names thread keeps them (see
+/// [`ReadAhead`]), for a zone whose names were not read ahead: worked out
+/// from the records by the first family that asks, so that families that
+/// never read a TXT record run on the other core meanwhile.
+struct OwnTexts {
+    /// By record number (see [`Names::kinds`]).
+    at: Vec<TextAt>,
+    /// By node (see [`Names::node_kinds`]).
+    node_kinds: Vec<u16>,
+    /// The texts, back to back (see [`keep_text`]).
+    kept: Vec<u8>,
 }
 
 /// Every MX record grouped by node (see [`Mx`]): four families ask for a
@@ -589,6 +603,102 @@ enum TextSrc<'z> {
     One(&'z [u8]),
     /// The record's strings joined (its strings are the record's own).
     Joined(Box<[u8]>),
+}
+
+/// The texts of some TXT records (an owner's, or a name's), each made when
+/// it is read: see [`Index::texts_of`].
+#[derive(Clone, Copy)]
+pub struct Texts<'a> {
+    /// The records, of any type (the TXT ones among them are the texts).
+    recs: &'a [usize],
+    records: &'a [ZoneRecord],
+    rtypes: &'a [RecordType],
+    at: &'a [TextAt],
+    kept: &'a [u8],
+}
+
+impl<'a> Texts<'a> {
+    const NONE: Texts<'static> = Texts {
+        recs: &[],
+        records: &[],
+        rtypes: &[],
+        at: &[],
+        kept: &[],
+    };
+
+    pub fn iter(&self) -> TextIter<'a> {
+        TextIter {
+            texts: *self,
+            next: 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    pub fn len(&self) -> usize {
+        (self.recs.iter())
+            .filter(|&&i| self.rtypes[i] == RecordType::TXT)
+            .count()
+    }
+
+    /// Record `i`'s text.
+    fn text(&self, i: usize) -> Option<Text<'a>> {
+        let record = &self.records[i];
+        let a = self.at.get(i).filter(|a| a.kind & TextAt::KIND_KNOWN != 0);
+        let kind = a.map(|a| a.kind & !TextAt::KIND_KNOWN);
+        match a.and_then(|a| self.kept.get(a.range()?)) {
+            Some(k) => Some(Text {
+                record,
+                src: TextSrc::Kept(k),
+                kind: kind.unwrap_or_default(),
+            }),
+            // (Not kept: a text too long for a `TextAt`.)
+            None => text_with(record, kind),
+        }
+    }
+}
+
+/// The texts of [`Texts`], one by one.
+pub struct TextIter<'a> {
+    texts: Texts<'a>,
+    next: usize,
+}
+
+impl<'a> Iterator for TextIter<'a> {
+    type Item = Text<'a>;
+
+    fn next(&mut self) -> Option<Text<'a>> {
+        let t = &self.texts;
+        while let Some(&i) = t.recs.get(self.next) {
+            self.next += 1;
+            if t.rtypes[i] == RecordType::TXT
+                && let Some(text) = t.text(i)
+            {
+                return Some(text);
+            }
+        }
+        None
+    }
+}
+
+impl<'a> IntoIterator for Texts<'a> {
+    type Item = Text<'a>;
+    type IntoIter = TextIter<'a>;
+
+    fn into_iter(self) -> TextIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &Texts<'a> {
+    type Item = Text<'a>;
+    type IntoIter = TextIter<'a>;
+
+    fn into_iter(self) -> TextIter<'a> {
+        self.iter()
+    }
 }
 
 impl<'z> Text<'z> {
@@ -780,6 +890,7 @@ impl Names {
             spf: Vec::new(),
             last_parent: NONE,
             kinds: Vec::new(),
+            node_kinds: Vec::new(),
             ttls: Vec::new(),
             prints: Vec::new(),
             mx: Vec::new(),
@@ -1014,30 +1125,24 @@ impl Names {
             self.kinds
                 .resize(self.rtypes.len().max(i + 1), TextAt::default());
         }
-        let (off, len) = kept
-            .and_then(|(off, len)| Some((u32::try_from(off).ok()?, u16::try_from(len).ok()?)))
-            .map_or((TextAt::NO_WIRE, 0), |w| w);
-        self.kinds[i] = TextAt {
-            off,
-            len,
-            kind: kind | TextAt::KIND_KNOWN,
-        };
+        self.kinds[i] = TextAt::new(kind, kept);
+        // (Grown to every node so far: written before it is read.)
+        let node = self.rec_node[i] as usize;
+        if self.node_kinds.len() <= node {
+            sized(&mut self.node_kinds, self.nodes.capacity());
+            self.node_kinds.resize(self.nodes.len().max(node + 1), 0);
+        }
+        self.node_kinds[node] |= kind;
     }
 
     /// The kind of record `i`'s text, when it was worked out while the zone
     /// was read.
+    #[cfg(test)]
     fn text_kind(&self, i: usize) -> Option<u16> {
         self.kinds
             .get(i)
             .filter(|k| k.kind & TextAt::KIND_KNOWN != 0)
             .map(|k| k.kind & !TextAt::KIND_KNOWN)
-    }
-
-    /// Where record `i`'s text is in the [`ReadAhead::texts`], when it is
-    /// there.
-    fn text_kept(&self, i: usize) -> Option<std::ops::Range<usize>> {
-        let k = self.kinds.get(i).filter(|k| k.off != TextAt::NO_WIRE)?;
-        Some(k.off as usize..k.off as usize + k.len as usize)
     }
 
     /// [`Index::text_in_zone`], for the zone these names are of.
@@ -1320,7 +1425,8 @@ impl<'z> Index<'z> {
             recs: Vec::new(),
             dmarc_child: Vec::new(),
             selectors: std::sync::OnceLock::new(),
-            texts: std::sync::OnceLock::new(),
+            own_texts: std::sync::OnceLock::new(),
+            memo: std::sync::OnceLock::new(),
             mx: std::sync::OnceLock::new(),
         };
         // Pass 2: records grouped by node, in file order within a node;
@@ -1536,138 +1642,85 @@ impl<'z> Index<'z> {
         if !self.owner_may_have(idx, RecordType::TXT) {
             return 0;
         }
+        let node_kinds = match self.n.kinds.is_empty() {
+            false => &self.n.node_kinds,
+            true => &self.own_texts().node_kinds,
+        };
         let id = self.n.rec_node[idx[0]] as usize;
-        self.all_texts().kinds.get(id).copied().unwrap_or(0)
+        node_kinds.get(id).copied().unwrap_or(0)
     }
 
-    pub fn texts_of(&self, idx: &[usize]) -> &[Text<'z>] {
-        // A slice of the index's texts: every family asks this of every
-        // owner, and collecting them into a small vector each time was a
-        // tenth of the checks' instructions.
-        self.node_texts(self.n.rec_node[idx[0]])
-    }
-
-    /// The records of type `t`, node by node, found from the index alone
-    /// (no record is read): their numbers, and where each node's start,
-    /// node `id`'s being `which[node_at[id]..node_at[id + 1]]`.
-    fn of_type_by_node(&self, t: RecordType) -> (Vec<usize>, Vec<usize>) {
-        let bit = type_bit(t);
-        let mut which = Vec::new();
-        let mut node_at = Vec::with_capacity(self.n.nodes.len() + 1);
-        for node in &self.n.nodes {
-            node_at.push(which.len());
-            if node.types & bit == 0 {
-                continue;
-            }
-            let start = node.rec_start as usize;
-            which.extend(
-                self.recs[start..start + node.rec_len as usize]
-                    .iter()
-                    .filter(|&&i| self.n.rtypes[i] == t),
-            );
+    /// The TXT records of an owner with their text, by its record indices.
+    pub fn texts_of<'a>(&'a self, idx: &'a [usize]) -> Texts<'a> {
+        if !self.owner_may_have(idx, RecordType::TXT) {
+            return Texts::NONE;
         }
-        node_at.push(which.len());
-        (which, node_at)
+        self.texts_in(idx)
     }
 
-    /// The texts, worked out on first use (waiting when another thread is
-    /// working them out).
-    fn all_texts(&self) -> &Texts<'z> {
-        self.texts.get_or_init(|| self.read_texts())
-    }
-
-    /// Every TXT record's text, node by node: from the texts kept while the
-    /// zone was read, else from the records (only those of nodes that hold
-    /// TXT: on a large zone each read is a cache miss).
-    fn read_texts(&self) -> Texts<'z> {
-        // The TXT records, each node's together: while no owner's records
-        // are apart, in file order, from a scan of the record types (the
-        // nodes' own lists, walked instead, were a quarter of this build on
-        // the 1M bench zone); else node by node.
-        let which: Vec<usize> = if self.n.apart {
-            self.of_type_by_node(RecordType::TXT).0
-        } else {
-            (self.n.rtypes.iter().enumerate())
-                .filter(|&(_, &t)| t == RecordType::TXT)
-                .map(|(i, _)| i)
-                .collect()
-        };
-        let (zone, kept) = (self.zone, self.kept);
-        let record_strings = |i: usize| match &zone.records[i].rdata {
-            RData::TXT(t) => Some(&t.txt_data[..]),
-            _ => None,
-        };
-        // With no text kept, each record's strings in a loop that does
-        // nothing else, so that the reads of the records overlap instead of
-        // waiting on one another.
-        let data: Vec<Option<&'z [Box<[u8]>]>> = if kept.is_empty() {
-            which.iter().map(|&i| record_strings(i)).collect()
-        } else {
-            Vec::new()
-        };
-        let nodes = self.n.nodes.len();
-        let mut all = Vec::with_capacity(which.len());
-        let mut memo = Vec::with_capacity(which.len());
-        // (Zeroed, so a node without texts is an empty span with no kinds.)
-        let mut spans = vec![(0u32, 0u32); nodes];
-        let mut kinds = vec![0u16; nodes];
-        let (mut last, mut node_kinds) = (usize::MAX, 0);
-        for (k, &i) in which.iter().enumerate() {
-            let record = &zone.records[i];
-            // A kept text is taken as it is, unread: the families read the
-            // bytes of few of them.
-            let kept_at = self.n.text_kept(i).and_then(|r| kept.get(r));
-            let text = match (kept_at, self.n.text_kind(i)) {
-                (Some(k), Some(kind)) => Text {
-                    record,
-                    src: TextSrc::Kept(k),
-                    kind,
-                },
-                (_, kind) => {
-                    let Some(d) = data.get(k).copied().unwrap_or_else(|| record_strings(i)) else {
-                        continue;
-                    };
-                    Text::of_strings(record, d, kind)
-                }
-            };
-            let kind = text.kind;
-            // A DMARC record's policy word, when it was read ahead.
-            let word = (kind & Text::DMARC != 0)
-                .then(|| self.read_ahead_at(i))
-                .flatten()
-                .and_then(|k| self.n.dmarc.get(k))
-                .filter(|d| d.0 as usize == i)
-                .map_or(0, |d| d.1);
-            memo.push(std::sync::atomic::AtomicU8::new(word));
-            // Written, never read first: a zeroed page read first is mapped
-            // to the shared zero page, and the store after it copies the
-            // page and flushes the other core's TLB (on this VM an
-            // interrupt each time).
-            let node = self.n.rec_node[i] as usize;
-            let at = all.len() as u32;
-            if node != last {
-                (last, node_kinds) = (node, 0);
-                spans[node].0 = at;
-            }
-            spans[node].1 = at + 1;
-            node_kinds |= kind;
-            kinds[node] = node_kinds;
-            all.push(text);
-        }
+    /// The texts of the TXT records among `recs`, in their order: made as
+    /// they are read, from where each was kept (see [`TextAt`]), so that
+    /// nothing is built for them after the read. (Built after the read,
+    /// 250,000 texts on the 1M bench zone were 10-22 MB of fresh pages, the
+    /// longest task after it.)
+    fn texts_in<'a>(&'a self, recs: &'a [usize]) -> Texts<'a> {
+        let (at, kept) = self.text_table();
         Texts {
-            memo,
-            all,
-            spans,
-            kinds,
+            recs,
+            records: &self.zone.records,
+            rtypes: &self.n.rtypes,
+            at,
+            kept,
         }
     }
 
-    /// The texts of a node's TXT records, in file order.
-    fn node_texts(&self, id: u32) -> &[Text<'z>] {
-        let t = self.all_texts();
-        match t.spans.get(id as usize) {
-            Some(&(a, b)) => &t.all[a as usize..b as usize],
-            None => &[],
+    /// Where each TXT record's text is, by record number, and the bytes it
+    /// is in: the names thread's, or the index's own (made on first use).
+    fn text_table(&self) -> (&[TextAt], &[u8]) {
+        if !self.n.kinds.is_empty() {
+            return (&self.n.kinds, self.kept);
+        }
+        let own = self.own_texts();
+        (&own.at, &own.kept)
+    }
+
+    /// The index's own texts, made on first use (waiting when another
+    /// thread is making them).
+    fn own_texts(&self) -> &OwnTexts {
+        self.own_texts.get_or_init(|| self.read_texts())
+    }
+
+    /// Every TXT record's text kept as the names thread keeps them, from
+    /// the records (read in a loop of their own, so that the reads, each a
+    /// cache miss on a large zone, overlap).
+    fn read_texts(&self) -> OwnTexts {
+        let zone = self.zone;
+        let data: Vec<(usize, &'z [Box<[u8]>])> = (self.n.rtypes.iter().enumerate())
+            .filter(|&(_, &t)| t == RecordType::TXT)
+            .filter_map(|(i, _)| match &zone.records[i].rdata {
+                RData::TXT(t) => Some((i, &t.txt_data[..])),
+                _ => None,
+            })
+            .collect();
+        let mut at = vec![TextAt::default(); data.last().map_or(0, |d| d.0 + 1)];
+        let mut node_kinds = vec![0u16; self.n.nodes.len()];
+        let mut kept = Vec::new();
+        let mut strings: Vec<&[u8]> = Vec::new();
+        for (i, d) in data {
+            strings.clear();
+            strings.extend(d.iter().map(|s| &s[..]));
+            let joined: std::borrow::Cow<'_, [u8]> = match strings[..] {
+                [one] => one.into(),
+                _ => strings.concat().into(),
+            };
+            let kind = Text::kind_of(&joined);
+            at[i] = TextAt::new(kind, keep_text(&mut kept, &strings, &joined));
+            node_kinds[self.n.rec_node[i] as usize] |= kind;
+        }
+        OwnTexts {
+            at,
+            node_kinds,
+            kept,
         }
     }
 
@@ -1928,20 +1981,20 @@ impl<'z> Index<'z> {
     /// The TXT records a query for `<label>.<name>` would get (wildcards
     /// included), without building that name: asked for `_dmarc` of every
     /// mail domain.
-    pub fn texts_under(&self, name: &Name, label: &str) -> Few<&Text<'z>> {
+    pub fn texts_under(&self, name: &Name, label: &str) -> Texts<'_> {
         let Some(k) = Key::child_of(name, label) else {
-            return Few::new();
+            return Texts::NONE;
         };
         match self.answering_key(&k) {
             Some((id, _)) => self.texts_at_node(id),
-            None => Few::new(),
+            None => Texts::NONE,
         }
     }
 
     /// The TXT records a query for `_dmarc.<owner>` would get (wildcards
     /// included), by the owner's record indices: [`Index::texts_under`] with
     /// `_dmarc`, read from the index without a hash probe.
-    pub fn owner_dmarc_texts(&self, idx: &[usize]) -> Few<&Text<'z>> {
+    pub fn owner_dmarc_texts(&self, idx: &[usize]) -> Texts<'_> {
         let id = self.n.rec_node[idx[0]];
         let child = self.dmarc_child[id as usize];
         if child != NONE {
@@ -1952,7 +2005,7 @@ impl<'z> Index<'z> {
         // would still be a name.
         let (key, nd) = (self.n.key(id), &self.n.nodes[id as usize]);
         if nd.wild == NONE || key.len() < self.n.origin_len || key.len() > 255 - 7 {
-            return Few::new();
+            return Texts::NONE;
         }
         self.texts_at_node(nd.wild)
     }
@@ -2047,12 +2100,28 @@ impl<'z> Index<'z> {
     /// needs (a DMARC record's policy), worked out by `f` (a value from 1 to
     /// 255) the first time it is asked and read back after that; the
     /// families run on two threads, and at worst both work it out.
-    pub fn memo(&self, t: &Text<'z>, f: impl FnOnce() -> u8) -> u8 {
+    pub fn memo(&self, t: &Text<'_>, f: impl FnOnce() -> u8) -> u8 {
         use std::sync::atomic::Ordering::Relaxed;
-        // Which text it is, from its address in `texts` (texts handed out
-        // by the index all live there; any other is worked out each time).
-        let texts = self.all_texts();
-        let Some(slot) = index_in(&texts.all, t).and_then(|at| texts.memo.get(at)) else {
+        // Which record it is, from its address (a text of a record outside
+        // the zone is worked out each time).
+        let Some(i) = index_in(&self.zone.records, t.record) else {
+            return f();
+        };
+        // A DMARC record's policy word, when it was read ahead: nearly
+        // every one's, when the zone's names were.
+        if let Some(d) = (self.read_ahead_at(i))
+            .and_then(|k| self.n.dmarc.get(k))
+            .filter(|d| d.0 as usize == i && d.1 != 0)
+        {
+            return d.1;
+        }
+        let memo = self.memo.get_or_init(|| {
+            // (Zeroed: pages of it never asked about are never written.)
+            (0..self.zone.records.len())
+                .map(|_| std::sync::atomic::AtomicU8::new(0))
+                .collect()
+        });
+        let Some(slot) = memo.get(i) else {
             return f();
         };
         match slot.load(Relaxed) {
@@ -2065,8 +2134,11 @@ impl<'z> Index<'z> {
         }
     }
 
-    fn texts_at_node(&self, id: u32) -> Few<&Text<'z>> {
-        self.node_texts(id).iter().collect()
+    fn texts_at_node(&self, id: u32) -> Texts<'_> {
+        if self.n.nodes[id as usize].types & type_bit(RecordType::TXT) == 0 {
+            return Texts::NONE;
+        }
+        self.texts_in(self.records_in(id))
     }
 
     /// Records of a type that a query for `name` would get, with wildcard
@@ -2103,10 +2175,10 @@ impl<'z> Index<'z> {
     }
 
     /// The TXT records at a name (wildcards included), with their joined text.
-    pub fn texts(&self, name: &Name) -> Few<&Text<'z>> {
+    pub fn texts(&self, name: &Name) -> Texts<'_> {
         match self.answering(name) {
             Some((id, _)) => self.texts_at_node(id),
-            None => Few::new(),
+            None => Texts::NONE,
         }
     }
 
@@ -2454,7 +2526,7 @@ mod tests {
         );
     }
 
-    /// A memo is worked out once per text of the index; a text from
+    /// A memo is worked out once per record of the index; a text from
     /// elsewhere is worked out each time, never mistaken for one of them.
     #[test]
     fn memo_is_per_text_of_the_index() {
@@ -2466,7 +2538,7 @@ mod tests {
         );
         let ix = Index::new(&r.zone);
         let calls = std::cell::Cell::new(0);
-        let texts: Vec<&Text<'_>> = ix.owners().flat_map(|(_, idx)| ix.texts_of(idx)).collect();
+        let texts: Vec<Text<'_>> = ix.owners().flat_map(|(_, idx)| ix.texts_of(idx)).collect();
         assert_eq!(texts.len(), 2);
         for round in 0..3 {
             for (i, t) in texts.iter().enumerate() {
@@ -2478,7 +2550,16 @@ mod tests {
             }
         }
         assert_eq!(calls.get(), 2);
-        let outside = text_of(texts[0].record).unwrap();
+        // A text of the same record, made apart from the index, is the
+        // same fact; a record of another zone (here the same text, even)
+        // is not.
+        let again = text_of(texts[0].record).unwrap();
+        assert_eq!(ix.memo(&again, || 99), 10);
+        let other = read_ok(
+            "$ORIGIN example.com.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\n\
+             a 3600 IN TXT \"one\"\n",
+        );
+        let outside = text_of(&other.zone.records[2]).unwrap();
         for _ in 0..2 {
             assert_eq!(
                 ix.memo(&outside, || {
@@ -2639,7 +2720,7 @@ mod tests {
                 let idx = ix.owners().find(|(o, _)| *o == &rec.owner).unwrap().1;
                 let x = ix
                     .texts_of(idx)
-                    .iter()
+                    .into_iter()
                     .find(|x| std::ptr::eq(x.record, rec));
                 let x = x.expect("the record's text");
                 assert_eq!(
@@ -2845,7 +2926,20 @@ mod tests {
                 text.push('\n');
             }
             let r = read_ok(&text);
-            let ix = streamed(&r.zone);
+            let (plain, ix) = (Index::new(&r.zone), streamed(&r.zone));
+            // The index's own texts (no names read ahead) alike.
+            for (owner, idx) in plain.owners() {
+                let kinds = plain.texts_of(idx).iter().fold(0, |k, t| k | t.kind);
+                assert_eq!(plain.owner_text_kinds(idx), kinds, "{owner} in {order:?}");
+                let (_, sidx) = ix.owners().find(|(o, _)| o == &owner).unwrap();
+                let spans = |ix: &Index<'_>, idx| {
+                    ix.texts_of(idx)
+                        .iter()
+                        .map(|t| t.record.span)
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(spans(&plain, idx), spans(&ix, sidx), "{owner} in {order:?}");
+            }
             let mut texts = 0;
             for (owner, idx) in ix.owners() {
                 let got: Vec<*const ZoneRecord> = ix
@@ -2866,7 +2960,7 @@ mod tests {
                 let kinds = ix.texts_of(idx).iter().fold(0, |k, t| k | t.kind);
                 assert_eq!(ix.owner_text_kinds(idx), kinds, "{owner} in {order:?}");
                 for t in ix.texts_of(idx) {
-                    let word = ix.memo(t, || 0);
+                    let word = ix.memo(&t, || 0);
                     let read = ix.dmarc_read(t.record).map_or(0, |(w, _)| w);
                     assert_eq!(word, read, "{owner} in order {order:?}");
                     assert_eq!(word != 0, t.is(Text::DMARC), "{owner}");
@@ -2977,7 +3071,7 @@ mod tests {
             long.as_str(),
         ] {
             let d = Name::from_ascii(d).unwrap();
-            let spans = |v: Few<&Text<'_>>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
+            let spans = |v: Texts<'_>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
             let built = crate::checks::child("_dmarc", &d)
                 .map(|n| spans(ix.texts(&n)))
                 .unwrap_or_default();
@@ -2985,7 +3079,7 @@ mod tests {
         }
         // By owner, from the index, the same as by name.
         for (owner, idx) in ix.owners() {
-            let spans = |v: Few<&Text<'_>>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
+            let spans = |v: Texts<'_>| v.iter().map(|t| t.record.span).collect::<Vec<_>>();
             assert_eq!(
                 spans(ix.owner_dmarc_texts(idx)),
                 spans(ix.texts_under(owner, "_dmarc")),

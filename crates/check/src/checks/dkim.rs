@@ -226,11 +226,15 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if !ix.owner_may_have(idx, RecordType::TXT) && !ix.owner_may_have(idx, RecordType::CNAME) {
             continue;
         }
-        let texts = ix.texts_of(idx);
         let dk = ix.owner_label_position(idx, b"_domainkey");
+        // Away from `_domainkey`, only keys are findings.
+        if dk.is_none() && ix.owner_text_kinds(idx) & Text::DKIM == 0 {
+            continue;
+        }
+        let texts = ix.texts_of(idx);
         // DomainKeys policy at _domainkey.<domain>.
         if dk == Some(0) {
-            for t in texts {
+            for t in &texts {
                 let tl = tag_list(t.joined());
                 if tl.get("o").is_some() && tl.get("p").is_none() {
                     out.emit(
@@ -244,7 +248,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 }
             }
         }
-        let keys: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::DKIM)).collect();
+        let keys: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::DKIM)).collect();
         if dk.is_none_or(|p| p == 0) {
             for t in &keys {
                 let domain = if dk == Some(0) {
@@ -273,10 +277,12 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             );
         }
-        if texts.len() > 1 && !keys.is_empty() {
+        if let Some(second) = texts.iter().nth(1)
+            && !keys.is_empty()
+        {
             out.emit(
                 "DKIM015",
-                texts[1].record.span,
+                second.record.span,
                 owner,
                 "TXT",
                 format!(
@@ -297,7 +303,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             {
                 continue;
             }
-            check_key(ix, out, owner, t);
+            check_key(ix, out, owner, &t);
         }
     }
 }

@@ -125,7 +125,7 @@ impl Word {
 
 /// [`policy_of`]'s `p=` for a text of the index, parsed once for the
 /// families that ask (DMARC coverage and the cross-record checks).
-pub fn word_of<'z>(ix: &Index<'z>, t: &Text<'z>) -> Option<Word> {
+pub fn word_of(ix: &Index<'_>, t: &Text<'_>) -> Option<Word> {
     let code = ix.memo(t, || word_code(t.joined()));
     [Word::None, Word::Quarantine, Word::Reject, Word::Other]
         .get(usize::from(code).wrapping_sub(2))
@@ -211,8 +211,8 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             );
         }
-        let records: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::DMARC)).collect();
-        for t in texts {
+        let records: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::DMARC)).collect();
+        for t in &texts {
             if t.is(Text::DMARC) || t.is(Text::SPF) {
                 continue;
             }
@@ -235,7 +235,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             "DMARC",
             "receivers then apply no DMARC",
         );
-        for t in records {
+        for t in &records {
             if !ix.dmarc_clean(t.record) {
                 check_record(ix, out, owner, t);
             }
@@ -259,7 +259,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             && !ix
                 .owner_dmarc_texts(idx)
                 .iter()
-                .any(|t| word_of(ix, t).is_some())
+                .any(|t| word_of(ix, &t).is_some())
             && !has_dmarc_cname(ix, n)
         {
             let span = mx

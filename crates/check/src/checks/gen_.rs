@@ -71,7 +71,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 let what = if j[0] == b'"' { "`\"`" } else { "whitespace" };
                 out.emit(
                     "GEN001",
-                    ix.term_span(t, 0, skip),
+                    ix.term_span(&t, 0, skip),
                     owner,
                     "TXT",
                     format!("the record text begins with {what}, so verifiers ignore it"),
@@ -83,7 +83,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 && t.is(Text::NON_ASCII)
                 && let Some(p) = j.iter().position(|&b| !(0x20..0x7f).contains(&b))
             {
-                let d = out.emit("GEN002", ix.term_span(t, p, 1), owner, "TXT", format!("byte 0x{:02X} at offset {p} is not ASCII{}: terms containing it do not parse", j[p], looks_like(&j[p..])));
+                let d = out.emit("GEN002", ix.term_span(&t, p, 1), owner, "TXT", format!("byte 0x{:02X} at offset {p} is not ASCII{}: terms containing it do not parse", j[p], looks_like(&j[p..])));
                 d.help("retype the text with plain ASCII characters");
                 d.term(&t.strings(), p, &j[p..(p + 1).min(j.len())]);
             }

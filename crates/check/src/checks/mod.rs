@@ -746,7 +746,7 @@ pub fn more_than_one(
     out: &mut Out,
     id: &'static str,
     owner: &Name,
-    recs: &[&crate::index::Text<'_>],
+    recs: &[crate::index::Text<'_>],
     what: &str,
     consequence: &str,
 ) {

@@ -5,8 +5,8 @@
 use super::dkim::tag_list;
 use super::dmarc::policy_for;
 use super::{Out, first_label, fqdn, more_than_one};
-use crate::index::{Few, First, Index, Text};
-use hickory_proto::rr::Name;
+use crate::index::{Few, First, Index, Text, Texts};
+use hickory_proto::rr::{Name, RecordType};
 
 fn starts(t: &[u8], tag: &[u8]) -> bool {
     t.starts_with(tag)
@@ -31,8 +31,7 @@ fn is_bimi(n: &Name) -> bool {
 
 pub fn run(ix: &Index<'_>, out: &mut Out) {
     for (owner, idx) in ix.owners() {
-        let texts = ix.texts_of(idx);
-        if texts.is_empty() {
+        if !ix.owner_may_have(idx, RecordType::TXT) {
             continue;
         }
         // Only MTA-STS, TLS-RPT and BIMI records, and whatever is at
@@ -45,15 +44,16 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         {
             continue;
         }
+        let texts = ix.texts_of(idx);
         mta_sts(ix, out, owner, texts);
         tls_rpt(ix, out, owner, texts);
         bimi(ix, out, owner, texts);
     }
 }
 
-fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
+fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: Texts<'_>) {
     let at_sts = first_label(owner) == b"_mta-sts";
-    let sts: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::STS)).collect();
+    let sts: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::STS)).collect();
     if !at_sts {
         for t in &sts {
             let domain = if first_label(owner) == b"mta-sts" {
@@ -174,8 +174,8 @@ fn rua_uri_ok(u: &str) -> bool {
         || (l.starts_with("https://") && u.len() > 8)
 }
 
-fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
-    let rpt: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::TLSRPT)).collect();
+fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: Texts<'_>) {
+    let rpt: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::TLSRPT)).collect();
     if rpt.is_empty() {
         return;
     }
@@ -252,12 +252,12 @@ fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
     }
 }
 
-fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
+fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: Texts<'_>) {
     if !is_bimi(owner) {
         return;
     }
     let domain = owner.base_name().base_name();
-    let recs: Few<&Text<'_>> = texts
+    let recs: Few<Text<'_>> = texts
         .iter()
         .filter(|t| t.is(Text::BIMI) || tag_list(t.joined()).get("l").is_some())
         .collect();
@@ -289,7 +289,7 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: &[Text<'_>]) {
                 let pos = tl.pos(tag).unwrap_or(0);
                 let d = out.emit(
                     "BIMI002",
-                    ix.term_span(t, pos, 2 + v.len()),
+                    ix.term_span(&t, pos, 2 + v.len()),
                     owner,
                     "TXT",
                     format!("`{tag}={v}` must be an https URL"),

@@ -789,10 +789,10 @@ fn target_name(arg: Option<&[u8]>, domain: &Name) -> Option<Name> {
 }
 
 /// The SPF record text at a name, following an in-zone CNAME once or twice.
-fn spf_at<'a, 'z>(ix: &'a Index<'z>, name: &Name) -> Few<&'a Text<'z>> {
+fn spf_at<'a>(ix: &'a Index<'_>, name: &Name) -> Few<Text<'a>> {
     let mut n = name.clone();
     for _ in 0..8 {
-        let t: Few<&Text<'z>> = ix
+        let t: Few<Text<'a>> = ix
             .texts(&n)
             .into_iter()
             .filter(|t| t.is(Text::SPF))
@@ -906,18 +906,18 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let texts = ix.texts_of(idx);
         let type99 = ix.of_type(idx, RecordType::from(99u16));
-        let spf: Few<&Text<'_>> = texts.iter().filter(|t| t.is(Text::SPF)).collect();
+        let spf: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::SPF)).collect();
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
-        for t in texts {
+        for t in &texts {
             if t.is(Text::SPF_MANGLED) {
                 let shown = show(&t.joined()[..t.joined().len().min(12)]);
-                out.emit("SPF027", ix.term_span(t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
+                out.emit("SPF027", ix.term_span(&t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
                     .help("the text must start with exactly `v=spf1` followed by a space, e.g. `v=spf1 mx -all`");
             }
             if t.is(Text::SENDER_ID) {
-                out.emit("SPF031", ix.term_span(t, 0, 7), owner, "TXT", "Sender ID (`spf2.0/…`) is obsolete (RFC 4406, Historic) and ignored by receivers")
+                out.emit("SPF031", ix.term_span(&t, 0, 7), owner, "TXT", "Sender ID (`spf2.0/…`) is obsolete (RFC 4406, Historic) and ignored by receivers")
                     .help("remove the `spf2.0/…` record; the `v=spf1` record is what receivers use");
             }
         }
@@ -948,7 +948,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if let Some(first) = spf.first() {
-            let others: Few<&Text<'_>> = texts
+            let others: Few<Text<'_>> = texts
                 .iter()
                 .filter(|t| {
                     !t.is(Text::SPF)

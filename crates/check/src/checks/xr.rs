@@ -46,7 +46,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             0 => Few::new(),
             _ => ix
                 .texts_of(idx)
-                .iter()
+                .into_iter()
                 .filter(|t| t.is(Text::SPF))
                 .collect(),
         };
@@ -58,7 +58,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                     .find(|t| t.is(Text::DMARC))
             })
             .flatten();
-        let policy = dmarc.and_then(|t| word_of(ix, t));
+        let policy = dmarc.as_ref().and_then(|t| word_of(ix, t));
         if let Some(s) = spf.first() {
             let sends = authorises(s);
             if sends && mx.is_empty() && ix.addresses(d).is_empty() {
