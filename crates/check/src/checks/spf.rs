@@ -910,15 +910,17 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
-        for t in &texts {
-            if t.is(Text::SPF_MANGLED) {
-                let shown = show(&t.joined()[..t.joined().len().min(12)]);
-                out.emit("SPF027", ix.term_span(&t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
-                    .help("the text must start with exactly `v=spf1` followed by a space, e.g. `v=spf1 mx -all`");
-            }
-            if t.is(Text::SENDER_ID) {
-                out.emit("SPF031", ix.term_span(&t, 0, 7), owner, "TXT", "Sender ID (`spf2.0/…`) is obsolete (RFC 4406, Historic) and ignored by receivers")
-                    .help("remove the `spf2.0/…` record; the `v=spf1` record is what receivers use");
+        if kinds & (Text::SPF_MANGLED | Text::SENDER_ID) != 0 {
+            for t in &texts {
+                if t.is(Text::SPF_MANGLED) {
+                    let shown = show(&t.joined()[..t.joined().len().min(12)]);
+                    out.emit("SPF027", ix.term_span(&t, 0, 7), owner, "TXT", format!("the record starts with `{shown}…` so verifiers treat it as not SPF"))
+                        .help("the text must start with exactly `v=spf1` followed by a space, e.g. `v=spf1 mx -all`");
+                }
+                if t.is(Text::SENDER_ID) {
+                    out.emit("SPF031", ix.term_span(&t, 0, 7), owner, "TXT", "Sender ID (`spf2.0/…`) is obsolete (RFC 4406, Historic) and ignored by receivers")
+                        .help("remove the `spf2.0/…` record; the `v=spf1` record is what receivers use");
+                }
             }
         }
         if spf.len() > 1 {
@@ -999,18 +1001,17 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
     }
     // Domains that receive mail should say who sends for them.
-    let mx_owners: Vec<(&Name, &[usize])> = ix
-        .owners()
-        .filter(|(_, idx)| ix.owner_may_have(idx, RecordType::MX))
-        .collect();
     let mut mx_hosts: Vec<Name> = Vec::new();
     let mut seen_hosts: HashSet<Name> = HashSet::new();
-    for (owner, idx) in mx_owners {
+    for (owner, idx) in ix.owners() {
+        if !ix.owner_may_have(idx, RecordType::MX) {
+            continue;
+        }
         let mx = ix.mx_of(idx);
         if mx.is_empty() {
             continue;
         }
-        let null = !ix.owner_mx_nulls(idx).1;
+        let null = mx.iter().all(|m| m.place == MxPlace::Null);
         if !null && !has_spf[ix.owner_id(idx) as usize] && !ix.owner_first_is(idx, First::STAR) {
             out.emit("SPF026", mx[0].record(ix).span, owner, "MX", format!("`{}` receives mail but publishes no SPF record", fqdn(owner)))
                 .help("add `TXT \"v=spf1 … -all\"` listing its senders, or `v=spf1 -all` if it sends none");
