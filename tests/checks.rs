@@ -149,12 +149,12 @@ fn names_indexed_while_reading_give_the_same_findings() {
                 origin: Some(origin),
                 ..Default::default()
             },
-            &mut |rec, wire, rdata| {
+            &mut |rec, t, wire, rdata| {
                 assert_eq!(wire, name_to_wire_bytes(&rec.owner), "{}", path.display());
                 assert_eq!(rdata, rdata_to_wire(&rec.rdata), "{}", path.display());
                 seen.push(wire.to_vec());
                 for s in &mut streams {
-                    s.observe(rec, wire, rdata);
+                    s.observe(rec, t, wire, rdata);
                 }
             },
         );
@@ -193,7 +193,7 @@ fn read_ahead(
             origin: Some(origin.clone()),
             ..Default::default()
         },
-        &mut |rec, wire, rdata| stream.observe(rec, wire, rdata),
+        &mut |rec, t, wire, rdata| stream.observe(rec, t, wire, rdata),
     );
     stream.finish()
 }

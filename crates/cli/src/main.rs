@@ -180,9 +180,11 @@ pub(crate) fn check_job(job: &Job, read_only: bool, info: Info, timings: bool) -
         ..MasterOptions::default()
     };
     let r = match stream.as_mut() {
-        Some(s) => mailzone_zone::read_zone_file_observed(&job.path, &opts, &mut |rec, w, rd| {
-            s.observe(rec, w, rd)
-        }),
+        Some(s) => {
+            mailzone_zone::read_zone_file_observed(&job.path, &opts, &mut |rec, t, w, rd| {
+                s.observe(rec, t, w, rd)
+            })
+        }
         None => mailzone_zone::read_zone_file(&job.path, &opts),
     };
     let read = started.elapsed();

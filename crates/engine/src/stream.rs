@@ -80,7 +80,7 @@ impl CompileStream {
 
     /// The next record read, with its owner's and its RDATA's uncompressed
     /// wire forms (case kept).
-    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
+    pub fn observe(&mut self, r: &ZoneRecord, code: u16, owner_wire: &[u8], rdata_wire: &[u8]) {
         self.seen += 1;
         let Some(sink) = self.sink.as_mut() else {
             return;
@@ -103,7 +103,7 @@ impl CompileStream {
         let b = &mut batch.bytes;
         b.push(n);
         b.extend_from_slice(owner_wire);
-        b.extend_from_slice(&u16::from(r.rtype()).to_le_bytes());
+        b.extend_from_slice(&code.to_le_bytes());
         b.extend_from_slice(&r.ttl.to_le_bytes());
         b.push(Shape::of(&r.rdata).code());
         b.extend_from_slice(&len.to_le_bytes());
@@ -206,8 +206,8 @@ mod tests {
         };
         let mut stream = Some(CompileStream::start_on(origin, 0, thread));
         assert_eq!(stream.as_ref().unwrap().threaded(), thread);
-        let r = read_zone_file_observed(path, &opts, &mut |rec, w, rd| {
-            stream.as_mut().unwrap().observe(rec, w, rd)
+        let r = read_zone_file_observed(path, &opts, &mut |rec, t, w, rd| {
+            stream.as_mut().unwrap().observe(rec, t, w, rd)
         });
         assert!(r.is_ok(), "{}: {:?}", path.display(), r.errors);
         let streamed = stream

@@ -243,12 +243,12 @@ fn load(
         ..MasterOptions::default()
     };
     let mut r = if stream.is_some() || compiling.is_some() {
-        mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, w, rd| {
+        mailzone_zone::read_zone_file_observed(&z.file, &opts, &mut |rec, t, w, rd| {
             if let Some(s) = stream.as_mut() {
-                s.observe(rec, w, rd);
+                s.observe(rec, t, w, rd);
             }
             if let Some(c) = compiling.as_mut() {
-                c.observe(rec, w, rd);
+                c.observe(rec, t, w, rd);
             }
         })
     } else {

@@ -50,6 +50,7 @@ pub fn read_zone_file_observed(
         for rec in &r.zone.records {
             observe(
                 rec,
+                u16::from(rec.rtype()),
                 &record::name_to_wire_bytes(&rec.owner),
                 &record::rdata_to_wire(&rec.rdata),
             );

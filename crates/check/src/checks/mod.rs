@@ -263,7 +263,8 @@ enum Way {
 #[derive(Default)]
 struct Batch {
     wire: Vec<u8>,
-    types: Vec<RecordType>,
+    /// Type codes, turned into types on the names thread.
+    types: Vec<u16>,
     /// MX exchanges' wire forms, back to back: the index marks the names
     /// MX records point at, and keying them from hickory names after the
     /// read was half of building the index.
@@ -352,6 +353,7 @@ impl NameStream {
             // of a typical length (the 1M bench zone's take 25 MB): grown
             // by doubling, each growth could copy them all.
             let mut kept = Vec::with_capacity(records.saturating_mul(32));
+            let mut types = Vec::with_capacity(Self::BATCH);
             // What the read-ahead DMARC and SPF texts stand in: their checks
             // only say what they find, not where, so no record of the zone's.
             let detached = ZoneRecord {
@@ -367,7 +369,9 @@ impl NameStream {
                 // Keys are the owners' wire forms lower-cased (label
                 // lengths are at most 63, below `A`: only letters change).
                 batch.wire.make_ascii_lowercase();
-                names.add_keys(&batch.wire, &batch.types);
+                types.clear();
+                types.extend(batch.types.iter().map(|&c| RecordType::from(c)));
+                names.add_keys(&batch.wire, &types);
                 names.add_ttls_and_prints(&batch.ttls, &batch.prints);
                 // (Every MX's number is there when any is: see `observe`.)
                 if !batch.mx_seq.is_empty() {
@@ -453,16 +457,18 @@ impl NameStream {
         self
     }
 
-    /// The next record read, with its owner's and its RDATA's uncompressed
-    /// wire forms.
-    pub fn observe(&mut self, r: &ZoneRecord, owner_wire: &[u8], rdata_wire: &[u8]) {
-        let t = r.rtype();
+    /// The next record read, with its type code and its owner's and its
+    /// RDATA's uncompressed wire forms.
+    pub fn observe(&mut self, r: &ZoneRecord, code: u16, owner_wire: &[u8], rdata_wire: &[u8]) {
+        const MX: u16 = 15;
+        const NS: u16 = 2;
+        const TXT: u16 = 16;
         let seq = self.seen;
         self.seen = self.seen.saturating_add(1);
-        let mx = (t == RecordType::MX && rdata_wire.len() > 2).then(|| &rdata_wire[2..]);
+        let mx = (code == MX && rdata_wire.len() > 2).then(|| &rdata_wire[2..]);
         match &mut self.way {
             Way::Inline(names) => {
-                names.add_wire(owner_wire, t);
+                names.add_wire(owner_wire, RecordType::from(code));
                 if let Some(mx) = mx {
                     names.add_mx_targets(mx);
                 }
@@ -470,7 +476,7 @@ impl NameStream {
                 // opens with the version tag. (Any other the DKIM checks
                 // read themselves.)
                 if self.read_ahead
-                    && t == RecordType::TXT
+                    && code == TXT
                     && rdata_wire.get(1..8) == Some(b"v=DKIM1".as_slice())
                 {
                     self.joined.clear();
@@ -485,7 +491,7 @@ impl NameStream {
                     return;
                 };
                 batch.wire.extend_from_slice(owner_wire);
-                batch.types.push(t);
+                batch.types.push(code);
                 // (Not for a server compiling beside the read: see
                 // [`NameStream::without_read_ahead`].)
                 if self.read_ahead {
@@ -501,11 +507,11 @@ impl NameStream {
                             .push(u16::from_be_bytes([rdata_wire[0], rdata_wire[1]]));
                     }
                 }
-                if self.read_ahead && t == RecordType::NS {
+                if self.read_ahead && code == NS {
                     batch.ns.extend_from_slice(rdata_wire);
                     batch.ns_seq.push(seq);
                 }
-                if self.read_ahead && t == RecordType::TXT {
+                if self.read_ahead && code == TXT {
                     batch.txt.extend_from_slice(rdata_wire);
                     batch.txt_at.push((seq, rdata_wire.len() as u32));
                 }
@@ -864,6 +870,7 @@ pub(crate) fn read_ahead_of(zone: &Zone, mut stream: NameStream) -> ReadAhead {
     for rec in &zone.records {
         stream.observe(
             rec,
+            u16::from(rec.rtype()),
             &name_to_wire_bytes(&rec.owner),
             &rdata_to_wire(&rec.rdata),
         );
