@@ -4,7 +4,7 @@
 
 use super::spf::Counts;
 use super::{Out, closest, fqdn};
-use crate::index::{Few, Index, Text};
+use crate::index::{FewTexts, Index, Text};
 use data_encoding::BASE64;
 use hickory_proto::rr::{Name, RData, RecordType};
 use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -248,7 +248,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 }
             }
         }
-        let keys: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::DKIM)).collect();
+        let keys: FewTexts<'_> = texts.iter().filter(|t| t.is(Text::DKIM)).collect();
         if dk.is_none_or(|p| p == 0) {
             for t in &keys {
                 let domain = if dk == Some(0) {

@@ -4,7 +4,7 @@
 
 use super::dkim::{tag_list, tag_values, text_str};
 use super::{Out, closest, fqdn, more_than_one};
-use crate::index::{Few, First, Index, Names, Text};
+use crate::index::{FewTexts, First, Index, Names, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::Span;
 use smallvec::SmallVec;
@@ -211,7 +211,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
                 ),
             );
         }
-        let records: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::DMARC)).collect();
+        let records: FewTexts<'_> = texts.iter().filter(|t| t.is(Text::DMARC)).collect();
         for t in &texts {
             if t.is(Text::DMARC) || t.is(Text::SPF) {
                 continue;

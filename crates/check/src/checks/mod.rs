@@ -207,7 +207,8 @@ impl<'z> Checking<'z> {
         }
         if let Some(t) = out.tally.take() {
             let mut all = self.counted.lock().unwrap_or_else(|e| e.into_inner());
-            for (id, n) in t.counts {
+            // (A slot made for an id that was then not counted stays at 0.)
+            for (id, n) in t.counts.into_iter().filter(|&(_, n)| n > 0) {
                 match all.iter_mut().find(|(i, _)| *i == id) {
                     Some(c) => c.1 += n,
                     None => all.push((id, n)),
@@ -582,6 +583,29 @@ struct Tally {
     known: Vec<(&'static str, Option<usize>)>,
 }
 
+impl Tally {
+    /// Where findings of `id` are counted; `None` when they are built in
+    /// full (not info, or kept).
+    fn slot(&mut self, id: &'static str) -> Option<usize> {
+        // The same few ids are asked hundreds of thousands of times: known
+        // ones are found by the address of their text, without hashing.
+        if let Some(k) = self.known.iter().find(|k| std::ptr::eq(k.0, id)) {
+            return k.1;
+        }
+        let e = entry(id);
+        let slot = (e.severity == crate::Severity::Info && !self.keep.iter().any(|k| k == e.id))
+            .then(|| match self.counts.iter().position(|(i, _)| *i == e.id) {
+                Some(p) => p,
+                None => {
+                    self.counts.push((e.id, 0));
+                    self.counts.len() - 1
+                }
+            });
+        self.known.push((id, slot));
+        slot
+    }
+}
+
 /// Absolute presentation of a name, with the trailing dot.
 pub fn fqdn(n: &Name) -> String {
     // Host-name labels print as they are, in one pass; anything else takes
@@ -625,7 +649,10 @@ impl Out {
             .as_mut()
             .map(|t| {
                 t.known.clear();
-                std::mem::take(&mut t.counts)
+                let mut c = std::mem::take(&mut t.counts);
+                // (A slot made for an id that was then not counted.)
+                c.retain(|&(_, n)| n > 0);
+                c
             })
             .unwrap_or_default()
     }
@@ -634,18 +661,23 @@ impl Out {
     /// them is one this collector counts; else counts nothing and says so,
     /// and the findings must be made again.
     pub(crate) fn add_counts(&mut self, counts: &[(&'static str, u32)]) -> bool {
-        let Some(t) = &self.tally else {
+        let Some(t) = &mut self.tally else {
             return false;
         };
-        if !counts.iter().all(|&(id, _)| {
-            entry(id).severity == crate::Severity::Info && !t.keep.iter().any(|k| k == id)
-        }) {
+        // (Asked of every SPF record and DKIM key read ahead: each id's
+        // slot is found once, not once per finding.)
+        let mut slots = [0; 8];
+        if counts.len() > slots.len() {
             return false;
         }
-        for &(id, n) in counts {
-            for _ in 0..n {
-                self.counted(id);
+        for (&(id, _), slot) in counts.iter().zip(&mut slots) {
+            match t.slot(id) {
+                Some(p) => *slot = p,
+                None => return false,
             }
+        }
+        for (&(_, n), &p) in counts.iter().zip(&slots) {
+            t.counts[p].1 += n as usize;
         }
         true
     }
@@ -656,26 +688,7 @@ impl Out {
         let Some(t) = &mut self.tally else {
             return false;
         };
-        // The same few ids are asked hundreds of thousands of times: known
-        // ones are found by the address of their text, without hashing.
-        let slot = match t.known.iter().find(|k| std::ptr::eq(k.0, id)) {
-            Some(k) => k.1,
-            None => {
-                let e = entry(id);
-                let slot = (e.severity == crate::Severity::Info
-                    && !t.keep.iter().any(|k| k == e.id))
-                .then(|| match t.counts.iter().position(|(i, _)| *i == e.id) {
-                    Some(p) => p,
-                    None => {
-                        t.counts.push((e.id, 0));
-                        t.counts.len() - 1
-                    }
-                });
-                t.known.push((id, slot));
-                slot
-            }
-        };
-        match slot {
+        match t.slot(id) {
             Some(p) => {
                 t.counts[p].1 += 1;
                 true

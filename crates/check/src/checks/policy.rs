@@ -5,7 +5,7 @@
 use super::dkim::tag_list;
 use super::dmarc::policy_for;
 use super::{Out, first_label, fqdn, more_than_one};
-use crate::index::{Few, First, Index, Text, Texts};
+use crate::index::{FewTexts, First, Index, Text, Texts};
 use hickory_proto::rr::{Name, RecordType};
 
 fn starts(t: &[u8], tag: &[u8]) -> bool {
@@ -53,7 +53,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
 
 fn mta_sts(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: Texts<'_>) {
     let at_sts = first_label(owner) == b"_mta-sts";
-    let sts: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::STS)).collect();
+    let sts: FewTexts<'_> = texts.iter().filter(|t| t.is(Text::STS)).collect();
     if !at_sts {
         for t in &sts {
             let domain = if first_label(owner) == b"mta-sts" {
@@ -175,7 +175,7 @@ fn rua_uri_ok(u: &str) -> bool {
 }
 
 fn tls_rpt(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: Texts<'_>) {
-    let rpt: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::TLSRPT)).collect();
+    let rpt: FewTexts<'_> = texts.iter().filter(|t| t.is(Text::TLSRPT)).collect();
     if rpt.is_empty() {
         return;
     }
@@ -257,7 +257,7 @@ fn bimi(ix: &Index<'_>, out: &mut Out, owner: &Name, texts: Texts<'_>) {
         return;
     }
     let domain = owner.base_name().base_name();
-    let recs: Few<Text<'_>> = texts
+    let recs: FewTexts<'_> = texts
         .iter()
         .filter(|t| t.is(Text::BIMI) || tag_list(t.joined()).get("l").is_some())
         .collect();

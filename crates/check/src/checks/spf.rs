@@ -4,7 +4,7 @@
 //! one lookup each and reported as info: nothing is looked up at check time.
 
 use super::{Out, closest, fqdn};
-use crate::index::{Few, First, Index, MxPlace, Text};
+use crate::index::{FewTexts, First, Index, MxPlace, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::Span;
 use smallvec::SmallVec;
@@ -789,10 +789,10 @@ fn target_name(arg: Option<&[u8]>, domain: &Name) -> Option<Name> {
 }
 
 /// The SPF record text at a name, following an in-zone CNAME once or twice.
-fn spf_at<'a>(ix: &'a Index<'_>, name: &Name) -> Few<Text<'a>> {
+fn spf_at<'a>(ix: &'a Index<'_>, name: &Name) -> FewTexts<'a> {
     let mut n = name.clone();
     for _ in 0..8 {
-        let t: Few<Text<'a>> = ix
+        let t: FewTexts<'a> = ix
             .texts(&n)
             .into_iter()
             .filter(|t| t.is(Text::SPF))
@@ -805,7 +805,7 @@ fn spf_at<'a>(ix: &'a Index<'_>, name: &Name) -> Few<Text<'a>> {
             _ => break,
         }
     }
-    Few::new()
+    FewTexts::new()
 }
 
 fn evaluate(ix: &impl Around, domain: &Name, stack: &mut Vec<Name>, ev: &mut Eval, depth: usize) {
@@ -906,7 +906,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
         let texts = ix.texts_of(idx);
         let type99 = ix.of_type(idx, RecordType::from(99u16));
-        let spf: Few<Text<'_>> = texts.iter().filter(|t| t.is(Text::SPF)).collect();
+        let spf: FewTexts<'_> = texts.iter().filter(|t| t.is(Text::SPF)).collect();
         if !spf.is_empty() {
             has_spf[ix.owner_id(idx) as usize] = true;
         }
@@ -950,7 +950,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if let Some(first) = spf.first() {
-            let others: Few<Text<'_>> = texts
+            let others: FewTexts<'_> = texts
                 .iter()
                 .filter(|t| {
                     !t.is(Text::SPF)

@@ -4,7 +4,7 @@
 use super::dkim::tag_list;
 use super::dmarc::word_of;
 use super::{Out, child, fqdn};
-use crate::index::{Few, First, Index, Text};
+use crate::index::{First, Index, MxPlace, Text};
 use hickory_proto::rr::{Name, RecordType};
 
 /// Whether an SPF record authorises anyone (worked out with the text's kind:
@@ -39,16 +39,12 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         let mx = ix.mx_of(idx);
-        let (some_null, non_null) = ix.owner_mx_nulls(idx);
-        let null = some_null && !non_null;
+        let non_null = mx.iter().any(|m| m.place != MxPlace::Null);
+        let null = !mx.is_empty() && !non_null;
         // (The texts are read only when some is SPF.)
-        let spf: Few<_> = match ix.owner_text_kinds(idx) & Text::SPF {
-            0 => Few::new(),
-            _ => ix
-                .texts_of(idx)
-                .into_iter()
-                .filter(|t| t.is(Text::SPF))
-                .collect(),
+        let spf = match ix.owner_text_kinds(idx) & Text::SPF {
+            0 => None,
+            _ => ix.texts_of(idx).into_iter().find(|t| t.is(Text::SPF)),
         };
         let dmarc = ix
             .owner_may_answer_underscore(idx)
@@ -59,7 +55,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             })
             .flatten();
         let policy = dmarc.as_ref().and_then(|t| word_of(ix, t));
-        if let Some(s) = spf.first() {
+        if let Some(s) = &spf {
             let sends = authorises(s);
             if sends && mx.is_empty() && ix.addresses(d).is_empty() {
                 out.emit("XR001", s.record.span, d, "TXT", format!("`{}` sends mail (SPF authorises senders) but cannot receive any: no MX and no address", fqdn(d)))
@@ -74,7 +70,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             if p.enforces() && !has_dkim(ix, ix.owner_selectors(idx)) && !out.counted("XR002") {
                 out.emit("XR002", t.record.span, d, "TXT", format!("no DKIM selector for `{}` in this zone; with `p={}`, its mail relies on SPF alignment alone", fqdn(d), p.as_str()));
             }
-            if non_null && spf.is_empty() && !has_dkim(ix, ix.owner_selectors(idx)) {
+            if non_null && spf.is_none() && !has_dkim(ix, ix.owner_selectors(idx)) {
                 out.emit(
                     "XR003",
                     t.record.span,
@@ -104,7 +100,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             }
         }
         if null {
-            let spf_fail = spf.first().is_some_and(|t| !authorises(t));
+            let spf_fail = spf.as_ref().is_some_and(|t| !authorises(t));
             let reject = policy == Some(crate::checks::dmarc::Word::Reject);
             if !spf_fail || !reject {
                 out.emit(
