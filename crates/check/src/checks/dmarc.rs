@@ -4,7 +4,7 @@
 
 use super::dkim::{tag_list, tag_values, text_str};
 use super::{Out, closest, fqdn, more_than_one};
-use crate::index::{FewTexts, First, Index, Names, Text};
+use crate::index::{FewTexts, First, Index, MxPlace, Names, Text};
 use hickory_proto::rr::{Name, RData, RecordType};
 use mailzone_zone::Span;
 use smallvec::SmallVec;
@@ -126,7 +126,11 @@ impl Word {
 /// [`policy_of`]'s `p=` for a text of the index, parsed once for the
 /// families that ask (DMARC coverage and the cross-record checks).
 pub fn word_of(ix: &Index<'_>, t: &Text<'_>) -> Option<Word> {
-    let code = ix.memo(t, || word_code(t.joined()));
+    word_of_code(ix.memo(t, || word_code(t.joined())))
+}
+
+/// The word of a [`word_code`].
+pub(crate) fn word_of_code(code: u8) -> Option<Word> {
     [Word::None, Word::Quarantine, Word::Reject, Word::Other]
         .get(usize::from(code).wrapping_sub(2))
         .copied()
@@ -242,7 +246,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         }
     }
     // Every mail domain needs a policy, its own or the apex's.
-    let apex_policy = policy_for(ix, &ix.origin).is_some();
+    // (With one at the apex, every domain inherits it: nothing to find.)
+    if policy_for(ix, &ix.origin).is_some() {
+        return;
+    }
     for (n, idx) in ix.owners() {
         let apex = ix.owner_is_apex(idx);
         if !ix.owner_may_have(idx, RecordType::MX) && !apex {
@@ -252,10 +259,10 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
             continue;
         }
         let mx = ix.mx_of(idx);
-        let non_null = ix.owner_mx_nulls(idx).1;
+        let non_null = mx.iter().any(|m| m.place != MxPlace::Null);
         let has_spf = ix.owner_text_kinds(idx) & Text::SPF != 0;
         if (non_null || (apex && (!mx.is_empty() || has_spf)))
-            && !apex_policy
+            && !ix.dmarc_word_read_ahead(idx)
             && !ix
                 .owner_dmarc_texts(idx)
                 .iter()
@@ -635,6 +642,56 @@ fn check_record(ix: &impl Around, out: &mut Out, owner: &Name, t: &Text<'_>) {
 mod tests {
     use super::*;
     use crate::checks::NameStream;
+
+    /// What the names thread notes of each `_dmarc` node (a DMARC record
+    /// with a policy word) says what asking the texts says, for every
+    /// owner; only a wildcard's records, never read ahead for a name, are
+    /// left to the texts.
+    #[test]
+    fn dmarc_words_read_ahead_are_the_texts_own() {
+        let zone = "$TTL 300\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n\
+            a MX 10 ns\n_dmarc.a TXT \"v=DMARC1; p=reject\"\n\
+            b MX 10 ns\n_dmarc.b TXT \"v=DMARC1; rua=mailto:d@example.test\"\n\
+            c MX 10 ns\n_dmarc.c TXT \"unrelated\"\n_dmarc.c TXT \"v=DMARC1; p=none\"\n\
+            d MX 10 ns\n_dmarc.d TXT \"v=DMARC1x; p=reject\"\n\
+            e MX 10 ns\n*.e TXT \"v=DMARC1; p=quarantine\"\n\
+            f MX 10 ns\n_dmarc.f TXT \"v=DMARC1; p=whatever\"\n\
+            g MX 10 ns\n_dmarc.g TXT \"v=DMARC1\" \"; p=reject\"\n\
+            h MX 10 ns\n_dmarc.h CNAME elsewhere.example.\n";
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let r = crate::checks::read_test_zone(&origin, zone);
+        let ix = crate::checks::index_streamed(&r.zone, NameStream::on_thread(&origin, 0));
+        let plain = crate::checks::index_streamed(
+            &r.zone,
+            NameStream::on_thread(&origin, 0).without_read_ahead(),
+        );
+        let mut noted = Vec::new();
+        for (owner, idx) in ix.owners() {
+            let asked = |ix: &Index<'_>| {
+                ix.owner_dmarc_texts(idx)
+                    .iter()
+                    .any(|t| word_of(ix, &t).is_some())
+            };
+            let (read, full) = (ix.dmarc_word_read_ahead(idx), asked(&ix));
+            assert!(!read || full, "{owner}");
+            let wild = owner.to_ascii() == "e.example.test.";
+            assert_eq!(read, full && !wild, "{owner}");
+            let (_, pidx) = plain.owners().find(|(o, _)| o == &owner).unwrap();
+            assert!(!plain.dmarc_word_read_ahead(pidx), "{owner}");
+            if read {
+                noted.push(owner.to_ascii());
+            }
+        }
+        assert_eq!(
+            noted,
+            [
+                "a.example.test.",
+                "c.example.test.",
+                "f.example.test.",
+                "g.example.test."
+            ]
+        );
+    }
 
     /// DMARC records read while the zone is read (on the names thread) are
     /// marked clean exactly when the family's own record checks find
