@@ -205,10 +205,9 @@ impl<'z> Checking<'z> {
                 .families
                 .push((name, worker, took));
         }
-        if let Some(t) = out.tally.take() {
+        if let Some(mut t) = out.tally.take() {
             let mut all = self.counted.lock().unwrap_or_else(|e| e.into_inner());
-            // (A slot made for an id that was then not counted stays at 0.)
-            for (id, n) in t.counts.into_iter().filter(|&(_, n)| n > 0) {
+            for (id, n) in t.take() {
                 match all.iter_mut().find(|(i, _)| *i == id) {
                     Some(c) => c.1 += n,
                     None => all.push((id, n)),
@@ -604,6 +603,16 @@ impl Tally {
         self.known.push((id, slot));
         slot
     }
+
+    /// The counts so far, by id, leaving none (and no remembered place for
+    /// any id, so counting can start afresh). Without ids whose slot was
+    /// made but never counted in (see [`Out::add_counts`]).
+    fn take(&mut self) -> Vec<(&'static str, usize)> {
+        self.known.clear();
+        let mut c = std::mem::take(&mut self.counts);
+        c.retain(|&(_, n)| n > 0);
+        c
+    }
 }
 
 /// Absolute presentation of a name, with the trailing dot.
@@ -645,16 +654,7 @@ impl Out {
     /// The info findings counted so far, by id, leaving none (and no
     /// remembered place for any id, so counting can start afresh).
     pub(crate) fn take_counts(&mut self) -> Vec<(&'static str, usize)> {
-        self.tally
-            .as_mut()
-            .map(|t| {
-                t.known.clear();
-                let mut c = std::mem::take(&mut t.counts);
-                // (A slot made for an id that was then not counted.)
-                c.retain(|&(_, n)| n > 0);
-                c
-            })
-            .unwrap_or_default()
+        self.tally.as_mut().map(Tally::take).unwrap_or_default()
     }
 
     /// Counts findings found already (read ahead), when every id among
@@ -905,5 +905,28 @@ pub(crate) fn for_each_text(alphabet: &[&[u8]], len: u32, mut f: impl FnMut(&[u8
             k /= alphabet.len();
         }
         f(&t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts read ahead are added whole or not at all: with one id among
+    /// them built in full, none is counted, and no id is left with a
+    /// count of nothing; with all counted, each adds its number.
+    #[test]
+    fn read_ahead_counts_are_added_whole_or_not_at_all() {
+        let mut out = Out::counting_every_info();
+        out.tally.as_mut().unwrap().keep = vec!["SPF006".into()];
+        assert!(!out.add_counts(&[("MX004", 2), ("SPF006", 1)]));
+        assert!(!out.add_counts(&[("MX004", 2), ("GEN001", 1)]));
+        assert_eq!(out.take_counts(), []);
+        assert!(out.add_counts(&[("MX004", 2), ("DKIM016", 3)]));
+        assert!(out.add_counts(&[("MX004", 1)]));
+        assert!(out.counted("DKIM016"));
+        let mut c = out.take_counts();
+        c.sort_unstable();
+        assert_eq!(c, [("DKIM016", 4), ("MX004", 3)]);
     }
 }
