@@ -1817,15 +1817,6 @@ impl<'z> Index<'z> {
         MxTable { all, spans }
     }
 
-    /// Whether an owner has a null MX, and whether it has any other MX.
-    pub fn owner_mx_nulls(&self, idx: &[usize]) -> (bool, bool) {
-        let mx = self.mx_of(idx);
-        (
-            mx.iter().any(|m| m.place == MxPlace::Null),
-            mx.iter().any(|m| m.place != MxPlace::Null),
-        )
-    }
-
     pub fn is_mx_target(&self, n: &Name) -> bool {
         self.n
             .find(Key::of(n).bytes())

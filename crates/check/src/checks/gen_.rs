@@ -62,7 +62,7 @@ pub fn run(ix: &Index<'_>, out: &mut Out) {
         // every text's bytes here again was a cache miss each.
         for t in texts {
             let r = t.record;
-            let j = &t.joined();
+            let j = t.joined();
             if t.is(Text::PADDED) && t.is(Text::VERSIONED) {
                 let skip = j
                     .iter()
